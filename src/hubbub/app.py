@@ -1,0 +1,74 @@
+"""Wiring: build the engine and listeners from a `Config`, run them, shut down gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from hubbub.config import Config
+from hubbub.core.engine import Engine
+from hubbub.storage.passwords import Argon2Passwords
+from hubbub.transport.stream import start_tcp_listener
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """A running server: its engine and listeners."""
+
+    engine: Engine
+    servers: list[asyncio.Server]
+
+    @property
+    def ports(self) -> list[int]:
+        """The ports actually bound (useful with port 0)."""
+        return [
+            sock.getsockname()[1] for server in self.servers for sock in server.sockets
+        ]
+
+
+@asynccontextmanager
+async def run_app(config: Config) -> AsyncIterator[App]:
+    """Start everything; yield once listening; shut down gracefully on exit."""
+    loop = asyncio.get_running_loop()
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = Engine(config, passwords=Argon2Passwords(), schedule=loop.call_soon)
+    server = await start_tcp_listener(engine, config.host, config.port)
+    app = App(engine, [server])
+    logger.info("= listening for IRC on %s:%s", config.host, app.ports[0])
+    try:
+        yield app
+    finally:
+        # Graceful shutdown: stop accepting, tell every client why, close their
+        # connections (queued output is still sent), then let sessions finish.
+        server.close()
+        engine.shutdown("Server shutting down")
+        await asyncio.sleep(0)
+        await server.wait_closed()
+        logger.info("= stopped")
+
+
+async def serve(config: Config) -> None:
+    """Run until SIGINT or SIGTERM."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with run_app(config):
+        await stop.wait()
+        logger.info("= signal received, shutting down")
+
+
+def run_server(config: Config) -> None:
+    """Run the server on uvloop when available."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux/macOS
+        asyncio.run(serve(config))
+    else:
+        uvloop.run(serve(config))

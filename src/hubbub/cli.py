@@ -1,0 +1,75 @@
+"""The `hubbub` command line: serve, hash-password (chat comes with its issue)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hubbub import __version__
+from hubbub.config import ConfigError, load_config
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"hubbub: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="hubbub")
+def main() -> None:
+    """hubbub: a chat server that speaks IRC, and its clients."""
+
+
+@main.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TOML settings file (see hubbub.example.toml).",
+)
+@click.option("--host", help="Address to listen on for IRC [127.0.0.1].")
+@click.option("--port", help="TCP port for IRC [6667].")
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Where hubbub keeps its data."
+)
+@click.option("--server-name", help="The server's name in IRC [hubbub.local].")
+@click.option(
+    "--network-name", help="The network's name (NETWORK in ISUPPORT) [hubbub]."
+)
+@click.option("--log-level", help="debug, info, warning or error [info].")
+def serve(config_path: Path | None, **flags: Any) -> None:
+    """Run the chat server (IRC on 127.0.0.1:6667 by default)."""
+    try:
+        config = load_config(config_path, overrides=flags)
+    except ConfigError as error:
+        _fail(str(error), 2)
+        return
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from hubbub.app import run_server
+
+    try:
+        run_server(config)
+    except OSError as error:
+        _fail(f"cannot start: {error.strerror or error}", 1)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command("hash-password")
+@click.argument("password", required=False)
+def hash_password_command(password: str | None) -> None:
+    """Print an argon2 hash of PASSWORD for an [[operators]] entry (asks if omitted)."""
+    from hubbub.storage.passwords import hash_password
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        _fail("the password must not be empty", 2)
+    click.echo(hash_password(password))

@@ -1,0 +1,149 @@
+"""Settings: one validated model, read from a TOML file, `HUBBUB_*` variables and flags.
+
+Later sources win: defaults < TOML file < environment < command-line flags.
+Every problem becomes one `ConfigError` line; the CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = ["Config", "ConfigError", "Limits", "Operator", "load_config"]
+
+Port = Annotated[int, Field(ge=0, le=65535)]
+Positive = Annotated[int, Field(ge=1)]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class ConfigError(Exception):
+    """The settings are invalid; the message is one line for the user."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Operator(_Model):
+    """An IRC operator account (OPER name password)."""
+
+    name: str = Field(min_length=1)
+    password_hash: str = Field(min_length=1)  # argon2, from `hubbub hash-password`
+
+
+class Limits(_Model):
+    """Protocol and abuse limits, advertised in ISUPPORT where they have a token."""
+
+    nick_length: Positive = 30
+    channel_length: Positive = 64
+    topic_length: Positive = 390
+    kick_length: Positive = 390
+    away_length: Positive = 390
+    realname_length: Positive = 128
+    channels_per_client: Positive = 50
+    clients_per_ip: Positive = 1000
+    list_entries: Positive = 100  # per ban/except/invex list
+    targets_per_command: Positive = 4
+    monitor_entries: Positive = 100
+    whowas_entries: Positive = 8  # remembered per nick
+    sendq_bytes: Positive = 1_048_576  # a client's unsent output before it is dropped
+
+
+class Config(_Model):
+    """Everything `hubbub serve` needs."""
+
+    host: str = "127.0.0.1"
+    port: Port = 6667
+    server_name: str = Field(
+        default="hubbub.local", pattern=r"^[A-Za-z0-9.\-]+\.[A-Za-z0-9.\-]+$"
+    )
+    network_name: str = Field(default="hubbub", pattern=r"^[^\s]+$")
+    password: str | None = None  # the connection password (PASS), if any
+    motd_file: Path | None = None
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("hubbub"))
+    )
+    log_level: LogLevel = "info"
+    ping_interval_seconds: Annotated[float, Field(gt=0)] = 120.0
+    ping_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    registration_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    admin_location: str = "hubbub chat server"
+    admin_email: str = "admin@localhost"
+    operators: tuple[Operator, ...] = ()
+    limits: Limits = Limits()
+
+    def motd_lines(self) -> list[str] | None:
+        """The MOTD file's lines, or None when there is none."""
+        if self.motd_file is None:
+            return None
+        return self.motd_file.read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+# Settings that can come from HUBBUB_<NAME> environment variables.
+_ENV_KEYS = (
+    "host",
+    "port",
+    "server_name",
+    "network_name",
+    "password",
+    "motd_file",
+    "data_dir",
+    "log_level",
+    "ping_interval_seconds",
+    "ping_timeout_seconds",
+    "registration_timeout_seconds",
+)
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "settings"
+    if first["type"] == "extra_forbidden":
+        return f"unknown setting {where!r}"
+    return f"invalid setting {where!r}: {first['msg']}"
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Build the `Config` from a TOML file, the environment and flag overrides.
+
+    Raises:
+        ConfigError: a missing or malformed file, an unknown key or a bad value.
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"cannot read config file {path}: {error}") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(
+                f"config file {path} is not valid TOML: {error}"
+            ) from None
+    environ = os.environ if environ is None else environ
+    for key in _ENV_KEYS:
+        env_value = environ.get("HUBBUB_" + key.upper())
+        if env_value is not None:
+            values[key] = env_value
+    values.update(
+        {key: value for key, value in (overrides or {}).items() if value is not None}
+    )
+    try:
+        config = Config.model_validate(values)
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+    if config.motd_file is not None and not config.motd_file.is_file():
+        raise ConfigError(f"MOTD file not found: {config.motd_file}")
+    return config

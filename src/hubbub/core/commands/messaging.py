@@ -1,0 +1,93 @@
+"""Messages between users: PRIVMSG, NOTICE, TAGMSG and WALLOPS.
+
+https://modern.ircdocs.horse/#privmsg-message
+https://ircv3.net/specs/extensions/message-tags (TAGMSG, client tags)
+"""
+
+from __future__ import annotations
+
+from hubbub.core.commands.registry import command
+from hubbub.core.context import Context
+from hubbub.core.errors import IrcError
+from hubbub.core.events import MessageSent, WallopsSent
+from hubbub.protocol import numerics as n
+from hubbub.protocol.casemap import CHANTYPES
+from hubbub.protocol.message import Message
+from hubbub.protocol.modes import PREFIX_SYMBOLS
+
+
+def _deliver_one(ctx: Context, msg: Message, target: str, text: str | None) -> None:
+    user = ctx.user
+    bare = target.lstrip(PREFIX_SYMBOLS)
+    if bare[:1] in CHANTYPES:
+        channel = ctx.state.require_channel(bare)
+        channel.check_can_speak(user)
+        target = target[: len(target) - len(bare)] + channel.name
+    else:
+        recipient = ctx.state.require_user(target)
+        target = recipient.nick
+        if msg.command == "PRIVMSG" and recipient.away is not None:
+            ctx.reply(n.RPL_AWAY, recipient.nick, text=recipient.away)
+    client_tags = {key: value for key, value in msg.tags.items() if key.startswith("+")}
+    event = MessageSent(
+        user.nick,
+        msg.command,
+        target,
+        text,
+        ctx.engine.new_msgid(),
+        ctx.now(),
+        client_tags,
+    )
+    ctx.apply(event)
+
+
+async def _relay(ctx: Context, msg: Message) -> None:
+    quiet = msg.command == "NOTICE"  # no automatic error replies to a NOTICE
+    tagmsg = msg.command == "TAGMSG"
+    if not msg.params or not msg.params[0]:
+        if not quiet:
+            ctx.reply(n.ERR_NORECIPIENT, text=f"No recipient given ({msg.command})")
+        return
+    text: str | None = None
+    if not tagmsg:
+        if len(msg.params) < 2 or not msg.params[1]:
+            if not quiet:
+                ctx.reply(n.ERR_NOTEXTTOSEND)
+            return
+        text = msg.params[1]
+    targets = msg.params[0].split(",")
+    if len(targets) > ctx.config.limits.targets_per_command:
+        raise IrcError(n.ERR_TOOMANYTARGETS, msg.params[0])
+    ctx.user.last_active = ctx.now()
+    for target in targets:
+        try:
+            _deliver_one(ctx, msg, target, text)
+        except IrcError as error:
+            if not quiet:
+                ctx.reply(error.numeric, *error.params, text=error.text)
+
+
+@command("PRIVMSG")
+async def handle_privmsg(ctx: Context, msg: Message) -> None:
+    """Send a message to channels and users."""
+    await _relay(ctx, msg)
+
+
+@command("NOTICE")
+async def handle_notice(ctx: Context, msg: Message) -> None:
+    """Send a notice: like PRIVMSG, but never answered with an error or away reply."""
+    await _relay(ctx, msg)
+
+
+@command("TAGMSG")
+async def handle_tagmsg(ctx: Context, msg: Message) -> None:
+    """Send only tags (reactions, typing notifications) to message-tags clients."""
+    await _relay(ctx, msg)
+
+
+@command("WALLOPS", min_params=1)
+async def handle_wallops(ctx: Context, msg: Message) -> None:
+    """Operators: send a message to every user with +w."""
+    if not ctx.user.is_oper:
+        raise IrcError(n.ERR_NOPRIVILEGES)
+    ctx.apply(WallopsSent(ctx.user.mask, msg.params[0]))

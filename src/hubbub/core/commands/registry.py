@@ -1,0 +1,40 @@
+"""The command table: `@command` registers a handler with its metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hubbub.protocol.message import Message
+
+if TYPE_CHECKING:
+    from hubbub.core.context import Context
+
+Handler = Callable[["Context", Message], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command's handler and the checks dispatch makes before calling it."""
+
+    name: str
+    handler: Handler
+    min_params: int = 0
+    before_registration: bool = False  # usable before NICK/USER complete
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str, *, min_params: int = 0, before_registration: bool = False
+) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of `name`."""
+
+    def register(handler: Handler) -> Handler:
+        assert name not in COMMANDS, f"{name} registered twice"
+        COMMANDS[name] = Command(name, handler, min_params, before_registration)
+        return handler
+
+    return register

@@ -1,0 +1,229 @@
+"""`Engine`: the chat server without sockets. Lines in, bytes to each session's outbox.
+
+Transports call `connect()`, `handle_line()` and `disconnect()`; everything
+else (state, delivery, replies, labeled-response) happens in here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+from collections.abc import Callable
+
+from hubbub.config import Config
+from hubbub.core.context import Context
+from hubbub.core.delivery import Delivery
+from hubbub.core.dispatch import dispatch
+from hubbub.core.events import Event, UserQuit
+from hubbub.core.outbox import Outbox
+from hubbub.core.ports import Clock, PasswordChecker, SystemClock, Writer
+from hubbub.core.state import ServerState
+from hubbub.core.user import SessionId, User
+from hubbub.protocol import numerics as n
+from hubbub.protocol.framing import DecodedLine, LineProblem
+from hubbub.protocol.isupport import isupport_lines
+from hubbub.protocol.message import Message, ParseError, escape_tag_value, parse_message
+
+logger = logging.getLogger(__name__)
+
+Schedule = Callable[[Callable[[], None]], object]
+
+
+def _add_tag(data: bytes, tag: str) -> bytes:
+    """Prepend one tag to an encoded line."""
+    if data.startswith(b"@"):
+        return b"@" + tag.encode() + b";" + data[1:]
+    return b"@" + tag.encode() + b" " + data
+
+
+class Engine:
+    """Owns the state, the clock and delivery; handles every received line."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        passwords: PasswordChecker,
+        clock: Clock | None = None,
+        schedule: Schedule | None = None,
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.passwords = passwords
+        self.state = ServerState(config.limits.whowas_entries)
+        self.delivery = Delivery(self.state, config.server_name, self.send, self.clock)
+        self.created_at = self.clock.now()
+        self.isupport = isupport_lines(config)
+        self.motd = config.motd_lines()
+        # Flushing: outboxes written to since the last flush. With `schedule`
+        # (the event loop's call_soon) they are flushed once per loop pass;
+        # without it (tests), at the end of each handled line.
+        self._dirty: list[Outbox] = []
+        self._schedule = schedule
+        self._flush_scheduled = False
+        self._session_ids = itertools.count(1)
+        self._msgid_prefix = secrets.token_hex(4)
+        self._msgids = itertools.count(1)
+        self._batch_ids = itertools.count(1)
+
+    # Sessions
+
+    def connect(
+        self, writer: Writer, *, host: str, ip: str, secure: bool = False
+    ) -> User:
+        """Register a new connection; return its `User` (closed at once if over limits)."""
+        session_id = SessionId(next(self._session_ids))
+        outbox = Outbox(writer, self.config.limits.sendq_bytes, self._mark_dirty)
+        user = User(session_id, outbox, host, ip, self.clock.now(), secure=secure)
+        user.password_ok = self.config.password is None
+        user.last_active = user.connected_at
+        same_ip = sum(1 for other in self.state.sessions.values() if other.ip == ip)
+        self.state.add_session(user)
+        logger.info("= session %d connected from %s", session_id, ip)
+        if same_ip >= self.config.limits.clients_per_ip:
+            self.disconnect(user, "Too many connections from your IP address")
+        return user
+
+    async def handle_line(self, user: User, received: DecodedLine) -> None:
+        """Handle one line from `user`'s connection."""
+        if user.quitting:
+            return
+        if received.problem is not None:
+            self._refuse_line(user, received)
+        else:
+            try:
+                msg = parse_message(received.text)
+            except ParseError:
+                return  # an empty or blank line: Modern says to ignore it silently
+            logger.debug("< %d %s", user.session_id, received.text)
+            await self.handle_message(user, msg)
+        if self._schedule is None:
+            self.flush()
+
+    async def handle_message(self, user: User, msg: Message) -> None:
+        """Dispatch one parsed message, wrapping replies for labeled-response."""
+        label = msg.tags.get("label") if "labeled-response" in user.caps else None
+        ctx = Context(self, user, msg)
+        if label is None:
+            await dispatch(ctx, msg)
+            return
+        user.capture = captured = []
+        try:
+            await dispatch(ctx, msg)
+        finally:
+            user.capture = None
+        for data in self._labeled(label, captured):
+            user.outbox.put(data)
+
+    def _labeled(self, label: str, lines: list[bytes]) -> list[bytes]:
+        # IRCv3 labeled-response: no reply -> ACK; one line -> tagged;
+        # several -> one labeled-response BATCH.
+        tag = "label=" + escape_tag_value(label)
+        server = self.config.server_name
+        if not lines:
+            return [f"@{tag} :{server} ACK\r\n".encode()]
+        if len(lines) == 1:
+            return [_add_tag(lines[0], tag)]
+        ref = f"L{next(self._batch_ids)}"
+        start = f"@{tag} :{server} BATCH +{ref} labeled-response\r\n".encode()
+        end = f":{server} BATCH -{ref}\r\n".encode()
+        return [start, *(_add_tag(data, "batch=" + ref) for data in lines), end]
+
+    def _refuse_line(self, user: User, received: DecodedLine) -> None:
+        command = received.text.split(" ", 2)
+        if command and command[0].startswith("@"):
+            command = command[1:]
+        if command and command[0].startswith(":"):
+            command = command[1:]
+        name = command[0].upper() if command else "*"
+        ctx = Context(self, user, Message(name))
+        if received.problem == LineProblem.TOO_LONG:
+            ctx.reply(n.ERR_INPUTTOOLONG)
+        elif received.problem == LineProblem.INVALID_UTF8:
+            ctx.fail(
+                name,
+                "INVALID_UTF8",
+                text="Message rejected, your IRC client must use UTF-8",
+            )
+        else:
+            ctx.reply(n.ERR_UNKNOWNERROR, name, text="Message contains a NUL byte")
+
+    def disconnect(self, user: User, reason: str, *, error: str | None = None) -> None:
+        """End a session (idempotent): QUIT to others, ERROR to the user, close.
+
+        `reason` is what other users see in the QUIT; `error` what the user sees
+        in ERROR (the reason when not given).
+        """
+        if user.quitting:
+            return
+        user.quitting = True
+        if user.registered:
+            self.apply(UserQuit(user.nick, user.mask, reason, self.clock.now()))
+        self.state.remove_session(user)
+        logger.info(
+            "x session %d (%s) disconnected: %s", user.session_id, user.nick, reason
+        )
+        message = error if error is not None else reason
+        user.capture = None
+        user.outbox.put(f"ERROR :Closing Link: {user.host} ({message})\r\n".encode())
+        user.outbox.flush()
+        user.outbox.closed = True
+        user.outbox.writer.close()
+
+    # Output
+
+    def send(self, user: User, data: bytes) -> None:
+        """Queue encoded lines for `user` (or collect them for a labeled response)."""
+        capture = user.capture
+        if capture is None:
+            user.outbox.put(data)
+        else:
+            capture.append(data)
+
+    def _mark_dirty(self, outbox: Outbox) -> None:
+        self._dirty.append(outbox)
+        if not self._flush_scheduled and self._schedule is not None:
+            self._flush_scheduled = True
+            self._schedule(self.flush)
+
+    def flush(self) -> None:
+        """Write every outbox touched since the last flush; drop overflowing clients."""
+        self._flush_scheduled = False
+        while self._dirty:
+            dirty, self._dirty = self._dirty, []
+            overflowed = []
+            for outbox in dirty:
+                outbox.flush()
+                if outbox.overflowed:
+                    overflowed.append(outbox)
+            for outbox in overflowed:
+                self._drop_overflowed(outbox)
+
+    def _drop_overflowed(self, outbox: Outbox) -> None:
+        for user in self.state.sessions.values():
+            if user.outbox is outbox:
+                outbox.overflowed = False  # lets the ERROR line through
+                self.disconnect(user, "SendQ exceeded")
+                return
+
+    # State changes
+
+    def apply(self, event: Event) -> None:
+        """Deliver an event to local users, then apply it to the state."""
+        self.delivery.deliver(event)
+        self.state.apply(event)
+
+    async def verify_password(self, password_hash: str, password: str) -> bool:
+        """Check a password through the injected `PasswordChecker`."""
+        return await self.passwords.verify(password_hash, password)
+
+    def new_msgid(self) -> str:
+        """A unique message id (IRCv3 message-ids)."""
+        return f"{self._msgid_prefix}{next(self._msgids):x}"
+
+    def shutdown(self, reason: str = "Server shutting down") -> None:
+        """Disconnect every session with `reason` (graceful shutdown)."""
+        for user in list(self.state.sessions.values()):
+            self.disconnect(user, reason)
+        self.flush()

@@ -1,0 +1,88 @@
+"""`User`: one connected client as the chat sees it (nick, ident, modes, caps, channels).
+
+The connection itself stays in the transport; the core only holds the user's
+`Outbox`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NewType
+
+from hubbub.core.outbox import Outbox
+from hubbub.protocol.casemap import Casefolded, casefold
+
+if TYPE_CHECKING:
+    from hubbub.core.channel import Channel
+
+SessionId = NewType("SessionId", int)
+
+# Bits of `User.tag_mask`: which tags the client wants on relayed messages.
+TAGS_SERVER_TIME = 1
+TAGS_MESSAGE_TAGS = 2
+
+
+@dataclass(eq=False, slots=True)
+class User:
+    """A client: registered or still registering."""
+
+    session_id: SessionId
+    outbox: Outbox
+    host: str
+    ip: str
+    connected_at: float
+    secure: bool = False
+    nick: str = "*"
+    username: str = ""
+    realname: str = ""
+    registered: bool = False
+    # Registration
+    password_ok: bool = False  # PASS matched (or no password is configured)
+    cap_negotiating: bool = False  # CAP LS/REQ seen and no CAP END yet
+    cap_version: int = 0
+    caps: set[str] = field(default_factory=set)
+    tag_mask: int = 0  # TAGS_* bits derived from caps
+    # State
+    modes: set[str] = field(default_factory=set)
+    away: str | None = None
+    account: str | None = None
+    oper_name: str | None = None
+    channels: dict[Casefolded, Channel] = field(default_factory=dict)
+    monitoring: set[Casefolded] = field(default_factory=set)
+    last_active: float = 0.0  # last PRIVMSG/NOTICE, for WHOIS idle time
+    quitting: bool = False
+    # labeled-response: while a labeled command runs, lines for this user
+    # collect here instead of the outbox, to be wrapped in one batch.
+    capture: list[bytes] | None = None
+
+    @property
+    def key(self) -> Casefolded:
+        """The casefolded nick: this user's key in the nick registry."""
+        return casefold(self.nick)
+
+    @property
+    def mask(self) -> str:
+        """`nick!user@host`, the source of this user's messages."""
+        return f"{self.nick}!{self.username}@{self.host}"
+
+    @property
+    def is_oper(self) -> bool:
+        """Is this user an IRC operator (+o)?"""
+        return "o" in self.modes
+
+    @property
+    def is_bot(self) -> bool:
+        """Has this user marked itself as a bot (+B)?"""
+        return "B" in self.modes
+
+    def has_cap(self, name: str) -> bool:
+        """Has the client enabled capability `name`?"""
+        return name in self.caps
+
+    def update_caps(self, enable: set[str], disable: set[str]) -> None:
+        """Change the enabled capabilities and the derived tag mask."""
+        self.caps |= enable
+        self.caps -= disable
+        self.tag_mask = (TAGS_SERVER_TIME if "server-time" in self.caps else 0) | (
+            TAGS_MESSAGE_TAGS if "message-tags" in self.caps else 0
+        )

@@ -1,0 +1,110 @@
+"""Byte stream framing: `LineDecoder` splits bytes into lines, `encode_line` adds CRLF.
+
+Modern (https://modern.ircdocs.horse/#messages): CR, LF and CRLF all end a
+message; NUL is not allowed inside one; a message is at most 512 bytes with its
+CRLF, plus up to 8191 bytes of tags (IRCv3 message-tags).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "MAX_LINE_BYTES",
+    "MAX_TAGS_BYTES",
+    "DecodedLine",
+    "LineDecoder",
+    "LineProblem",
+    "encode_line",
+]
+
+MAX_LINE_BYTES = 512  # without tags, including CRLF
+MAX_TAGS_BYTES = 8191  # the tags section, including "@" and the space after it
+
+
+class LineProblem:
+    """Why a received line cannot be handled (values of `DecodedLine.problem`)."""
+
+    TOO_LONG = "too long"
+    INVALID_UTF8 = "invalid utf-8"
+    NUL = "contains NUL"
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedLine:
+    """One received line: the text, or why it was refused (`problem`).
+
+    For a refused line `text` is still a best-effort decoding, so the caller can
+    name the command in its error reply.
+    """
+
+    text: str
+    problem: str | None = None
+
+
+class LineDecoder:
+    """Sans-I/O line splitter with a bounded buffer."""
+
+    def __init__(
+        self, max_line_bytes: int = MAX_LINE_BYTES, max_tags_bytes: int = MAX_TAGS_BYTES
+    ) -> None:
+        self.max_line_bytes = max_line_bytes
+        self.max_tags_bytes = max_tags_bytes
+        self._buffer = b""
+        # True while discarding the rest of an over-long line.
+        self._discarding = False
+
+    @property
+    def max_total_bytes(self) -> int:
+        """The longest line (tags included, CRLF excluded) that can ever be valid."""
+        return self.max_line_bytes - 2 + self.max_tags_bytes
+
+    def feed(self, data: bytes) -> list[DecodedLine]:
+        """Add received bytes; return the complete lines they finish."""
+        buffer = self._buffer + data if self._buffer else data
+        if b"\r" in buffer:
+            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        *complete, rest = buffer.split(b"\n")
+        lines: list[DecodedLine] = []
+        for raw in complete:
+            if self._discarding:
+                # The tail of a line already refused as too long.
+                self._discarding = False
+                continue
+            if raw:
+                lines.append(self._decode(raw))
+        if len(rest) > self.max_total_bytes:
+            if not self._discarding:
+                lines.append(DecodedLine(_best_effort(rest[:64]), LineProblem.TOO_LONG))
+            self._discarding = True
+            rest = b""
+        self._buffer = rest
+        return lines
+
+    def _decode(self, raw: bytes) -> DecodedLine:
+        if len(raw) > self.max_line_bytes - 2 and not self._fits(raw):
+            return DecodedLine(_best_effort(raw[:64]), LineProblem.TOO_LONG)
+        if b"\0" in raw:
+            return DecodedLine(_best_effort(raw), LineProblem.NUL)
+        try:
+            return DecodedLine(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            return DecodedLine(_best_effort(raw), LineProblem.INVALID_UTF8)
+
+    def _fits(self, raw: bytes) -> bool:
+        if not raw.startswith(b"@"):
+            return False
+        tags, _, rest = raw.partition(b" ")
+        return (
+            len(tags) + 1 <= self.max_tags_bytes
+            and len(rest) <= self.max_line_bytes - 2
+        )
+
+
+def _best_effort(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace").replace("\0", "")
+
+
+def encode_line(line: str) -> bytes:
+    """Encode one line for the wire, adding CRLF."""
+    return line.encode("utf-8", errors="replace") + b"\r\n"

@@ -1,0 +1,139 @@
+"""IRC messages: the `Message` value, `parse_message()` and `format_message()`.
+
+Wire format: https://modern.ircdocs.horse/#messages
+Tags: https://ircv3.net/specs/extensions/message-tags
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Message",
+    "ParseError",
+    "escape_tag_value",
+    "format_message",
+    "format_tags",
+    "parse_message",
+    "unescape_tag_value",
+]
+
+# message-tags: "Escaping values" table.
+_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+_ESCAPES = str.maketrans(
+    {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
+)
+
+
+class ParseError(ValueError):
+    """The line is not an IRC message (the client's fault)."""
+
+
+def unescape_tag_value(value: str) -> str:
+    """Undo message-tags escaping; an invalid escape drops its backslash."""
+    if "\\" not in value:
+        return value
+    out: list[str] = []
+    chars = iter(value)
+    for char in chars:
+        if char == "\\":
+            # A trailing lone backslash is dropped (message-tags spec).
+            following = next(chars, "")
+            out.append(_UNESCAPES.get(following, following))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def escape_tag_value(value: str) -> str:
+    """Escape a tag value for the wire."""
+    return value.translate(_ESCAPES)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One IRC message. `tags` maps a tag key to its (unescaped) value, "" if none."""
+
+    command: str
+    params: tuple[str, ...] = ()
+    source: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def param(self, index: int, default: str = "") -> str:
+        """The parameter at `index`, or `default` when there are fewer."""
+        return self.params[index] if index < len(self.params) else default
+
+
+def _parse_tags(raw: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for item in raw.split(";"):
+        if not item:
+            continue
+        key, _, value = item.partition("=")
+        if not key:
+            raise ParseError("empty tag key")
+        # message-tags: if a key is repeated, the last one wins.
+        tags[key] = unescape_tag_value(value)
+    return tags
+
+
+def parse_message(line: str) -> Message:
+    """Parse one line (without its CRLF) into a `Message`.
+
+    Raises:
+        ParseError: the line is empty or has no command.
+    """
+    rest = line.lstrip(" ")
+    tags: dict[str, str] = {}
+    if rest.startswith("@"):
+        raw_tags, _, rest = rest[1:].partition(" ")
+        tags = _parse_tags(raw_tags)
+        rest = rest.lstrip(" ")
+    source: str | None = None
+    if rest.startswith(":"):
+        source, _, rest = rest[1:].partition(" ")
+        rest = rest.lstrip(" ")
+    trailing: str | None = None
+    if " :" in rest:
+        rest, _, trailing = rest.partition(" :")
+    elif rest.startswith(":"):
+        raise ParseError("missing command")
+    # Modern: parameters are separated by one or more spaces.
+    words = rest.split()
+    if not words:
+        raise ParseError("missing command")
+    command = words[0].upper()
+    params = words[1:]
+    if trailing is not None:
+        params.append(trailing)
+    return Message(command, tuple(params), source, tags)
+
+
+def format_tags(tags: Mapping[str, str]) -> str:
+    """Render tags as `@a=b;c` (without the trailing space), or "" when empty."""
+    if not tags:
+        return ""
+    parts = [
+        f"{key}={escape_tag_value(value)}" if value else key
+        for key, value in tags.items()
+    ]
+    return "@" + ";".join(parts)
+
+
+def format_message(message: Message) -> str:
+    """Render a `Message` as one line, without CRLF."""
+    pieces: list[str] = []
+    if message.tags:
+        pieces.append(format_tags(message.tags))
+    if message.source:
+        pieces.append(":" + message.source)
+    pieces.append(message.command)
+    params = message.params
+    if params:
+        pieces.extend(params[:-1])
+        last = params[-1]
+        if not last or " " in last or last.startswith(":"):
+            last = ":" + last
+        pieces.append(last)
+    return " ".join(pieces)

@@ -1,0 +1,1 @@
+"""Adapters for what the core keeps: passwords now; accounts and history later."""

@@ -1,0 +1,1 @@
+"""Transports: turn sockets into lines for the engine, and bytes back into sockets."""
