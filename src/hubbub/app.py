@@ -1,4 +1,4 @@
-"""Wiring: build the engine and listeners from a `Config`, run them, shut down gracefully."""
+"""Wiring: engine and listeners from a `Config`; run them; shut down gracefully."""
 
 from __future__ import annotations
 

@@ -115,82 +115,96 @@ class Delivery:
         match event:
             case MessageSent():
                 self._message(event)
-            case UserJoined(nick, channel_name, at):
-                self._join(nick, channel_name, at)
-            case UserParted(nick, channel_name, reason):
-                user = self.state.users[casefold(nick)]
-                channel = self.state.channels[casefold(channel_name)]
-                params = (channel.name,) if reason is None else (channel.name, reason)
-                self._to_all(
-                    channel.members,
-                    Outgoing(
-                        (text_line if reason is not None else line)(
-                            user.mask, "PART", *params
-                        ),
-                        self._now(),
-                    ),
+            case UserJoined():
+                self._join(event)
+            case UserParted():
+                self._part(event)
+            case UserKicked():
+                self._kick(event)
+            case TopicChanged():
+                self._topic(event)
+            case ChannelModeChanged():
+                self._channel_mode(event)
+            case UserModeChanged():
+                self._user_mode(event)
+            case NickChanged():
+                self._nick(event)
+            case UserQuit():
+                self._quit(event)
+            case UserRegistered():
+                self._monitor(event.nick, online=self.state.users[casefold(event.nick)])
+            case AwayChanged():
+                self._away(event)
+            case RealnameChanged():
+                self._setname(event)
+            case UserInvited():
+                self._invite(event)
+            case WallopsSent():
+                out = Outgoing(
+                    text_line(event.source, "WALLOPS", event.text), self._now()
                 )
-            case UserKicked(by, channel_name, nick, reason):
-                channel = self.state.channels[casefold(channel_name)]
-                target = self.state.users[casefold(nick)]
-                text = text_line(by, "KICK", channel.name, target.nick, reason)
-                self._to_all(channel.members, Outgoing(text, self._now()))
-            case TopicChanged(channel_name, topic, by, at):
-                channel = self.state.channels[casefold(channel_name)]
-                self._to_all(
-                    channel.members,
-                    Outgoing(text_line(by, "TOPIC", channel.name, topic), at),
-                )
-            case ChannelModeChanged(channel_name, by, changes, at):
-                channel = self.state.channels[casefold(channel_name)]
-                params = format_mode_changes(list(changes))
-                text = " ".join((f":{by}", "MODE", channel.name, *params))
-                self._to_all(channel.members, Outgoing(text, at))
-            case UserModeChanged(nick, by, changes):
-                user = self.state.users[casefold(nick)]
-                params = format_mode_changes(list(changes))
-                out = Outgoing(line(by, "MODE", user.nick, *params), self._now())
-                self.send(user, out.to(user))
-            case NickChanged(old_nick, new_nick, old_mask, at):
-                self._nick(old_nick, new_nick, old_mask, at)
-            case UserQuit(nick, mask, reason, at):
-                user = self.state.users[casefold(nick)]
-                out = Outgoing(text_line(mask, "QUIT", reason), at)
-                self._to_all(shared_channel_members(user), out)
-                self._monitor(user.nick, online=None)
-            case UserRegistered(nick):
-                user = self.state.users[casefold(nick)]
-                self._monitor(nick, online=user)
-            case AwayChanged(nick, message):
-                user = self.state.users[casefold(nick)]
-                text = (
-                    line(user.mask, "AWAY")
-                    if message is None
-                    else text_line(user.mask, "AWAY", message)
-                )
-                out = Outgoing(text, self._now())
-                watchers = {
-                    u for u in shared_channel_members(user) if u.has_cap("away-notify")
-                }
-                self._to_all(watchers, out)
-            case RealnameChanged(nick, realname):
-                user = self.state.users[casefold(nick)]
-                out = Outgoing(text_line(user.mask, "SETNAME", realname), self._now())
-                watchers = {
-                    u for u in shared_channel_members(user) if u.has_cap("setname")
-                }
-                if user.has_cap("setname"):
-                    watchers.add(user)
-                self._to_all(watchers, out)
-            case UserInvited(by, nick, channel_name):
-                self._invite(by, nick, channel_name)
-            case WallopsSent(source, text):
-                out = Outgoing(text_line(source, "WALLOPS", text), self._now())
                 self._to_all(
                     (u for u in self.state.sessions.values() if "w" in u.modes), out
                 )
             case _:
                 assert_never(event)
+
+    # Simple fan-outs
+
+    def _part(self, event: UserParted) -> None:
+        user = self.state.users[casefold(event.nick)]
+        channel = self.state.channels[casefold(event.channel)]
+        if event.reason is None:
+            text = line(user.mask, "PART", channel.name)
+        else:
+            text = text_line(user.mask, "PART", channel.name, event.reason)
+        self._to_all(channel.members, Outgoing(text, self._now()))
+
+    def _kick(self, event: UserKicked) -> None:
+        channel = self.state.channels[casefold(event.channel)]
+        target = self.state.users[casefold(event.nick)]
+        text = text_line(event.by, "KICK", channel.name, target.nick, event.reason)
+        self._to_all(channel.members, Outgoing(text, self._now()))
+
+    def _topic(self, event: TopicChanged) -> None:
+        channel = self.state.channels[casefold(event.channel)]
+        text = text_line(event.by, "TOPIC", channel.name, event.topic)
+        self._to_all(channel.members, Outgoing(text, event.at))
+
+    def _channel_mode(self, event: ChannelModeChanged) -> None:
+        channel = self.state.channels[casefold(event.channel)]
+        params = format_mode_changes(list(event.changes))
+        text = " ".join((f":{event.by}", "MODE", channel.name, *params))
+        self._to_all(channel.members, Outgoing(text, event.at))
+
+    def _user_mode(self, event: UserModeChanged) -> None:
+        user = self.state.users[casefold(event.nick)]
+        params = format_mode_changes(list(event.changes))
+        out = Outgoing(line(event.by, "MODE", user.nick, *params), self._now())
+        self.send(user, out.to(user))
+
+    def _quit(self, event: UserQuit) -> None:
+        user = self.state.users[casefold(event.nick)]
+        out = Outgoing(text_line(event.mask, "QUIT", event.reason), event.at)
+        self._to_all(shared_channel_members(user), out)
+        self._monitor(user.nick, online=None)
+
+    def _away(self, event: AwayChanged) -> None:
+        user = self.state.users[casefold(event.nick)]
+        if event.message is None:
+            text = line(user.mask, "AWAY")
+        else:
+            text = text_line(user.mask, "AWAY", event.message)
+        watchers = {u for u in shared_channel_members(user) if u.has_cap("away-notify")}
+        self._to_all(watchers, Outgoing(text, self._now()))
+
+    def _setname(self, event: RealnameChanged) -> None:
+        user = self.state.users[casefold(event.nick)]
+        out = Outgoing(text_line(user.mask, "SETNAME", event.realname), self._now())
+        watchers = {u for u in shared_channel_members(user) if u.has_cap("setname")}
+        if user.has_cap("setname"):
+            watchers.add(user)
+        self._to_all(watchers, out)
 
     def _to_all(self, users: Iterable[User], out: Outgoing) -> None:
         send = self.send
@@ -247,10 +261,11 @@ class Delivery:
 
     # Membership
 
-    def _join(self, nick: str, channel_name: str, at: float) -> None:
-        user = self.state.users[casefold(nick)]
-        channel = self.state.channels.get(casefold(channel_name))
-        name = channel.name if channel is not None else channel_name
+    def _join(self, event: UserJoined) -> None:
+        user = self.state.users[casefold(event.nick)]
+        channel = self.state.channels.get(casefold(event.channel))
+        name = channel.name if channel is not None else event.channel
+        at = event.at
         plain = Outgoing(line(user.mask, "JOIN", name), at)
         account = user.account or "*"
         extended = Outgoing(
@@ -264,7 +279,13 @@ class Delivery:
             away = Outgoing(text_line(user.mask, "AWAY", user.away), at)
             self._to_all((m for m in members if m.has_cap("away-notify")), away)
 
-    def _nick(self, old_nick: str, new_nick: str, old_mask: str, at: float) -> None:
+    def _nick(self, event: NickChanged) -> None:
+        old_nick, new_nick, old_mask, at = (
+            event.old_nick,
+            event.new_nick,
+            event.old_mask,
+            event.at,
+        )
         user = self.state.users[casefold(old_nick)]
         out = Outgoing(line(old_mask, "NICK", new_nick), at)
         self._to_all([user, *shared_channel_members(user)], out)
@@ -274,9 +295,10 @@ class Delivery:
                 new_nick, online=user, mask=f"{new_nick}!{user.username}@{user.host}"
             )
 
-    def _invite(self, by: str, nick: str, channel_name: str) -> None:
-        inviter = self.state.users[casefold(by)]
-        target = self.state.users[casefold(nick)]
+    def _invite(self, event: UserInvited) -> None:
+        channel_name = event.channel
+        inviter = self.state.users[casefold(event.by)]
+        target = self.state.users[casefold(event.nick)]
         channel = self.state.channels.get(casefold(channel_name))
         out = Outgoing(
             line(inviter.mask, "INVITE", target.nick, channel_name), self._now()

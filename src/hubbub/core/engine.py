@@ -72,7 +72,7 @@ class Engine:
     def connect(
         self, writer: Writer, *, host: str, ip: str, secure: bool = False
     ) -> User:
-        """Register a new connection; return its `User` (closed at once if over limits)."""
+        """Start a session; return its `User` (closed at once if over limits)."""
         session_id = SessionId(next(self._session_ids))
         outbox = Outbox(writer, self.config.limits.sendq_bytes, self._mark_dirty)
         user = User(session_id, outbox, host, ip, self.clock.now(), secure=secure)
@@ -108,7 +108,8 @@ class Engine:
         if label is None:
             await dispatch(ctx, msg)
             return
-        user.capture = captured = []
+        captured: list[bytes] = []
+        user.capture = captured
         try:
             await dispatch(ctx, msg)
         finally:

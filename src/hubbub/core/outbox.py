@@ -1,4 +1,4 @@
-"""A session's bounded output buffer: appended synchronously, flushed once per loop pass.
+"""A session's bounded output buffer: sync appends, flushed once per loop pass.
 
 Many deliveries to one client in one event-loop pass become one `write()`; a
 client that stops reading is cut off once its queue passes `limit_bytes`

@@ -1,4 +1,4 @@
-"""Multi-line replies shared by several commands: welcome, LUSERS, MOTD, topic, NAMES."""
+"""Replies shared by several commands: welcome, LUSERS, MOTD, topic, NAMES."""
 
 from __future__ import annotations
 
@@ -53,9 +53,10 @@ def reply_lusers(ctx: Context) -> None:
     opers = sum(1 for user in registered if user.is_oper)
     unknown = len(state.sessions) - len(registered)
     total, most = len(registered), state.max_registered
+    visible = total - invisible
     ctx.reply(
         n.RPL_LUSERCLIENT,
-        text=f"There are {total - invisible} users and {invisible} invisible on 1 servers",
+        text=f"There are {visible} users and {invisible} invisible on 1 servers",
     )
     ctx.reply(n.RPL_LUSEROP, str(opers))
     ctx.reply(n.RPL_LUSERUNKNOWN, str(max(unknown, 0)))

@@ -1,4 +1,4 @@
-"""`ServerState`: users and channels, and `apply(event)`, the only writer of shared state.
+"""`ServerState`: users and channels; `apply(event)` is the only writer of them.
 
 Rule 1 (after h11): nothing outside this module adds or removes nicks,
 channels or memberships; handlers describe the change as an event.
@@ -177,9 +177,9 @@ class ServerState:
             case RealnameChanged(nick, realname):
                 self.users[casefold(nick)].realname = realname
             case UserInvited(_, nick, channel_name):
-                channel = self.channels.get(casefold(channel_name))
-                if channel is not None:
-                    channel.invited.add(casefold(nick))
+                invited_to = self.channels.get(casefold(channel_name))
+                if invited_to is not None:
+                    invited_to.invited.add(casefold(nick))
             case MessageSent() | WallopsSent():
                 pass  # delivered, nothing to store here (history is a port)
             case _:

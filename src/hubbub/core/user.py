@@ -1,4 +1,4 @@
-"""`User`: one connected client as the chat sees it (nick, ident, modes, caps, channels).
+"""`User`: one client as the chat sees it (nick, ident, modes, caps, channels).
 
 The connection itself stays in the transport; the core only holds the user's
 `Outbox`.

@@ -23,37 +23,42 @@ def isupport_tokens(config: Config) -> list[str]:
     """Every ISUPPORT token, in a stable order."""
     limits = config.limits
     targets = limits.targets_per_command
-    return [
-        "AWAYLEN=%d" % limits.away_length,
-        "BOT=B",
-        "CASEMAPPING=" + CASEMAPPING,
-        "CHANLIMIT=%s:%d" % (CHANTYPES, limits.channels_per_client),
-        "CHANMODES=%s,%s,%s,%s"
-        % (
+    chanmodes = ",".join(
+        (
             CHANMODES_LIST,
             CHANMODES_PARAM_ALWAYS,
             CHANMODES_PARAM_WHEN_SET,
             CHANMODES_FLAGS,
-        ),
-        "CHANNELLEN=%d" % limits.channel_length,
-        "CHANTYPES=" + CHANTYPES,
+        )
+    )
+    targmax = (
+        f"JOIN:,KICK:1,LIST:1,MONITOR:,NAMES:1,NOTICE:{targets},PRIVMSG:{targets},"
+        f"TAGMSG:{targets},WHOIS:1"
+    )
+    return [
+        f"AWAYLEN={limits.away_length}",
+        "BOT=B",
+        f"CASEMAPPING={CASEMAPPING}",
+        f"CHANLIMIT={CHANTYPES}:{limits.channels_per_client}",
+        f"CHANMODES={chanmodes}",
+        f"CHANNELLEN={limits.channel_length}",
+        f"CHANTYPES={CHANTYPES}",
         "ELIST=U",
         "EXCEPTS=e",
         "HOSTLEN=64",
         "INVEX=I",
-        "KICKLEN=%d" % limits.kick_length,
-        "MAXLIST=%s:%d" % (CHANMODES_LIST, limits.list_entries),
-        "MAXTARGETS=%d" % targets,
+        f"KICKLEN={limits.kick_length}",
+        f"MAXLIST={CHANMODES_LIST}:{limits.list_entries}",
+        f"MAXTARGETS={targets}",
         "MODES=4",
-        "MONITOR=%d" % limits.monitor_entries,
-        "NETWORK=" + config.network_name,
-        "NICKLEN=%d" % limits.nick_length,
-        "PREFIX=(%s)%s" % (PREFIX_MODES, PREFIX_SYMBOLS),
+        f"MONITOR={limits.monitor_entries}",
+        f"NETWORK={config.network_name}",
+        f"NICKLEN={limits.nick_length}",
+        f"PREFIX=({PREFIX_MODES}){PREFIX_SYMBOLS}",
         "SAFELIST",
-        "STATUSMSG=" + PREFIX_SYMBOLS,
-        "TARGMAX=JOIN:,KICK:1,LIST:1,MONITOR:,NAMES:1,NOTICE:%d,PRIVMSG:%d,TAGMSG:%d,WHOIS:1"
-        % (targets, targets, targets),
-        "TOPICLEN=%d" % limits.topic_length,
+        f"STATUSMSG={PREFIX_SYMBOLS}",
+        f"TARGMAX={targmax}",
+        f"TOPICLEN={limits.topic_length}",
         "USERLEN=16",
         "UTF8ONLY",
         "WHOX",

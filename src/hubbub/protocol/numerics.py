@@ -1,4 +1,4 @@
-"""Every numeric reply hubbub sends, named as modern.ircdocs.horse and irctest name them.
+"""Every numeric hubbub sends, named as modern.ircdocs.horse and irctest name them.
 
 Each `Numeric` carries its default text (the last parameter) or None when the
 caller always supplies the text.

@@ -47,7 +47,7 @@ async def run_session(
     decoder = LineDecoder(max_tags_bytes=CLIENT_TAGS_BYTES)
     reason = "Connection closed"
     try:
-        while not user.quitting:
+        while True:
             data = await _read(engine, user, reader)
             if data is None:
                 reason = _timeout_reason(engine.config, user)
@@ -55,9 +55,11 @@ async def run_session(
             if not data:
                 break
             for line in decoder.feed(data):
-                await engine.handle_line(user, line)
                 if user.quitting:
                     break
+                await engine.handle_line(user, line)
+            if user.quitting:
+                break
     except (ConnectionError, asyncio.IncompleteReadError):
         reason = "Connection reset by peer"
     except asyncio.CancelledError:

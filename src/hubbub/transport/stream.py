@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import cast
 
 from hubbub.core.engine import Engine
 from hubbub.transport.session import run_session
@@ -45,11 +44,10 @@ async def start_tcp_listener(engine: Engine, host: str, port: int) -> asyncio.Se
     ) -> None:
         peer = writer.get_extra_info("peername")
         ip = peer[0] if isinstance(peer, tuple) else "unknown"
-        # uvloop's transports are not asyncio.WriteTransport subclasses, but
-        # have the same methods.
-        transport = cast(asyncio.WriteTransport, writer.transport)
+        # (uvloop's transports are not asyncio.WriteTransport subclasses, but
+        # have the same methods: no isinstance check here.)
         try:
-            await run_session(engine, reader, TransportWriter(transport), ip=ip)
+            await run_session(engine, reader, TransportWriter(writer.transport), ip=ip)
         finally:
             writer.close()
 

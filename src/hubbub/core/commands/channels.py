@@ -99,28 +99,29 @@ async def handle_names(ctx: Context, msg: Message) -> None:
                 reply_names(ctx, channel)
         return
     for name in msg.params[0].split(","):
-        channel = ctx.state.find_channel(name)
-        if channel is not None and _visible(ctx, channel):
-            reply_names(ctx, channel)
+        found = ctx.state.find_channel(name)
+        if found is not None and _visible(ctx, found):
+            reply_names(ctx, found)
         else:
             ctx.reply(n.RPL_ENDOFNAMES, name)
 
 
 def _list_filter(patterns: list[str], channel: Channel) -> bool:
     for pattern in patterns:
-        if pattern.startswith(">") and pattern[1:].isdigit():
-            if len(channel.members) <= int(pattern[1:]):
-                return False
-        elif pattern.startswith("<") and pattern[1:].isdigit():
-            if len(channel.members) >= int(pattern[1:]):
-                return False
-    names = [p for p in patterns if not p[:1] in "<>"]
+        count = pattern[1:]
+        if not count.isdigit():
+            continue
+        if pattern[0] == ">" and len(channel.members) <= int(count):
+            return False
+        if pattern[0] == "<" and len(channel.members) >= int(count):
+            return False
+    names = [p for p in patterns if p[:1] not in "<>"]
     return not names or any(mask_matches(p, channel.name) for p in names)
 
 
 @command("LIST")
 async def handle_list(ctx: Context, msg: Message) -> None:
-    """List channels, optionally filtered by name patterns or member counts (ELIST=U)."""
+    """List channels, filtered by name masks or member counts (ELIST=U)."""
     patterns = [p for p in msg.param(0).split(",") if p]
     ctx.reply(n.RPL_LISTSTART, "Channel", text="Users  Name")
     for channel in list(ctx.state.channels.values()):
@@ -136,9 +137,9 @@ async def handle_invite(ctx: Context, msg: Message) -> None:
     """Invite a user to a channel; with no parameters, list your invitations."""
     user = ctx.user
     if not msg.params:
-        for channel in ctx.state.channels.values():
-            if user.key in channel.invited:
-                ctx.reply(n.RPL_INVITELIST, channel.name)
+        for invited_to in ctx.state.channels.values():
+            if user.key in invited_to.invited:
+                ctx.reply(n.RPL_INVITELIST, invited_to.name)
         ctx.reply(n.RPL_ENDOFINVITELIST)
         return
     if len(msg.params) < 2:
