@@ -99,10 +99,10 @@ def make_config(**overrides: object) -> Config:
 def make_engine(clock: FrozenClock | None = None, **overrides: object) -> Engine:
     """An engine with the test config (changed by `overrides`)."""
     return Engine(
-        make_config(**overrides), passwords=Argon2Passwords(), clock=clock or FrozenClock()
+        make_config(**overrides),
+        passwords=Argon2Passwords(),
+        clock=clock or FrozenClock(),
     )
-
-
 
 
 async def connect(

@@ -100,7 +100,7 @@ def parse_message(line: str) -> Message:
     elif rest.startswith(":"):
         raise ParseError("missing command")
     # Modern: parameters are separated by one or more spaces.
-    words = rest.split()
+    words = [word for word in rest.split(" ") if word]
     if not words:
         raise ParseError("missing command")
     command = words[0].upper()

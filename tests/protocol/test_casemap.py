@@ -1,0 +1,42 @@
+"""Casemapping and name validation (protocol/casemap.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hubbub.protocol.casemap import casefold, is_valid_channel, is_valid_nick
+
+
+def test_rfc1459_folds_brackets_and_tilde() -> None:
+    assert casefold("Nick[A]\\~") == "nick{a}|^"
+
+
+@pytest.mark.parametrize(
+    "nick", ["alice", "Bob_", "[x]", "a-1", "\\o/", "x^y", "ümlaut"]
+)
+def test_valid_nicks(nick: str) -> None:
+    assert is_valid_nick(nick, 30)
+
+
+@pytest.mark.parametrize(
+    "nick", ["", "1abc", "-x", "a b", "a,b", "a!b", "a@b", "#x", ":x", "*"]
+)
+def test_invalid_nicks(nick: str) -> None:
+    assert not is_valid_nick(nick, 30)
+
+
+def test_nick_length_is_enforced() -> None:
+    assert is_valid_nick("a" * 9, 9)
+    assert not is_valid_nick("a" * 10, 9)
+
+
+@pytest.mark.parametrize("name", ["#a", "&local", "#tea-room", "#ümlaut"])
+def test_valid_channels(name: str) -> None:
+    assert is_valid_channel(name, 64)
+
+
+@pytest.mark.parametrize(
+    "name", ["#", "a", "#a b", "#a,b", "#a\x07", "inv@lid", "#a:b"]
+)
+def test_invalid_channels(name: str) -> None:
+    assert not is_valid_channel(name, 64)

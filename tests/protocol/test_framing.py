@@ -1,0 +1,83 @@
+"""Splitting a byte stream into lines (protocol/framing.py)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hubbub.protocol.framing import DecodedLine, LineDecoder, LineProblem, encode_line
+from hubbub.protocol.message import ParseError, parse_message
+
+
+def test_crlf_lf_and_cr_all_end_a_line() -> None:
+    decoder = LineDecoder()
+    lines = decoder.feed(b"A\r\nB\nC\rD")
+    assert lines == [DecodedLine("A"), DecodedLine("B"), DecodedLine("C")]
+    assert decoder.feed(b"\r\n") == [DecodedLine("D")]
+
+
+def test_empty_lines_are_skipped() -> None:
+    assert LineDecoder().feed(b"\r\n\r\n\nPING x\r\n") == [DecodedLine("PING x")]
+
+
+def test_a_line_split_byte_by_byte_is_reassembled() -> None:
+    decoder = LineDecoder()
+    received: list[DecodedLine] = []
+    for byte in b"PRIVMSG #a :hello\r\n":
+        received += decoder.feed(bytes([byte]))
+    assert received == [DecodedLine("PRIVMSG #a :hello")]
+
+
+def test_invalid_utf8_is_reported_not_raised() -> None:
+    [line] = LineDecoder().feed(b"PRIVMSG #a :caf\xe9\r\n")
+    assert line.problem == LineProblem.INVALID_UTF8
+    assert line.text.startswith("PRIVMSG #a :caf")
+
+
+def test_nul_is_refused() -> None:
+    [line] = LineDecoder().feed(b"PRIVMSG #a :a\0b\r\n")
+    assert line.problem == LineProblem.NUL
+
+
+def test_512_bytes_with_crlf_is_accepted_and_513_refused() -> None:
+    ok = b"PRIVMSG #a :" + b"x" * (510 - 12)
+    assert LineDecoder().feed(ok + b"\r\n") == [DecodedLine(ok.decode())]
+    [line] = LineDecoder().feed(ok + b"y\r\n")
+    assert line.problem == LineProblem.TOO_LONG
+
+
+def test_tags_may_add_their_own_budget() -> None:
+    tags = b"@+a=" + b"t" * 4000 + b" "
+    body = b"PRIVMSG #a :" + b"x" * 400
+    [line] = LineDecoder(max_tags_bytes=4096).feed(tags + body + b"\r\n")
+    assert line.problem is None
+    [line] = LineDecoder(max_tags_bytes=4096).feed(b"@+a=" + b"t" * 4093 + b" PING\r\n")
+    assert line.problem == LineProblem.TOO_LONG
+
+
+def test_an_endless_line_is_refused_once_and_the_buffer_stays_bounded() -> None:
+    decoder = LineDecoder()
+    first = decoder.feed(b"PRIVMSG #a :" + b"x" * 20000)
+    assert [line.problem for line in first] == [LineProblem.TOO_LONG]
+    assert decoder.feed(b"y" * 20000) == []
+    assert decoder.feed(b"tail\r\nPING ok\r\n") == [DecodedLine("PING ok")]
+
+
+def test_encode_line_adds_crlf() -> None:
+    assert encode_line("PING x") == b"PING x\r\n"
+
+
+@given(st.lists(st.binary(max_size=700), max_size=8))
+def test_arbitrary_bytes_give_lines_or_problems_never_exceptions(
+    chunks: list[bytes],
+) -> None:
+    decoder = LineDecoder()
+    for chunk in chunks:
+        for line in decoder.feed(chunk):
+            assert "\r" not in line.text
+            assert "\n" not in line.text
+            if line.problem is None:
+                with contextlib.suppress(ParseError):
+                    parse_message(line.text)

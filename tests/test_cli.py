@@ -1,0 +1,89 @@
+"""The command line: settings errors are one line and exit code 2; hash-password."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from tests.server_process import hubbub_serve
+
+
+def run_hubbub(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m hubbub ARGS` and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "hubbub", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "70000"], "invalid setting 'port'"),
+        (["--port", "abc"], "invalid setting 'port'"),
+        (["--config", "/nonexistent/hubbub.toml"], "config file not found"),
+        (["--log-level", "loud"], "invalid setting 'log_level'"),
+        (["--server-name", "nodots"], "invalid setting 'server_name'"),
+    ],
+)
+def test_bad_settings_give_one_line_and_exit_code_2(
+    args: list[str], message: str
+) -> None:
+    result = run_hubbub("serve", *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_key_in_config_file_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text('port = 7000\ncolour = "blue"\n')
+    result = run_hubbub("serve", "--config", str(config))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "hubbub: unknown setting 'colour'"
+
+
+def test_invalid_toml_is_reported(tmp_path: Path) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text("port = \n")
+    result = run_hubbub("serve", "--config", str(config))
+    assert result.returncode == 2
+    assert "is not valid TOML" in result.stderr
+
+
+def test_environment_variable_is_validated(tmp_path: Path) -> None:
+    import os
+
+    result = run_hubbub("serve", env={**os.environ, "HUBBUB_PORT": "-1"})
+    assert result.returncode == 2
+    assert "invalid setting 'port'" in result.stderr
+
+
+def test_hash_password_prints_a_verifiable_argon2_hash() -> None:
+    result = run_hubbub("hash-password", "s3cret")
+    assert result.returncode == 0
+    hashed = result.stdout.strip()
+    assert hashed.startswith("$argon2id$")
+    assert PasswordHasher().verify(hashed, "s3cret")
+
+
+def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    with hubbub_serve(tmp_path) as server:
+        result = run_hubbub(
+            "serve", "--port", str(server.port), "--data-dir", str(tmp_path / "second")
+        )
+    assert result.returncode == 1
+    assert "cannot start" in result.stderr
+    assert "Traceback" not in result.stderr

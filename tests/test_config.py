@@ -1,0 +1,53 @@
+"""Settings: the example file, precedence of sources, validation (config.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hubbub.config import Config, ConfigError, load_config
+
+EXAMPLE = Path(__file__).parent.parent / "hubbub.example.toml"
+
+
+def test_example_config_loads_and_matches_defaults() -> None:
+    config = load_config(EXAMPLE, environ={})
+    defaults = Config()
+    assert config.port == defaults.port
+    assert config.limits == defaults.limits
+    assert [op.name for op in config.operators] == ["admin"]
+
+
+def test_flags_beat_environment_beat_file(tmp_path: Path) -> None:
+    path = tmp_path / "hubbub.toml"
+    path.write_text('port = 1000\nhost = "0.0.0.0"\nnetwork_name = "FileNet"\n')
+    config = load_config(
+        path,
+        environ={"HUBBUB_PORT": "2000", "HUBBUB_NETWORK_NAME": "EnvNet"},
+        overrides={"port": "3000", "host": None},
+    )
+    assert (config.port, config.host, config.network_name) == (
+        3000,
+        "0.0.0.0",
+        "EnvNet",
+    )
+
+
+def test_nested_unknown_key_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "hubbub.toml"
+    path.write_text("[limits]\nnick_len = 5\n")
+    with pytest.raises(ConfigError, match=r"unknown setting 'limits.nick_len'"):
+        load_config(path, environ={})
+
+
+def test_missing_motd_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="MOTD file not found"):
+        load_config(None, environ={"HUBBUB_MOTD_FILE": str(tmp_path / "nope.txt")})
+
+
+def test_motd_lines_are_read(tmp_path: Path) -> None:
+    motd = tmp_path / "motd.txt"
+    motd.write_text("line one\nline two\n")
+    config = load_config(None, environ={}, overrides={"motd_file": str(motd)})
+    assert config.motd_lines() == ["line one", "line two"]
