@@ -132,12 +132,25 @@ class Channel:
         invited = user.key in self.invited or self.is_listed("I", user)
         if self.password is not None and key != self.password:
             raise IrcError(n.ERR_BADCHANNELKEY, self.name)
-        if self.limit is not None and len(self.members) >= self.limit:
+        # An invitation also overrides the member limit (as in Solanum/InspIRCd).
+        full = self.limit is not None and len(self.members) >= self.limit
+        if full and user.key not in self.invited:
             raise IrcError(n.ERR_CHANNELISFULL, self.name)
         if "i" in self.modes and not invited:
             raise IrcError(n.ERR_INVITEONLYCHAN, self.name)
         if self.is_banned(user) and user.key not in self.invited:
             raise IrcError(n.ERR_BANNEDFROMCHAN, self.name)
+
+    def check_can_send_ctcp(self, user: User, text: str) -> None:
+        """Raises: IrcError(ERR_CANNOTSENDTOCHAN) for CTCP (but ACTION) under +C."""
+        if (
+            "C" in self.modes
+            and text.startswith("\x01")
+            and not text.startswith("\x01ACTION")
+        ):
+            raise IrcError(
+                n.ERR_CANNOTSENDTOCHAN, self.name, text="Cannot send CTCP (+C)"
+            )
 
     def check_can_speak(self, user: User) -> None:
         """Raises: IrcError(ERR_CANNOTSENDTOCHAN) for +n, +m and +b."""

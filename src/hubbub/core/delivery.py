@@ -8,8 +8,8 @@ to each recipient's outbox.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from typing import assert_never
+from collections.abc import Iterable
+from typing import Protocol, assert_never
 
 from hubbub.core.channel import Channel
 from hubbub.core.events import (
@@ -37,7 +37,12 @@ from hubbub.protocol.casemap import casefold
 from hubbub.protocol.message import escape_tag_value
 from hubbub.protocol.modes import PREFIX_BY_MODE, format_mode_changes
 
-Send = Callable[[User, bytes], None]
+
+class Send(Protocol):
+    """`Engine.send`: queue bytes for a user (`response=False`: never labeled)."""
+
+    def __call__(self, user: User, data: bytes, *, response: bool = True) -> None:
+        """Queue `data` for `user`."""
 
 
 def format_server_time(at: float) -> str:
@@ -149,6 +154,19 @@ class Delivery:
             case _:
                 assert_never(event)
 
+    def _observers(self, user: User, cap: str) -> set[User]:
+        """Who hears of `user`'s own changes under `cap`: channel peers, and
+        MONITOR watchers with extended-monitor (IRCv3 extended-monitor)."""
+        observers = {u for u in shared_channel_members(user) if u.has_cap(cap)}
+        for watcher in self.state.watchers.get(user.key, ()):
+            if (
+                watcher is not user
+                and watcher.has_cap(cap)
+                and watcher.has_cap("extended-monitor")
+            ):
+                observers.add(watcher)
+        return observers
+
     # Simple fan-outs
 
     def _part(self, event: UserParted) -> None:
@@ -195,13 +213,12 @@ class Delivery:
             text = line(user.mask, "AWAY")
         else:
             text = text_line(user.mask, "AWAY", event.message)
-        watchers = {u for u in shared_channel_members(user) if u.has_cap("away-notify")}
-        self._to_all(watchers, Outgoing(text, self._now()))
+        self._to_all(self._observers(user, "away-notify"), Outgoing(text, self._now()))
 
     def _setname(self, event: RealnameChanged) -> None:
         user = self.state.users[casefold(event.nick)]
         out = Outgoing(text_line(user.mask, "SETNAME", event.realname), self._now())
-        watchers = {u for u in shared_channel_members(user) if u.has_cap("setname")}
+        watchers = self._observers(user, "setname")
         if user.has_cap("setname"):
             watchers.add(user)
         self._to_all(watchers, out)
@@ -235,9 +252,15 @@ class Delivery:
             self._to_channel(channel, sender, out, minimum, only_tagged)
         else:
             recipient = self.state.users[casefold(target)]
-            if recipient is not sender and (not only_tagged or recipient.tag_mask & 2):
-                self.send(recipient, out.to(recipient))
-        if sender.has_cap("echo-message") and (not only_tagged or sender.tag_mask & 2):
+            if not only_tagged or recipient.tag_mask & TAGS_MESSAGE_TAGS:
+                # labeled-response: a message to oneself is delivered as a side
+                # effect; only the echo answers the labeled command.
+                self.send(
+                    recipient, out.to(recipient), response=recipient is not sender
+                )
+        if sender.has_cap("echo-message") and (
+            not only_tagged or sender.tag_mask & TAGS_MESSAGE_TAGS
+        ):
             self.send(sender, out.to(sender))
 
     def _to_channel(

@@ -174,10 +174,15 @@ class Engine:
 
     # Output
 
-    def send(self, user: User, data: bytes) -> None:
-        """Queue encoded lines for `user` (or collect them for a labeled response)."""
+    def send(self, user: User, data: bytes, *, response: bool = True) -> None:
+        """Queue encoded lines for `user`.
+
+        While `user` runs a labeled command, its responses are collected for the
+        labeled-response wrapper instead; `response=False` marks a side effect
+        (a message to oneself) that is delivered unlabeled.
+        """
         capture = user.capture
-        if capture is None:
+        if capture is None or not response:
             user.outbox.put(data)
         else:
             capture.append(data)

@@ -102,8 +102,8 @@ def reply_topic(ctx: Context, channel: Channel, *, always: bool) -> None:
         ctx.reply(n.RPL_NOTOPIC, channel.name)
 
 
-def reply_names(ctx: Context, channel: Channel) -> None:
-    """353 lines (split to fit 512 bytes) and 366."""
+def reply_names(ctx: Context, channel: Channel, *, end: bool = True) -> None:
+    """353 lines (split to fit 512 bytes), then 366 unless `end` is False."""
     user = ctx.user
     multi = user.has_cap("multi-prefix")
     full = user.has_cap("userhost-in-names")
@@ -125,4 +125,5 @@ def reply_names(ctx: Context, channel: Channel) -> None:
         size += len(name) + 1
     if chunk:
         ctx.reply(n.RPL_NAMREPLY, symbol, channel.name, text=" ".join(chunk))
-    ctx.reply(n.RPL_ENDOFNAMES, channel.name)
+    if end:
+        ctx.reply(n.RPL_ENDOFNAMES, channel.name)

@@ -30,6 +30,11 @@ CAPABILITIES: dict[str, Capability] = {
             "echo-message", "", "https://ircv3.net/specs/extensions/echo-message"
         ),
         Capability(
+            "extended-monitor",
+            "",
+            "https://ircv3.net/specs/extensions/extended-monitor",
+        ),
+        Capability(
             "extended-join", "", "https://ircv3.net/specs/extensions/extended-join"
         ),
         Capability(

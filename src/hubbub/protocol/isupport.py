@@ -32,7 +32,8 @@ def isupport_tokens(config: Config) -> list[str]:
         )
     )
     targmax = (
-        f"JOIN:,KICK:1,LIST:1,MONITOR:,NAMES:1,NOTICE:{targets},PRIVMSG:{targets},"
+        f"JOIN:,KICK:{targets},LIST:1,MONITOR:,NAMES:{targets},NOTICE:{targets},"
+        f"PRIVMSG:{targets},"
         f"TAGMSG:{targets},WHOIS:1"
     )
     return [
@@ -43,7 +44,7 @@ def isupport_tokens(config: Config) -> list[str]:
         f"CHANMODES={chanmodes}",
         f"CHANNELLEN={limits.channel_length}",
         f"CHANTYPES={CHANTYPES}",
-        "ELIST=U",
+        "ELIST=CMNTU",
         "EXCEPTS=e",
         "HOSTLEN=64",
         "INVEX=I",

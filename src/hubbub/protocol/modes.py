@@ -12,7 +12,7 @@ from dataclasses import dataclass
 CHANMODES_LIST = "beI"
 CHANMODES_PARAM_ALWAYS = "k"
 CHANMODES_PARAM_WHEN_SET = "l"
-CHANMODES_FLAGS = "imnpst"
+CHANMODES_FLAGS = "Cimnpst"  # C: no CTCP except ACTION
 # PREFIX=(ov)@+ : membership modes, highest first.
 PREFIX_MODES = "ov"
 PREFIX_SYMBOLS = "@+"

@@ -98,34 +98,53 @@ async def handle_names(ctx: Context, msg: Message) -> None:
             if _visible(ctx, channel):
                 reply_names(ctx, channel)
         return
-    for name in msg.params[0].split(","):
+    # Several channels end with one 366 naming the whole list (TARGMAX NAMES).
+    names = msg.params[0].split(",")
+    single = len(names) == 1
+    for name in names:
         found = ctx.state.find_channel(name)
         if found is not None and _visible(ctx, found):
-            reply_names(ctx, found)
-        else:
+            reply_names(ctx, found, end=single)
+        elif single:
             ctx.reply(n.RPL_ENDOFNAMES, name)
+    if not single:
+        ctx.reply(n.RPL_ENDOFNAMES, msg.params[0])
 
 
-def _list_filter(patterns: list[str], channel: Channel) -> bool:
+def _compare(op: str, value: float, limit: float) -> bool:
+    return value > limit if op == ">" else value < limit
+
+
+def _list_filter(ctx: Context, patterns: list[str], channel: Channel) -> bool:
+    """ELIST=CMNTU: `>n`/`<n` members, `C>n`/`T<n` minutes ago, masks and `!masks`."""
+    positive: list[str] = []
     for pattern in patterns:
-        count = pattern[1:]
-        if not count.isdigit():
-            continue
-        if pattern[0] == ">" and len(channel.members) <= int(count):
-            return False
-        if pattern[0] == "<" and len(channel.members) >= int(count):
-            return False
-    names = [p for p in patterns if p[:1] not in "<>"]
-    return not names or any(mask_matches(p, channel.name) for p in names)
+        kind, op, number = pattern[:1], pattern[1:2], pattern[2:]
+        if kind in "<>" and pattern[1:].isdigit():
+            if not _compare(kind, len(channel.members), int(pattern[1:])):
+                return False
+        elif kind in "CT" and op in "<>" and number.isdigit():
+            stamp = channel.created_at if kind == "C" else channel.topic_at
+            minutes_ago = (ctx.now() - stamp) / 60
+            if (kind == "T" and not channel.topic) or not _compare(
+                op, minutes_ago, int(number)
+            ):
+                return False
+        elif kind == "!":
+            if mask_matches(pattern[1:], channel.name):
+                return False
+        else:
+            positive.append(pattern)
+    return not positive or any(mask_matches(p, channel.name) for p in positive)
 
 
 @command("LIST")
 async def handle_list(ctx: Context, msg: Message) -> None:
-    """List channels, filtered by name masks or member counts (ELIST=U)."""
+    """List channels, filtered by masks, member counts or ages (ELIST=CMNTU)."""
     patterns = [p for p in msg.param(0).split(",") if p]
     ctx.reply(n.RPL_LISTSTART, "Channel", text="Users  Name")
     for channel in list(ctx.state.channels.values()):
-        if _visible(ctx, channel) and _list_filter(patterns, channel):
+        if _visible(ctx, channel) and _list_filter(ctx, patterns, channel):
             ctx.reply(
                 n.RPL_LIST, channel.name, str(len(channel.members)), text=channel.topic
             )
@@ -162,14 +181,27 @@ async def handle_invite(ctx: Context, msg: Message) -> None:
 
 @command("KICK", min_params=2)
 async def handle_kick(ctx: Context, msg: Message) -> None:
-    """Remove users from a channel (channel operators only)."""
-    channel = ctx.state.require_channel(msg.params[0])
+    """Remove users from channels: KICK #chan nick[,nick] or #a,#b nick1,nick2."""
+    channel_names = msg.params[0].split(",")
+    nicks = msg.params[1].split(",")
+    reason = (msg.param(2) or ctx.user.nick)[: ctx.config.limits.kick_length]
+    if len(channel_names) == 1:
+        pairs = [(channel_names[0], nick) for nick in nicks]
+    elif len(channel_names) == len(nicks):
+        pairs = list(zip(channel_names, nicks, strict=True))
+    else:
+        raise IrcError(n.ERR_NEEDMOREPARAMS, "KICK")
+    for channel_name, nick in pairs:
+        try:
+            _kick_one(ctx, channel_name, nick, reason)
+        except IrcError as error:
+            ctx.reply(error.numeric, *error.params, text=error.text)
+
+
+def _kick_one(ctx: Context, channel_name: str, nick: str, reason: str) -> None:
+    channel = ctx.state.require_channel(channel_name)
     channel.check_op(ctx.user)
-    reason = msg.param(2) or ctx.user.nick
-    reason = reason[: ctx.config.limits.kick_length]
-    for nick in msg.params[1].split(","):
-        target = ctx.state.find_user(nick)
-        if target is None or not channel.has_member(target):
-            ctx.reply(n.ERR_USERNOTINCHANNEL, nick, channel.name)
-            continue
-        ctx.apply(UserKicked(ctx.user.mask, channel.name, target.nick, reason))
+    target = ctx.state.find_user(nick)
+    if target is None or not channel.has_member(target):
+        raise IrcError(n.ERR_USERNOTINCHANNEL, nick, channel.name)
+    ctx.apply(UserKicked(ctx.user.mask, channel.name, target.nick, reason))

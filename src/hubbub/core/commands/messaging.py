@@ -22,6 +22,8 @@ def _deliver_one(ctx: Context, msg: Message, target: str, text: str | None) -> N
     if bare[:1] in CHANTYPES:
         channel = ctx.state.require_channel(bare)
         channel.check_can_speak(user)
+        if text is not None:
+            channel.check_can_send_ctcp(user, text)
         target = target[: len(target) - len(bare)] + channel.name
     else:
         recipient = ctx.state.require_user(target)

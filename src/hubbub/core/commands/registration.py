@@ -146,9 +146,11 @@ async def handle_user(ctx: Context, msg: Message) -> None:
     user = ctx.user
     if user.registered or user.username:
         raise IrcError(n.ERR_ALREADYREGISTERED)
+    if not msg.params[0] or not msg.params[3]:
+        raise IrcError(n.ERR_NEEDMOREPARAMS, "USER")
     username = _clean_username(msg.params[0])
     if not username:
-        raise IrcError(n.ERR_NEEDMOREPARAMS, "USER")
+        raise IrcError(n.ERR_INVALIDUSERNAME)
     user.username = "~" + username[: USERLEN - 1]
     user.realname = msg.params[3][: ctx.config.limits.realname_length]
     maybe_register(ctx)
