@@ -40,17 +40,32 @@ async def run_app(config: Config) -> AsyncIterator[App]:
     engine = Engine(config, passwords=Argon2Passwords(), schedule=loop.call_soon)
     server = await start_tcp_listener(engine, config.host, config.port)
     app = App(engine, [server])
+    timeouts = asyncio.create_task(_check_timeouts(engine, config))
     logger.info("= listening for IRC on %s:%s", config.host, app.ports[0])
     try:
         yield app
     finally:
-        # Graceful shutdown: stop accepting, tell every client why, close their
-        # connections (queued output is still sent), then let sessions finish.
+        # Graceful shutdown: stop accepting, stop the timers, tell every
+        # client why and close its connection (queued output is still sent).
         server.close()
+        timeouts.cancel()
         engine.shutdown("Server shutting down")
         await asyncio.sleep(0)
         await server.wait_closed()
         logger.info("= stopped")
+
+
+async def _check_timeouts(engine: Engine, config: Config) -> None:
+    """One timer for every connection's keepalive and registration deadline."""
+    shortest = min(
+        config.ping_interval_seconds,
+        config.ping_timeout_seconds,
+        config.registration_timeout_seconds,
+    )
+    period = min(1.0, shortest / 4)
+    while True:
+        await asyncio.sleep(period)
+        engine.check_timeouts()
 
 
 async def serve(config: Config) -> None:

@@ -77,7 +77,7 @@ class Engine:
         outbox = Outbox(writer, self.config.limits.sendq_bytes, self._mark_dirty)
         user = User(session_id, outbox, host, ip, self.clock.now(), secure=secure)
         user.password_ok = self.config.password is None
-        user.last_active = user.connected_at
+        user.last_active = user.last_received = user.connected_at
         same_ip = sum(1 for other in self.state.sessions.values() if other.ip == ip)
         self.state.add_session(user)
         logger.info("= session %d connected from %s", session_id, ip)
@@ -89,6 +89,9 @@ class Engine:
         """Handle one line from `user`'s connection."""
         if user.quitting:
             return
+        # Modern, "Keepalive": any line shows the client is alive.
+        user.last_received = self.clock.now()
+        user.ping_sent_at = None
         if received.problem is not None:
             self._refuse_line(user, received)
         else:
@@ -171,6 +174,27 @@ class Engine:
         user.outbox.flush()
         user.outbox.closed = True
         user.outbox.writer.close()
+
+    def check_timeouts(self) -> None:
+        """PING idle clients; drop those that do not answer or never register.
+
+        The app calls this periodically; tests call it after moving the clock.
+        """
+        now = self.clock.now()
+        config = self.config
+        for user in list(self.state.sessions.values()):
+            if not user.registered:
+                if now - user.connected_at > config.registration_timeout_seconds:
+                    self.disconnect(user, "Registration timeout")
+            elif user.ping_sent_at is not None:
+                if now - user.ping_sent_at > config.ping_timeout_seconds:
+                    idle = int(now - user.last_received)
+                    self.disconnect(user, f"Ping timeout: {idle} seconds")
+            elif now - user.last_received > config.ping_interval_seconds:
+                user.ping_sent_at = now
+                self.send(user, f"PING :{config.server_name}\r\n".encode())
+        if self._schedule is None:
+            self.flush()
 
     # Output
 

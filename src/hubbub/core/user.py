@@ -50,6 +50,8 @@ class User:
     channels: dict[Casefolded, Channel] = field(default_factory=dict)
     monitoring: set[Casefolded] = field(default_factory=set)
     last_active: float = 0.0  # last PRIVMSG/NOTICE, for WHOIS idle time
+    last_received: float = 0.0  # last line from the client, for keepalive
+    ping_sent_at: float | None = None  # our unanswered keepalive PING, if any
     quitting: bool = False
     # labeled-response: while a labeled command runs, lines for this user
     # collect here instead of the outbox, to be wrapped in one batch.

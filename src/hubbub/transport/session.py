@@ -1,103 +1,148 @@
-"""One client connection: lines in -> engine; keepalive PINGs; timeouts; one way out.
+"""One client connection as an `asyncio.Protocol`: bytes in -> lines -> engine.
 
-The transport (TCP, TLS, later WebSocket) gives a `ChunkReader` and a `Writer`;
-everything IRC happens in the engine. Every way a session ends goes through
-`Engine.disconnect`, which is idempotent.
+Lines are handled in order. A command handler that completes without
+suspending (nearly all of them) runs inline in `data_received`: no task per
+connection and none per line. One that awaits (a password check) is finished
+as a task while the connection's remaining input waits, so replies keep their
+order. Timeouts and keepalive PINGs are the engine's (`Engine.check_timeouts`).
+Every way a connection ends goes through `Engine.disconnect`, which is idempotent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
+from collections.abc import Coroutine
+from typing import Any, cast
 
-from hubbub.config import Config
 from hubbub.core.engine import Engine
-from hubbub.core.ports import Writer
 from hubbub.core.user import User
-from hubbub.protocol.framing import LineDecoder
+from hubbub.protocol.framing import DecodedLine, LineDecoder
 
 logger = logging.getLogger(__name__)
 
 # IRCv3 message-tags: a client may send at most 4096 bytes of tags.
 CLIENT_TAGS_BYTES = 4096
-READ_BYTES = 65536
 
 
-class ChunkReader(Protocol):
-    """Something that yields received bytes; b"" at the end of the stream."""
+class TransportWriter:
+    """The engine's `Writer` port over an asyncio transport."""
 
-    async def read(self, n: int) -> bytes:
-        """Up to `n` received bytes."""
-        ...
+    __slots__ = ("_transport",)
 
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
+        self._transport = transport
 
-async def run_session(
-    engine: Engine,
-    reader: ChunkReader,
-    writer: Writer,
-    *,
-    ip: str,
-    secure: bool = False,
-) -> None:
-    """Serve one connection; return when it is closed, for whatever reason."""
-    # A host that starts with ":" would break the wire format (IPv6 "::1").
-    host = "0" + ip if ip.startswith(":") else ip
-    user = engine.connect(writer, host=host, ip=ip, secure=secure)
-    decoder = LineDecoder(max_tags_bytes=CLIENT_TAGS_BYTES)
-    reason = "Connection closed"
-    try:
-        while True:
-            data = await _read(engine, user, reader)
-            if data is None:
-                reason = _timeout_reason(engine.config, user)
-                break
-            if not data:
-                break
-            for line in decoder.feed(data):
-                if user.quitting:
-                    break
-                await engine.handle_line(user, line)
-            if user.quitting:
-                break
-    except (ConnectionError, asyncio.IncompleteReadError):
-        reason = "Connection reset by peer"
-    except asyncio.CancelledError:
-        reason = "Server shutting down"
-        raise
-    except Exception:
-        # A bug: log it and drop this connection only (the session boundary).
-        logger.exception("! session %d crashed", user.session_id)
-        reason = "Internal error"
-    finally:
-        engine.disconnect(user, reason)
-        engine.flush()
+    def write(self, data: bytes) -> None:
+        """Queue bytes; the event loop sends them as the socket allows."""
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def buffered_bytes(self) -> int:
+        """Bytes not yet accepted by the kernel."""
+        return self._transport.get_write_buffer_size()
+
+    def close(self) -> None:
+        """Close after sending what is queued."""
+        self._transport.close()
 
 
-def _timeout_reason(config: Config, user: User) -> str:
-    if not user.registered:
-        return "Registration timeout"
-    total = config.ping_interval_seconds + config.ping_timeout_seconds
-    return f"Ping timeout: {int(total)} seconds"
+class Session(asyncio.Protocol):
+    """Feeds one connection's lines to the engine."""
 
+    __slots__ = ("_decoder", "_held", "_transport", "engine", "secure", "user")
 
-async def _read_within(reader: ChunkReader, seconds: float) -> bytes | None:
-    try:
-        async with asyncio.timeout(seconds):
-            return await reader.read(READ_BYTES)
-    except TimeoutError:
+    def __init__(self, engine: Engine, *, secure: bool = False) -> None:
+        self.engine = engine
+        self.secure = secure
+        self.user: User | None = None
+        self._decoder = LineDecoder(max_tags_bytes=CLIENT_TAGS_BYTES)
+        self._transport: asyncio.Transport | None = None
+        # Lines received while a suspended handler finishes; None when not held.
+        self._held: list[DecodedLine] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Start a session in the engine."""
+        # A stream transport (uvloop's do not subclass asyncio.Transport).
+        self._transport = cast("asyncio.Transport", transport)
+        peer = transport.get_extra_info("peername")
+        ip = str(peer[0]) if isinstance(peer, tuple) else "unknown"
+        # A host that starts with ":" would break the wire format (IPv6 "::1").
+        host = "0" + ip if ip.startswith(":") else ip
+        writer = TransportWriter(self._transport)
+        self.user = self.engine.connect(writer, host=host, ip=ip, secure=self.secure)
+
+    def data_received(self, data: bytes) -> None:
+        """Split into lines and handle them."""
+        lines = self._decoder.feed(data)
+        if self._held is not None:
+            self._held.extend(lines)
+        else:
+            self._handle(lines)
+
+    def eof_received(self) -> bool | None:
+        """The client closed its side: end the session."""
+        self._end("Connection closed")
         return None
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The connection is gone, however it ended."""
+        self._end(
+            "Connection reset by peer" if exc is not None else "Connection closed"
+        )
 
-async def _read(engine: Engine, user: User, reader: ChunkReader) -> bytes | None:
-    """Read one chunk; PING an idle client first; None when the client timed out."""
-    config = engine.config
-    if not user.registered:
-        return await _read_within(reader, config.registration_timeout_seconds)
-    data = await _read_within(reader, config.ping_interval_seconds)
-    if data is not None:
-        return data
-    # Idle for a whole interval: ask for a sign of life (Modern, "Keepalive").
-    engine.send(user, f"PING :{config.server_name}\r\n".encode())
-    engine.flush()
-    return await _read_within(reader, config.ping_timeout_seconds)
+    def _end(self, reason: str) -> None:
+        if self.user is not None:
+            self.engine.disconnect(self.user, reason)
+            self.engine.flush()
+
+    def _handle(self, lines: list[DecodedLine]) -> None:
+        user = self.user
+        assert user is not None
+        for index, line in enumerate(lines):
+            if user.quitting:
+                return
+            coroutine = self.engine.handle_line(user, line)
+            try:
+                waiting = coroutine.send(None)
+            except StopIteration:
+                continue
+            except Exception:
+                self._crashed()
+                return
+            # The handler awaits something: finish it as a task, hold the rest.
+            self._held = lines[index + 1 :]
+            if self._transport is not None:
+                self._transport.pause_reading()
+            self._finish_later(coroutine, waiting)
+            return
+
+    def _finish_later(
+        self, coroutine: Coroutine[Any, Any, None], waiting: object
+    ) -> None:
+        def resume(_: object = None) -> None:
+            # The awaited future is done, so the coroutine can go on in a task.
+            task = asyncio.ensure_future(coroutine)
+            task.add_done_callback(self._finished)
+
+        if isinstance(waiting, asyncio.Future):
+            waiting.add_done_callback(resume)
+        else:
+            resume()
+
+    def _finished(self, task: asyncio.Future[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self._crashed(task.exception())
+            return
+        self.engine.flush()
+        held, self._held = self._held or [], None
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.resume_reading()
+        self._handle(held)
+
+    def _crashed(self, error: BaseException | None = None) -> None:
+        # A bug in a handler: log it, drop this connection only.
+        logger.error("! session crashed", exc_info=error or True)
+        if self.user is not None:
+            self.engine.disconnect(self.user, "Internal error")
+            self.engine.flush()
