@@ -63,6 +63,8 @@ def render_config(host: str, port: int, password: str | None) -> str:
         f"port = {port}",
         f"server_name = {toml_string(SERVER_NAME)}",
         f"network_name = {toml_string(NETWORK_NAME)}",
+        # irctest's LINKS test expects this exact server description.
+        'server_description = "test server"',
     ]
     if password is not None:
         lines.append(f"password = {toml_string(password)}")

@@ -73,6 +73,7 @@ class Config(_Model):
     ping_interval_seconds: Annotated[float, Field(gt=0)] = 120.0
     ping_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
     registration_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    server_description: str = "hubbub chat server"  # LINKS and WHOIS
     admin_location: str = "hubbub chat server"
     admin_email: str = "admin@localhost"
     operators: tuple[Operator, ...] = ()

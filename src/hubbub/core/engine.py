@@ -135,12 +135,12 @@ class Engine:
         return [start, *(_add_tag(data, "batch=" + ref) for data in lines), end]
 
     def _refuse_line(self, user: User, received: DecodedLine) -> None:
-        command = received.text.split(" ", 2)
-        if command and command[0].startswith("@"):
-            command = command[1:]
-        if command and command[0].startswith(":"):
-            command = command[1:]
-        name = command[0].upper() if command else "*"
+        words = [word for word in received.text.split(" ", 3) if word]
+        if words and words[0].startswith("@"):
+            words = words[1:]
+        if words and words[0].startswith(":"):
+            words = words[1:]
+        name = words[0].upper() if words else "*"
         ctx = Context(self, user, Message(name))
         if received.problem == LineProblem.TOO_LONG:
             ctx.reply(n.ERR_INPUTTOOLONG)
@@ -171,7 +171,7 @@ class Engine:
         message = error if error is not None else reason
         user.capture = None
         user.outbox.put(f"ERROR :Closing Link: {user.host} ({message})\r\n".encode())
-        user.outbox.flush()
+        user.outbox.flush(last=True)
         user.outbox.closed = True
         user.outbox.writer.close()
 

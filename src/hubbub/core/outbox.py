@@ -50,15 +50,19 @@ class Outbox:
         """Bytes queued here and in the transport."""
         return sum(map(len, self._chunks)) + self.writer.buffered_bytes()
 
-    def flush(self) -> None:
-        """Hand everything queued to the transport in one write."""
+    def flush(self, *, last: bool = False) -> None:
+        """Hand everything queued to the transport in one write.
+
+        `last` is the final flush before closing: it ignores the limit, so a
+        dropped client still reads why (its ERROR line).
+        """
         chunks = self._chunks
         if not chunks or self.closed:
             chunks.clear()
             return
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         chunks.clear()
-        if len(data) + self.writer.buffered_bytes() > self.limit_bytes:
+        if not last and len(data) + self.writer.buffered_bytes() > self.limit_bytes:
             self.overflowed = True
             return
         self.writer.write(data)

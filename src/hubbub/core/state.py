@@ -146,8 +146,7 @@ class ServerState:
                 self._remember(user, at)
                 user.nick = new_nick
                 self.users[user.key] = user
-                for channel in user.channels.values():
-                    channel.invited.discard(casefold(old_nick))
+                self._move_invitations(casefold(old_nick), user.key)
             case UserQuit(nick, _, _, at):
                 self._apply_quit(nick, at)
             case UserJoined(nick, channel_name, at):
@@ -185,6 +184,13 @@ class ServerState:
             case _:
                 assert_never(event)
 
+    def _move_invitations(self, old: Casefolded, new: Casefolded) -> None:
+        # Invitations follow the user, never the nick's next holder.
+        for channel in self.channels.values():
+            if old in channel.invited:
+                channel.invited.discard(old)
+                channel.invited.add(new)
+
     def _remember(self, user: User, at: float) -> None:
         entries = self.whowas.setdefault(user.key, deque(maxlen=self.whowas_entries))
         entries.appendleft(
@@ -194,6 +200,8 @@ class ServerState:
     def _apply_quit(self, nick: str, at: float) -> None:
         user = self.users.pop(casefold(nick))
         self._remember(user, at)
+        for channel in self.channels.values():
+            channel.invited.discard(user.key)
         for channel_key in list(user.channels):
             self._remove_member(user.key, channel_key, user)
 

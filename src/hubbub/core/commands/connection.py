@@ -104,6 +104,8 @@ async def handle_info(ctx: Context, msg: Message) -> None:
 @command("LINKS")
 async def handle_links(ctx: Context, msg: Message) -> None:
     """The servers of this network: this one only."""
+    description = f"0 {ctx.config.server_description}"
+    ctx.reply(n.RPL_LINKS, ctx.server_name, ctx.server_name, text=description)
     ctx.reply(n.RPL_ENDOFLINKS, "*")
 
 

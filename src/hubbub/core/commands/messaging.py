@@ -59,7 +59,9 @@ async def _relay(ctx: Context, msg: Message) -> None:
         text = msg.params[1]
     targets = msg.params[0].split(",")
     if len(targets) > ctx.config.limits.targets_per_command:
-        raise IrcError(n.ERR_TOOMANYTARGETS, msg.params[0])
+        if not quiet:
+            ctx.reply(n.ERR_TOOMANYTARGETS, msg.params[0])
+        return
     ctx.user.last_active = ctx.now()
     for target in targets:
         try:

@@ -127,7 +127,10 @@ def _whois(ctx: Context, user: User) -> None:
     if channels:
         ctx.reply(n.RPL_WHOISCHANNELS, user.nick, text=channels)
     ctx.reply(
-        n.RPL_WHOISSERVER, user.nick, ctx.server_name, text=ctx.config.network_name
+        n.RPL_WHOISSERVER,
+        user.nick,
+        ctx.server_name,
+        text=ctx.config.server_description,
     )
     if user.is_oper:
         ctx.reply(n.RPL_WHOISOPERATOR, user.nick)
