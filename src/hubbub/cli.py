@@ -73,3 +73,12 @@ def hash_password_command(password: str | None) -> None:
     if not password:
         _fail("the password must not be empty", 2)
     click.echo(hash_password(password))
+
+
+def _add_bench() -> None:
+    from hubbub.bench.cli import bench
+
+    main.add_command(bench)
+
+
+_add_bench()

@@ -18,6 +18,7 @@ class Outbox:
     __slots__ = (
         "_chunks",
         "_on_dirty",
+        "_size",
         "closed",
         "limit_bytes",
         "overflowed",
@@ -30,6 +31,7 @@ class Outbox:
         self.writer = writer
         self.limit_bytes = limit_bytes
         self._chunks: list[bytes] = []
+        self._size = 0  # bytes in _chunks
         self._on_dirty = on_dirty  # told once when the outbox stops being empty
         self.overflowed = False
         self.closed = False
@@ -42,13 +44,15 @@ class Outbox:
         if not chunks:
             self._on_dirty(self)
         chunks.append(data)
-        if len(chunks) > 64 and self.pending_bytes() > self.limit_bytes:
+        self._size += len(data)
+        if self._size > self.limit_bytes:
             self.overflowed = True
             chunks.clear()
+            self._size = 0
 
     def pending_bytes(self) -> int:
         """Bytes queued here and in the transport."""
-        return sum(map(len, self._chunks)) + self.writer.buffered_bytes()
+        return self._size + self.writer.buffered_bytes()
 
     def flush(self, *, last: bool = False) -> None:
         """Hand everything queued to the transport in one write.
@@ -59,9 +63,11 @@ class Outbox:
         chunks = self._chunks
         if not chunks or self.closed:
             chunks.clear()
+            self._size = 0
             return
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         chunks.clear()
+        self._size = 0
         if not last and len(data) + self.writer.buffered_bytes() > self.limit_bytes:
             self.overflowed = True
             return

@@ -1,0 +1,226 @@
+"""`hubbub bench fanout|connect|direct`: the load generator's command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hubbub.bench.runner import BenchError, Plan, format_report, run
+from hubbub.bench.scenarios import Spec
+
+
+def _address(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":") if ":" in value else (value, "", "6667")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(f"{value!r} is not HOST[:PORT] with a valid port")
+    return host or "127.0.0.1", int(port)
+
+
+def _common(function: Any) -> Any:
+    options = [
+        click.argument("server", default="127.0.0.1:6667"),
+        click.option(
+            "--seconds",
+            type=click.FloatRange(0.1, 3600),
+            default=10.0,
+            show_default=True,
+            help="How long to send.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(1, 64),
+            default=1,
+            show_default=True,
+            help="Generator processes to spread the clients over.",
+        ),
+        click.option(
+            "--server-pid", type=int, help="Read this process's CPU and memory."
+        ),
+        click.option(
+            "--json",
+            "json_path",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Also write the report as JSON here.",
+        ),
+        click.option(
+            "--size",
+            type=click.IntRange(20, 400),
+            default=100,
+            show_default=True,
+            help="Message body bytes.",
+        ),
+        click.option("--prefix", default="b", show_default=True, help="Nick prefix."),
+        click.option("--quiet", is_flag=True, help="No progress line."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _run(plan: Plan, json_path: Path | None) -> None:
+    try:
+        report = run(plan)
+    except BenchError as error:
+        click.echo(f"hubbub bench: {error}", err=True)
+        sys.exit(1)
+    click.echo(format_report(report))
+    if json_path is not None:
+        json_path.write_text(json.dumps(report, indent=2) + "\n")
+
+
+@click.group()
+def bench() -> None:
+    """Load-test an IRC server (hubbub or any other) on loopback or a host you name."""
+
+
+@bench.command()
+@_common
+@click.option(
+    "--clients", type=click.IntRange(2, 100_000), default=100, show_default=True
+)
+@click.option(
+    "--senders", type=click.IntRange(1, 100_000), default=10, show_default=True
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Total messages per second over all senders; 0 sends flat out.",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(2, 100_000),
+    default=100,
+    show_default=True,
+    help="Flat out: messages in flight per sender.",
+)
+def fanout(
+    server: str,
+    clients: int,
+    senders: int,
+    rate: float,
+    window: int,
+    seconds: float,
+    workers: int,
+    server_pid: int | None,
+    json_path: Path | None,
+    size: int,
+    prefix: str,
+    quiet: bool,
+) -> None:
+    """CLIENTS join one channel; SENDERS of them send; everyone counts deliveries."""
+    host, port = _address(server)
+    spec = Spec(
+        "fanout",
+        host,
+        port,
+        0,
+        0,
+        seconds=seconds,
+        senders=min(senders, clients),
+        rate=rate,
+        window=window,
+        size=size,
+        prefix=prefix,
+    )
+    _run(Plan(spec, clients, workers, server_pid, not quiet), json_path)
+
+
+@bench.command()
+@_common
+@click.option(
+    "--clients", type=click.IntRange(1, 100_000), default=1000, show_default=True
+)
+@click.option(
+    "--in-flight",
+    type=click.IntRange(1, 100_000),
+    default=100,
+    show_default=True,
+    help="Registrations in progress at once (over all workers).",
+)
+@click.option(
+    "--hold",
+    "hold_seconds",
+    type=click.FloatRange(0),
+    default=0.0,
+    help="Keep the clients this long, then check each still answers.",
+)
+def connect(
+    server: str,
+    clients: int,
+    in_flight: int,
+    hold_seconds: float,
+    seconds: float,
+    workers: int,
+    server_pid: int | None,
+    json_path: Path | None,
+    size: int,
+    prefix: str,
+    quiet: bool,
+) -> None:
+    """Open and register CLIENTS connections; report rate, failures, server memory."""
+    host, port = _address(server)
+    per_worker = max(1, in_flight // workers)
+    spec = Spec(
+        "connect",
+        host,
+        port,
+        0,
+        0,
+        seconds=seconds,
+        in_flight=per_worker,
+        hold_seconds=hold_seconds,
+        prefix=prefix,
+    )
+    _run(Plan(spec, clients, workers, server_pid, not quiet), json_path)
+
+
+@bench.command()
+@_common
+@click.option("--pairs", type=click.IntRange(1, 50_000), default=50, show_default=True)
+@click.option(
+    "--mode",
+    type=click.Choice(["pingpong", "stream"]),
+    default="pingpong",
+    show_default=True,
+)
+@click.option(
+    "--window",
+    type=click.IntRange(2, 100_000),
+    default=100,
+    show_default=True,
+    help="Stream: messages in flight per pair.",
+)
+def direct(
+    server: str,
+    pairs: int,
+    mode: str,
+    window: int,
+    seconds: float,
+    workers: int,
+    server_pid: int | None,
+    json_path: Path | None,
+    size: int,
+    prefix: str,
+    quiet: bool,
+) -> None:
+    """PAIRS of clients exchange private messages: round trips or a stream."""
+    host, port = _address(server)
+    spec = Spec(
+        "direct",
+        host,
+        port,
+        0,
+        0,
+        seconds=seconds,
+        mode=mode,
+        window=window,
+        size=size,
+        prefix=prefix,
+    )
+    _run(Plan(spec, pairs * 2, workers, server_pid, not quiet), json_path)

@@ -1,0 +1,41 @@
+"""Reading a process's CPU time and memory from /proc (Linux)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSample:
+    """CPU seconds (user + system) and resident memory of one process."""
+
+    cpu_seconds: float
+    rss_bytes: int
+
+
+def sample_process(pid: int) -> ProcessSample:
+    """Read /proc/<pid>/stat and /proc/<pid>/status.
+
+    Raises:
+        OSError: the process does not exist or /proc is unavailable.
+    """
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    # The command name (field 2) may hold spaces; fields after it are fixed.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    rss_kb = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss_kb = int(line.split()[1])
+            break
+    return ProcessSample((utime + stime) / _CLOCK_TICKS, rss_kb * 1024)
+
+
+def own_cpu_seconds() -> float:
+    """This process's CPU seconds (user + system)."""
+    times = os.times()
+    return times.user + times.system

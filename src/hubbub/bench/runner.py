@@ -1,0 +1,286 @@
+"""The coordinator: starts worker processes, runs one scenario, gathers the figures.
+
+Clients are spread over `workers` processes so the generator is less likely
+to be the bottleneck; each worker's own CPU time is reported beside the
+server's so a reader can tell when it was.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from hubbub.bench.procstat import ProcessSample, sample_process
+from hubbub.bench.scenarios import SCENARIOS, Pipe, Spec, WorkerResult
+from hubbub.bench.stats import LatencySummary, Loss, micros_per, per_second
+
+COORDINATION_SECONDS = 600.0  # the longest any phase may take before giving up
+
+
+class BenchError(Exception):
+    """The benchmark could not run (a worker failed, the server vanished)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One benchmark run: the scenario, its size, and where the server is."""
+
+    spec: Spec  # the template; `first` and `count` are set per worker
+    clients: int
+    workers: int = 1
+    server_pid: int | None = None
+    progress: bool = True
+
+
+def split(plan: Plan) -> list[Spec]:
+    """Give each worker a contiguous slice of the clients (pairs stay together)."""
+    workers = max(1, min(plan.workers, plan.clients))
+    unit = 2 if plan.spec.scenario == "direct" else 1
+    units = plan.clients // unit
+    specs: list[Spec] = []
+    first = 0
+    for index in range(workers):
+        share = (units // workers + (1 if index < units % workers else 0)) * unit
+        if share:
+            specs.append(replace(plan.spec, first=first, count=share))
+        first += share
+    return specs
+
+
+def _worker_main(spec: Spec, connection: Connection) -> None:
+    import uvloop
+
+    try:
+        result = uvloop.run(SCENARIOS[spec.scenario](spec, Pipe(connection)))
+    except Exception as error:  # reported to the coordinator, which explains it
+        connection.send(("error", f"{type(error).__name__}: {error}"))
+        return
+    connection.send(("result", asdict(result)))
+
+
+class _Workers:
+    """The coordinator's side of the worker pipes."""
+
+    def __init__(self, specs: list[Spec]) -> None:
+        context = multiprocessing.get_context("fork")
+        self.pipes: list[Connection] = []
+        self.processes: list[Any] = []
+        for spec in specs:
+            parent, child = context.Pipe()
+            process = context.Process(
+                target=_worker_main, args=(spec, child), daemon=True
+            )
+            process.start()
+            self.pipes.append(parent)
+            self.processes.append(process)
+        self.progress: list[int] = [0] * len(specs)
+
+    def broadcast(self, *message: Any) -> None:
+        for pipe in self.pipes:
+            pipe.send(message)
+
+    def gather(self, kind: str, show: Any = None) -> list[tuple[Any, ...]]:
+        """Wait until every worker has sent a `kind` message; return them in order."""
+        answers: list[tuple[Any, ...] | None] = [None] * len(self.pipes)
+        deadline = time.monotonic() + COORDINATION_SECONDS
+        while any(answer is None for answer in answers):
+            if time.monotonic() > deadline:
+                raise BenchError(f"workers did not report {kind!r} in time")
+            ready = wait(
+                [p for p, a in zip(self.pipes, answers, strict=True) if a is None], 1.0
+            )
+            for pipe in ready:
+                assert isinstance(pipe, Connection)
+                index = self.pipes.index(pipe)
+                try:
+                    message = pipe.recv()
+                except EOFError:
+                    raise BenchError("a worker process died") from None
+                if message[0] == "error":
+                    raise BenchError(f"a worker failed: {message[1]}")
+                if message[0] == "progress":
+                    self.progress[index] = message[1]
+                elif message[0] == kind:
+                    answers[index] = message
+            if show is not None:
+                show(sum(self.progress))
+        return [answer for answer in answers if answer is not None]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+
+
+def _sample(pid: int | None) -> ProcessSample | None:
+    if pid is None:
+        return None
+    try:
+        return sample_process(pid)
+    except OSError as error:
+        raise BenchError(f"cannot read process {pid}: {error}") from None
+
+
+def _progress_printer(plan: Plan, started: float) -> Any:
+    if not plan.progress:
+        return None
+    last = [0.0]
+
+    def show(deliveries: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 1.0:
+            last[0] = now
+            elapsed = now - started
+            sys.stderr.write(
+                f"\r{plan.spec.scenario}: {elapsed:5.1f}s / {plan.spec.seconds:.0f}s, "
+                f"{deliveries:,} deliveries"
+            )
+            sys.stderr.flush()
+
+    return show
+
+
+def run(plan: Plan) -> dict[str, Any]:
+    """Run the plan and return the report (a JSON-ready dict).
+
+    Raises:
+        BenchError: a worker failed or the server's process could not be read.
+    """
+    specs = split(plan)
+    workers = _Workers(specs)
+    try:
+        workers.gather("ready")
+        before = _sample(plan.server_pid)
+        started = time.monotonic()
+        workers.broadcast("go")
+        show = _progress_printer(plan, started)
+        if plan.spec.scenario == "connect":
+            report = _finish_connect(plan, workers, before)
+        else:
+            sent = sum(message[1] for message in workers.gather("sent", show))
+            workers.broadcast("total", sent)
+            results = [WorkerResult(**m[1]) for m in workers.gather("result", show)]
+            after = _sample(plan.server_pid)
+            report = _traffic_report(plan, results, before, after)
+        if plan.progress:
+            sys.stderr.write("\n")
+        return report
+    finally:
+        workers.stop()
+
+
+def _finish_connect(
+    plan: Plan, workers: _Workers, before: ProcessSample | None
+) -> dict[str, Any]:
+    workers.gather("registered")
+    after = _sample(plan.server_pid)
+    workers.broadcast("continue")
+    results = [WorkerResult(**m[1]) for m in workers.gather("result")]
+    registered = sum(r.registered for r in results)
+    window = max(r.finished for r in results) - min(r.started for r in results)
+    report: dict[str, Any] = {
+        "scenario": "connect",
+        "clients": plan.clients,
+        "workers": len(results),
+        "in_flight": plan.spec.in_flight * len(results),
+        "registered": registered,
+        "failures": sum(r.failures for r in results),
+        "seconds": window,
+        "registrations_per_second": per_second(registered, window),
+        "registration_latency": asdict(
+            LatencySummary.of(ms for r in results for ms in r.registration_ms)
+        ),
+        "hold_seconds": plan.spec.hold_seconds,
+        "alive_after_hold": sum(r.alive for r in results),
+        "generator_cpu_seconds": sum(r.cpu_seconds for r in results),
+    }
+    if before is not None and after is not None:
+        report["server_rss_before_bytes"] = before.rss_bytes
+        report["server_rss_after_bytes"] = after.rss_bytes
+        grown = after.rss_bytes - before.rss_bytes
+        report["server_bytes_per_client"] = grown / registered if registered else 0.0
+        report["server_cpu_seconds"] = after.cpu_seconds - before.cpu_seconds
+    return report
+
+
+def _traffic_report(
+    plan: Plan,
+    results: list[WorkerResult],
+    before: ProcessSample | None,
+    after: ProcessSample | None,
+) -> dict[str, Any]:
+    spec = plan.spec
+    received = sum(r.received for r in results)
+    loss = Loss(sum(r.expected for r in results), received)
+    started = min(r.started for r in results)
+    ended = max(
+        max(r.last_delivery, r.finished if spec.scenario == "direct" else 0.0)
+        for r in results
+    )
+    window = max(0.0, ended - started)
+    generator_cpu = sum(r.cpu_seconds for r in results)
+    busiest = max(r.cpu_seconds / max(1e-9, r.finished - r.started) for r in results)
+    report: dict[str, Any] = {
+        "scenario": spec.scenario,
+        "clients": plan.clients,
+        "workers": len(results),
+        "seconds": spec.seconds,
+        "message_bytes": spec.size,
+        "sent": sum(r.sent for r in results),
+        "expected": loss.expected,
+        "received": received,
+        "lost": loss.lost,
+        "loss_fraction": loss.fraction,
+        "window_seconds": window,
+        "per_second": per_second(received, window),
+        "latency": asdict(
+            LatencySummary.of(ms for r in results for ms in r.samples_ms)
+        ),
+        "generator_cpu_seconds": generator_cpu,
+        "generator_busiest_worker_utilisation": busiest,
+        "generator_was_bottleneck": busiest > 0.9,
+    }
+    if spec.scenario == "fanout":
+        report.update(
+            senders=spec.senders, rate=spec.rate or "flat out", window=spec.window
+        )
+    else:
+        report.update(pairs=plan.clients // 2, mode=spec.mode)
+    if before is not None and after is not None:
+        cpu = after.cpu_seconds - before.cpu_seconds
+        report["server_cpu_seconds"] = cpu
+        report["server_cpu_us_per_delivery"] = micros_per(cpu, received)
+        report["server_rss_bytes"] = after.rss_bytes
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A readable summary of a report."""
+    lines = [f"hubbub bench {report['scenario']}"]
+    for key, value in report.items():
+        if key == "scenario":
+            continue
+        if isinstance(value, dict):
+            inner = ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+            lines.append(f"  {key:<38} {inner}")
+        else:
+            lines.append(f"  {key:<38} {_fmt(value)}")
+    if report.get("generator_was_bottleneck"):
+        lines.append(
+            "  note: a generator worker used over 90% of a core; add --workers "
+            "so the server, not the generator, sets the pace"
+        )
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
