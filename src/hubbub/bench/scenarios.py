@@ -10,6 +10,7 @@ or a deadline.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -96,6 +97,8 @@ class Pipe:
                 await readable
             finally:
                 loop.remove_reader(descriptor)
+                # The loop made the pipe non-blocking; pickled results need it blocking.
+                os.set_blocking(descriptor, True)
         message: tuple[Any, ...] = self.connection.recv()
         return message
 

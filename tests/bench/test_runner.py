@@ -1,0 +1,91 @@
+"""Splitting clients over workers (bench/runner.py) and smoke runs of every scenario."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hubbub.bench.runner import Plan, split
+from hubbub.bench.scenarios import Spec
+from tests.server_process import hubbub_serve
+
+
+def test_split_covers_every_client_once() -> None:
+    plan = Plan(Spec("fanout", "h", 1, 0, 0), clients=10, workers=3)
+    specs = split(plan)
+    assert [(s.first, s.count) for s in specs] == [(0, 4), (4, 3), (7, 3)]
+
+
+def test_split_keeps_direct_pairs_in_one_worker() -> None:
+    plan = Plan(Spec("direct", "h", 1, 0, 0), clients=10, workers=2)
+    assert [(s.first, s.count) for s in split(plan)] == [(0, 6), (6, 4)]
+
+
+def test_split_never_makes_empty_workers() -> None:
+    plan = Plan(Spec("connect", "h", 1, 0, 0), clients=2, workers=8)
+    assert [(s.first, s.count) for s in split(plan)] == [(0, 1), (1, 1)]
+
+
+def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hubbub", "bench", *args, "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("scenario", "options", "check"),
+    [
+        ("fanout", ["--clients", "6", "--senders", "2"], "received"),
+        ("fanout", ["--clients", "6", "--senders", "2", "--rate", "50"], "received"),
+        ("direct", ["--pairs", "3"], "received"),
+        ("direct", ["--pairs", "2", "--mode", "stream"], "received"),
+        (
+            "connect",
+            ["--clients", "20", "--in-flight", "5", "--workers", "2"],
+            "registered",
+        ),
+    ],
+)
+def test_each_scenario_runs_for_a_second_against_hubbub(
+    tmp_path: Path, scenario: str, options: list[str], check: str
+) -> None:
+    report_path = tmp_path / "report.json"
+    with hubbub_serve(tmp_path) as server:
+        address = f"127.0.0.1:{server.port}"
+        result = _bench(
+            scenario,
+            address,
+            *options,
+            "--seconds",
+            "1",
+            "--server-pid",
+            str(server.process.pid),
+            "--json",
+            str(report_path),
+        )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(report_path.read_text())
+    assert report["scenario"] == scenario
+    assert report[check] > 0
+    if scenario == "connect":
+        assert report["failures"] == 0
+        assert report["server_bytes_per_client"] > 0
+    else:
+        assert report["lost"] == 0
+        assert report["server_cpu_seconds"] >= 0
+    assert f"hubbub bench {scenario}" in result.stdout
+
+
+def test_unreachable_server_is_a_one_line_error() -> None:
+    result = _bench("fanout", "127.0.0.1:1", "--clients", "2", "--seconds", "1")
+    assert result.returncode == 1
+    assert result.stderr.startswith("hubbub bench: a worker failed")
+    assert "Traceback" not in result.stderr
