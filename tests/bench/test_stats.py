@@ -1,4 +1,4 @@
-"""Benchmark accounting: percentiles, loss, rates, bounded sample memory (bench/stats.py)."""
+"""Benchmark accounting: percentiles, loss, rates, bounded samples (bench/stats.py)."""
 
 from __future__ import annotations
 
