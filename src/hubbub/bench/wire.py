@@ -81,6 +81,7 @@ class BenchConnection(asyncio.Protocol):
         for _, waiter in self._waiters:
             if not waiter.done():
                 waiter.set_exception(ConnectionError("connection closed"))
+                waiter.exception()  # whoever awaits it still gets it; no "never retrieved"
         self._waiters.clear()
 
     # Helpers

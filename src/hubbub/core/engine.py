@@ -78,7 +78,7 @@ class Engine:
         user = User(session_id, outbox, host, ip, self.clock.now(), secure=secure)
         user.password_ok = self.config.password is None
         user.last_active = user.last_received = user.connected_at
-        same_ip = sum(1 for other in self.state.sessions.values() if other.ip == ip)
+        same_ip = self.state.sessions_per_ip.get(ip, 0)
         self.state.add_session(user)
         logger.info("= session %d connected from %s", session_id, ip)
         if same_ip >= self.config.limits.clients_per_ip:

@@ -48,11 +48,9 @@ def reply_welcome(ctx: Context) -> None:
 def reply_lusers(ctx: Context) -> None:
     """251-255, 265, 266."""
     state = ctx.state
-    registered = state.registered_users()
-    invisible = sum(1 for user in registered if "i" in user.modes)
-    opers = sum(1 for user in registered if user.is_oper)
-    unknown = len(state.sessions) - len(registered)
-    total, most = len(registered), state.max_registered
+    invisible, opers = state.invisible_count, state.oper_count
+    total, most = state.registered_count, state.max_registered
+    unknown = len(state.sessions) - total
     visible = total - invisible
     ctx.reply(
         n.RPL_LUSERCLIENT,

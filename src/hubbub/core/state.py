@@ -53,12 +53,17 @@ class ServerState:
 
     def __init__(self, whowas_entries: int = 8) -> None:
         self.sessions: dict[SessionId, User] = {}  # every connection, registered or not
+        self.sessions_per_ip: dict[str, int] = {}
         self.users: dict[Casefolded, User] = {}  # nick registry (claimed nicks)
         self.channels: dict[Casefolded, Channel] = {}
         self.whowas: dict[Casefolded, deque[WhowasEntry]] = {}
         self.whowas_entries = whowas_entries
         # MONITOR: nick -> users watching it.
         self.watchers: dict[Casefolded, set[User]] = {}
+        # LUSERS counts, kept as users change so no query walks every user.
+        self.registered_count = 0
+        self.invisible_count = 0
+        self.oper_count = 0
         self.max_registered = 0
 
     # Lookups
@@ -94,6 +99,7 @@ class ServerState:
     def add_session(self, user: User) -> None:
         """Track a new connection."""
         self.sessions[user.session_id] = user
+        self.sessions_per_ip[user.ip] = self.sessions_per_ip.get(user.ip, 0) + 1
 
     def claim_nick(self, user: User, nick: str) -> None:
         """Give an unregistered connection `nick` (checked free by the caller)."""
@@ -105,7 +111,12 @@ class ServerState:
 
     def remove_session(self, user: User) -> None:
         """Forget a connection that ends before or after registering."""
-        self.sessions.pop(user.session_id, None)
+        if self.sessions.pop(user.session_id, None) is not None:
+            remaining = self.sessions_per_ip[user.ip] - 1
+            if remaining:
+                self.sessions_per_ip[user.ip] = remaining
+            else:
+                del self.sessions_per_ip[user.ip]
         if self.users.get(user.key) is user:
             del self.users[user.key]
         for key in user.monitoring:
@@ -138,9 +149,9 @@ class ServerState:
             case UserRegistered(nick):
                 user = self.users[casefold(nick)]
                 user.registered = True
-                self.max_registered = max(
-                    self.max_registered, len(self.registered_users())
-                )
+                self.registered_count += 1
+                self._count_modes(user, +1)
+                self.max_registered = max(self.max_registered, self.registered_count)
             case NickChanged(old_nick, new_nick, _, at):
                 user = self.users.pop(casefold(old_nick))
                 self._remember(user, at)
@@ -164,6 +175,7 @@ class ServerState:
                     self._apply_channel_mode(channel, change, by, at)
             case UserModeChanged(nick, _, changes):
                 user = self.users[casefold(nick)]
+                self._count_modes(user, -1)
                 for change in changes:
                     if change.adding:
                         user.modes.add(change.letter)
@@ -171,6 +183,7 @@ class ServerState:
                         user.modes.discard(change.letter)
                         if change.letter == "o":
                             user.oper_name = None
+                self._count_modes(user, +1)
             case AwayChanged(nick, message):
                 self.users[casefold(nick)].away = message
             case RealnameChanged(nick, realname):
@@ -200,10 +213,18 @@ class ServerState:
     def _apply_quit(self, nick: str, at: float) -> None:
         user = self.users.pop(casefold(nick))
         self._remember(user, at)
+        self.registered_count -= 1
+        self._count_modes(user, -1)
         for channel in self.channels.values():
             channel.invited.discard(user.key)
         for channel_key in list(user.channels):
             self._remove_member(user.key, channel_key, user)
+
+    def _count_modes(self, user: User, sign: int) -> None:
+        if "i" in user.modes:
+            self.invisible_count += sign
+        if "o" in user.modes:
+            self.oper_count += sign
 
     def _apply_join(self, nick: str, channel_name: str, at: float) -> None:
         user = self.users[casefold(nick)]

@@ -1,0 +1,301 @@
+"""`ChatClient`: one chat over time. Connects, feeds the session, carries out what the
+user types, and reconnects with backoff, rejoining its rooms.
+
+The user interfaces give it a `Listener` (called with each event and the lines
+it added to the model) and, to ask for another nick, a `NickAsker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from hubbub.client.actions import (
+    Action,
+    CloseBuffer,
+    InputContext,
+    InputError,
+    OpenBuffer,
+    SendMessage,
+    SendText,
+    ShowText,
+)
+from hubbub.client.buffers import BufferKind
+from hubbub.client.commands import parse_input
+from hubbub.client.connection import Connection, ConnectionFailedError, ServerAddress
+from hubbub.client.events import (
+    BufferClosed,
+    BufferOpened,
+    ConnectionLost,
+    Event,
+    MessageKind,
+    MessageReceived,
+    NickRejected,
+    NoteShown,
+    Ready,
+    Registered,
+)
+from hubbub.client.model import ChatModel, Shown
+from hubbub.client.outgoing import assumed_source, parse_action, text_messages
+from hubbub.client.session import ClientSession, Clock, Registration, utc_now
+from hubbub.protocol.message import Message
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[Event, list[Shown]], None]
+NickAsker = Callable[[str], Awaitable[str | None]]
+
+_KEEPALIVE_TOKEN = "hubbub-alive"
+_QUIT_GRACE_SECONDS = 3.0  # how long to wait for the server to close after QUIT
+
+
+class ChatError(Exception):
+    """The chat cannot go on (the first connection failed); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatOptions:
+    """What `hubbub chat` was asked to do."""
+
+    address: ServerAddress
+    nick: str
+    channels: tuple[str, ...] = ("#lobby",)
+    realname: str = "hubbub chat"
+
+
+@dataclass(slots=True)
+class Backoff:
+    """Delays between reconnection attempts: doubling from `first_seconds` to a cap."""
+
+    first_seconds: float = 1.0
+    max_seconds: float = 60.0
+    _next_seconds: float = 0.0
+
+    def next_delay(self) -> float:
+        """The delay before the next attempt."""
+        delay = self._next_seconds or self.first_seconds
+        self._next_seconds = min(delay * 2, self.max_seconds)
+        return delay
+
+    def reset(self) -> None:
+        """Start again from `first_seconds` (after a good connection)."""
+        self._next_seconds = 0.0
+
+
+def _username(nick: str) -> str:
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):
+        name = nick
+    cleaned = "".join(char for char in name if char.isalnum())[:10]
+    return cleaned or "hubbub"
+
+
+class ChatClient:
+    """The connection loop around a `ClientSession`, and the user's input."""
+
+    def __init__(
+        self,
+        options: ChatOptions,
+        listener: Listener,
+        *,
+        model: ChatModel | None = None,
+        ask_nick: NickAsker | None = None,
+        backoff: Backoff | None = None,
+        clock: Clock = utc_now,
+        idle_seconds: float = 180.0,  # silence before we PING the server
+        ping_timeout_seconds: float = 60.0,  # silence after that PING: reconnect
+    ) -> None:
+        self.options = options
+        self.model = model or ChatModel(clock=clock)
+        self.ready = asyncio.Event()  # registered and first joins done
+        self._listener = listener
+        self._ask_nick = ask_nick
+        self._backoff = backoff or Backoff()
+        self._clock = clock
+        self._idle_seconds = idle_seconds
+        self._ping_timeout_seconds = ping_timeout_seconds
+        self._session: ClientSession | None = None
+        self._connection: Connection | None = None
+        self._has_registered = False  # ever: from then on, failures reconnect
+        self._quit_requested = asyncio.Event()
+
+    # Running
+
+    async def run(self) -> None:
+        """Chat until the user quits.
+
+        Raises:
+            ChatError: the first connection failed, or registration did.
+        """
+        options = self.options
+        username = _username(options.nick)
+        registration = Registration(
+            options.nick, username, options.realname, options.channels
+        )
+        while not self._quit_requested.is_set():
+            try:
+                connection = await Connection.open(options.address)
+            except ConnectionFailedError as error:
+                if not self._has_registered:
+                    raise ChatError(str(error)) from None
+                await self._wait_before_retry(str(error))
+                continue
+            session = ClientSession(registration, clock=self._clock)
+            reason = await self._converse(connection, session)
+            registration = session.rejoin_registration()
+            if self._quit_requested.is_set():
+                return
+            if not self._has_registered:
+                raise ChatError(f"{options.address}: {reason}")
+            await self._wait_before_retry(reason)
+
+    async def _wait_before_retry(self, reason: str) -> None:
+        self.ready.clear()
+        delay = self._backoff.next_delay()
+        self._emit(ConnectionLost(reason, delay))
+        try:
+            async with asyncio.timeout(delay):
+                await self._quit_requested.wait()
+        except TimeoutError:
+            pass
+
+    async def _converse(self, connection: Connection, session: ClientSession) -> str:
+        """Run one connection; return why it ended."""
+        self._connection, self._session = connection, session
+        session.start()
+        self._flush()
+        try:
+            while True:
+                line = await self._read_line(connection, session)
+                for event in session.receive_line(line):
+                    await self._handle(event, session)
+                self._flush()
+        except ConnectionFailedError as error:
+            return session.closing_reason or str(error)
+        finally:
+            self._connection = self._session = None
+            await connection.close()
+
+    async def _read_line(self, connection: Connection, session: ClientSession) -> str:
+        # A silent server may be gone (a dead network sends no FIN): PING it.
+        try:
+            async with asyncio.timeout(self._idle_seconds):
+                return await connection.read_line()
+        except TimeoutError:
+            session.send(Message("PING", (_KEEPALIVE_TOKEN,)))
+            self._flush()
+        try:
+            async with asyncio.timeout(self._ping_timeout_seconds):
+                return await connection.read_line()
+        except TimeoutError:
+            seconds = self._idle_seconds + self._ping_timeout_seconds
+            message = f"no word from the server in {seconds:g} s"
+            raise ConnectionFailedError(message) from None
+
+    async def _handle(self, event: Event, session: ClientSession) -> None:
+        if isinstance(event, NickRejected):
+            self._emit(event)
+            await self._choose_other_nick(event, session)
+            return
+        self._emit(event)
+        if isinstance(event, Registered):
+            self._has_registered = True
+            self._backoff.reset()
+            address = self.options.address
+            self._emit(NoteShown(f"Connected to {address} as {event.nick}."))
+        elif isinstance(event, Ready):
+            self.ready.set()
+
+    async def _choose_other_nick(
+        self, event: NickRejected, session: ClientSession
+    ) -> None:
+        if self._has_registered or self._ask_nick is None:
+            # Reconnecting (maybe our old self is still there): nobody to ask.
+            session.choose_nick(event.nick + "_")
+            return
+        nick = await self._ask_nick(event.nick)
+        if nick is None:
+            raise ChatError(f"{event.nick}: {event.reason}")
+        session.choose_nick(nick)
+
+    def _flush(self) -> None:
+        if self._connection is not None and self._session is not None:
+            self._connection.write_lines(self._session.lines_to_send())
+
+    def _emit(self, event: Event) -> None:
+        self._listener(event, self.model.apply(event))
+
+    # The user's input
+
+    def submit(self, text: str) -> None:
+        """Carry out one typed line; a problem becomes a one-line note."""
+        current = self.model.current
+        target = None if current.kind is BufferKind.SERVER else current.name
+        context = InputContext(target, self.model.features.chantypes)
+        try:
+            for action in parse_input(text, context):
+                self._perform(action)
+        except InputError as error:
+            self._emit(NoteShown(str(error), is_error=True))
+        self._flush()
+
+    def _perform(self, action: Action) -> None:
+        if isinstance(action, SendText):
+            self._send_text(action)
+        elif isinstance(action, SendMessage):
+            self._require_session().send(action.message)
+        elif isinstance(action, OpenBuffer):
+            self._emit(BufferOpened(action.name))
+        elif isinstance(action, CloseBuffer):
+            self._emit(BufferClosed(action.name))
+        elif isinstance(action, ShowText):
+            for line in action.text.splitlines():
+                self._emit(NoteShown(line))
+        else:
+            self.quit(action.reason)
+
+    def _require_session(self) -> ClientSession:
+        session = self._session
+        if session is None or not session.is_registered:
+            raise InputError("Not connected to the server: nothing was sent.")
+        return session
+
+    def _send_text(self, action: SendText) -> None:
+        session = self._require_session()
+        source = session.own_source or assumed_source(session.nick)
+        for message in text_messages(action.kind, action.target, action.text, source):
+            session.send(message)
+            if "echo-message" not in session.caps:
+                # Without echo-message the server does not send ours back.
+                self._emit(self._local_echo(session, action, message))
+
+    def _local_echo(
+        self, session: ClientSession, action: SendText, message: Message
+    ) -> MessageReceived:
+        text = message.params[1]
+        if action.kind is MessageKind.ACTION:
+            text = parse_action(text) or ""
+        is_private = not session.features.is_channel(action.target)
+        return MessageReceived(
+            self._clock(),
+            action.target,
+            session.nick,
+            text,
+            action.kind,
+            is_private,
+            is_self=True,
+        )
+
+    def quit(self, reason: str = "") -> None:
+        """Leave: QUIT, then wait briefly for the server to close the connection."""
+        self._quit_requested.set()
+        session, connection = self._session, self._connection
+        if session is None or connection is None:
+            return
+        session.send(Message("QUIT", (reason,) if reason else ()))
+        self._flush()
+        asyncio.get_running_loop().call_later(_QUIT_GRACE_SECONDS, connection.abort)
