@@ -81,7 +81,8 @@ class BenchConnection(asyncio.Protocol):
         for _, waiter in self._waiters:
             if not waiter.done():
                 waiter.set_exception(ConnectionError("connection closed"))
-                waiter.exception()  # whoever awaits it still gets it; no "never retrieved"
+                # Mark it retrieved: an awaiter still gets it, nobody else warns.
+                waiter.exception()
         self._waiters.clear()
 
     # Helpers
