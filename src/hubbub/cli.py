@@ -82,3 +82,37 @@ def _add_bench() -> None:
 
 
 _add_bench()
+
+
+@main.command()
+@click.argument("address", required=False, metavar="HOST[:PORT]")
+@click.option("--nick", help="Your nickname (asked for when not given).")
+@click.option(
+    "--channel", default="#lobby", show_default=True, help="The room to join."
+)
+@click.option("--tls", is_flag=True, help="Connect with TLS (port 6697 by default).")
+@click.option(
+    "--insecure", is_flag=True, help="With --tls: skip the certificate check."
+)
+@click.option(
+    "--plain",
+    is_flag=True,
+    help="Line mode, lines in and out (automatic when not on a terminal).",
+)
+def chat(
+    address: str | None,
+    nick: str | None,
+    channel: str,
+    tls: bool,
+    insecure: bool,
+    plain: bool,
+) -> None:
+    """Chat on an IRC server (asks for the server and a nickname when not given)."""
+    from hubbub.client.launch import ChatArguments, run_chat
+
+    arguments = ChatArguments(address, nick, channel, tls, insecure, plain)
+    try:
+        status = run_chat(arguments)
+    except KeyboardInterrupt:
+        status = 130
+    sys.exit(status)

@@ -7,6 +7,7 @@ https://ircv3.net/specs/extensions/capability-negotiation
 from __future__ import annotations
 
 import hmac
+import logging
 
 from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
@@ -17,6 +18,8 @@ from hubbub.protocol import numerics as n
 from hubbub.protocol.caps import CAPABILITIES, format_cap_ls
 from hubbub.protocol.casemap import casefold, is_valid_nick
 from hubbub.protocol.message import Message
+
+logger = logging.getLogger(__name__)
 
 USERLEN = 16
 _CAP_LINE_BUDGET = 400  # bytes of capability tokens per CAP line
@@ -32,6 +35,7 @@ def maybe_register(ctx: Context) -> None:
         ctx.engine.disconnect(user, "Bad password", error="Bad password")
         return
     ctx.apply(UserRegistered(user.nick))
+    logger.info("= session %d registered as %s", user.session_id, user.mask)
     reply_welcome(ctx)
 
 
