@@ -7,6 +7,8 @@ it needs, and `hubbub.app` plugs real implementations in.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -43,3 +45,155 @@ class PasswordChecker(Protocol):
 
     async def verify(self, password_hash: str, password: str) -> bool:
         """Does `password` match `password_hash`?"""
+
+
+# Accounts (the accounts-and-history issue): stored behind these ports.
+
+
+@dataclass(frozen=True, slots=True)
+class ScramCredentials:
+    """SCRAM-SHA-256 keys derived from a password (RFC 5802/7677)."""
+
+    salt: bytes
+    iterations: int
+    stored_key: bytes
+    server_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A registered account. Names compare casefolded (rfc1459)."""
+
+    name: str  # as registered, in its display case
+    password_hash: str  # argon2id
+    scram: ScramCredentials | None
+    created_at: float
+    email: str | None = None
+    verified: bool = True
+    verification_code: str | None = None  # pending e-mail verification
+    certfps: tuple[str, ...] = ()  # TLS client-certificate SHA-256 fingerprints
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredChannel:
+    """A channel kept across restarts and across emptying (ChanServ REGISTER)."""
+
+    name: str
+    founder: str  # account name
+    registered_at: float
+    topic: str = ""
+    topic_by: str = ""
+    topic_at: float = 0.0
+    modes: str = "nt"  # flag letters
+    key: str | None = None
+    limit: int | None = None
+    ops: tuple[str, ...] = ()  # accounts opped on join
+    public_history: bool = False  # history readable by non-members
+
+
+class AccountStore(Protocol):
+    """Accounts and registered channels. Lookups ignore case (rfc1459)."""
+
+    async def get_account(self, name: str) -> Account | None:
+        """The account called `name`, if any."""
+
+    async def create_account(self, account: Account) -> bool:
+        """Store a new account; False when the name is taken."""
+
+    async def update_account(self, account: Account) -> bool:
+        """Replace the account with the same name; False when there is none."""
+
+    async def delete_account(self, name: str) -> bool:
+        """Remove an account (and nothing else); False when there was none."""
+
+    async def list_accounts(self) -> list[Account]:
+        """Every account, by name."""
+
+    async def find_account_by_certfp(self, certfp: str) -> Account | None:
+        """The account holding this certificate fingerprint, if any."""
+
+    async def get_channel(self, name: str) -> RegisteredChannel | None:
+        """The registration of channel `name`, if any."""
+
+    async def save_channel(self, channel: RegisteredChannel) -> None:
+        """Insert or replace a channel registration."""
+
+    async def delete_channel(self, name: str) -> bool:
+        """Drop a channel registration; False when there was none."""
+
+    async def list_channels(self) -> list[RegisteredChannel]:
+        """Every registered channel, by name."""
+
+
+# History
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    """One stored message or channel event, as one viewer's history holds it.
+
+    Channel history has `owner` "" and `target` the casefolded channel name.
+    A private message is stored twice, once per party: `owner` is the party's
+    identity ("a:<account>" when logged in, else "n:<casefolded nick>") and
+    `target` the casefolded nick of the other party.
+    """
+
+    owner: str
+    target: str
+    msgid: str
+    at: float  # server time, seconds since the epoch
+    source: str  # nick!user@host
+    account: str | None
+    command: str  # PRIVMSG, NOTICE, TAGMSG, JOIN, PART, QUIT, KICK, TOPIC, NICK, MODE
+    params: tuple[str, ...]
+    tags: Mapping[str, str] = field(default_factory=dict)  # client-only (+) tags
+    seq: int = 0  # storage order, assigned by the store; breaks ties of `at`
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A position in a history: (time, storage order)."""
+
+    at: float
+    seq: int
+
+
+class HistoryStore(Protocol):
+    """Append-only history with group commit."""
+
+    def append(self, item: HistoryItem) -> None:
+        """Queue an item; it becomes durable at the next group commit."""
+
+    async def commit(self) -> None:
+        """Return once everything appended so far is durable."""
+
+    async def find(self, owner: str, target: str, msgid: str) -> HistoryItem | None:
+        """The item with this msgid in this history, if any."""
+
+    async def select(
+        self,
+        owner: str,
+        target: str,
+        *,
+        after: Cursor | None,
+        before: Cursor | None,
+        limit: int,
+        newest_first: bool,
+    ) -> list[HistoryItem]:
+        """Up to `limit` items strictly between the cursors, in storage order
+        (oldest first) or from the newest when `newest_first`."""
+
+    async def targets(
+        self, owner: str, channels: list[str], after: float, before: float, limit: int
+    ) -> list[tuple[str, float]]:
+        """Conversations with activity in (after, before): this owner's private
+        ones and the given channels, as (target, latest time), most recent first."""
+
+    async def apply_retention(
+        self, *, older_than: float | None, keep_per_target: int | None
+    ) -> int:
+        """Delete items older than `older_than` and beyond the newest
+        `keep_per_target` of each history; return how many were deleted."""
+
+    async def close(self) -> None:
+        """Commit what is pending and release the database."""
