@@ -6,6 +6,7 @@ from hubbub.config import Config, Operator
 from hubbub.core.engine import Engine
 from hubbub.core.user import User
 from hubbub.protocol.framing import DecodedLine, LineDecoder
+from hubbub.storage.memory import MemoryAccountStore, MemoryHistoryStore
 from hubbub.storage.passwords import Argon2Passwords, hash_password
 
 SERVER = "irc.test"
@@ -100,7 +101,9 @@ def make_engine(clock: FrozenClock | None = None, **overrides: object) -> Engine
     """An engine with the test config (changed by `overrides`)."""
     return Engine(
         make_config(**overrides),
-        passwords=Argon2Passwords(),
+        passwords=Argon2Passwords(time_cost=1, memory_cost=64, scram_iterations=4096),
+        accounts=MemoryAccountStore(),
+        history=MemoryHistoryStore(),
         clock=clock or FrozenClock(),
     )
 

@@ -53,11 +53,16 @@ def serve(config_path: Path | None, **flags: Any) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     from hubbub.app import run_server
+    from hubbub.storage.errors import StorageError
 
     try:
         run_server(config)
     except OSError as error:
         _fail(f"cannot start: {error.strerror or error}", 1)
+    except StorageError as error:
+        _fail(f"cannot open storage: {error}", 1)
+    except ValueError as error:
+        _fail(f"invalid storage URL: {error}", 2)
     except KeyboardInterrupt:
         pass
 

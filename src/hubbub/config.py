@@ -15,7 +15,15 @@ from typing import Annotated, Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["Config", "ConfigError", "Limits", "Operator", "load_config"]
+__all__ = [
+    "Accounts",
+    "Config",
+    "ConfigError",
+    "Limits",
+    "Operator",
+    "Storage",
+    "load_config",
+]
 
 Port = Annotated[int, Field(ge=0, le=65535)]
 Positive = Annotated[int, Field(ge=1)]
@@ -55,6 +63,29 @@ class Limits(_Model):
     sendq_bytes: Positive = 1_048_576  # a client's unsent output before it is dropped
 
 
+class Storage(_Model):
+    """Where accounts and history live, and how long history is kept."""
+
+    # "sqlite:///path.db", "postgresql://user@host/db", or "memory" (nothing kept).
+    # Default: a SQLite file in the data directory.
+    url: str | None = None
+    history: bool = True  # store channel and private messages
+    history_days: Positive | None = None  # None keeps history forever
+    history_per_target: Positive | None = None  # None keeps every message
+    join_replay_lines: Annotated[int, Field(ge=0)] = 20  # for non-chathistory clients
+    chathistory_max: Positive = 1000  # most messages one CHATHISTORY returns
+
+
+class Accounts(_Model):
+    """Account registration and protection of registered nicks."""
+
+    registration: bool = True  # REGISTER and NickServ REGISTER allowed
+    registration_before_connect: bool = True  # REGISTER before NICK/USER finish
+    email_required: bool = False  # registration needs an e-mail and its code
+    nick_protection_seconds: Annotated[float, Field(ge=0)] = 60.0  # 0 turns it off
+    min_password_length: Positive = 8
+
+
 class Config(_Model):
     """Everything `hubbub serve` needs."""
 
@@ -78,6 +109,12 @@ class Config(_Model):
     admin_email: str = "admin@localhost"
     operators: tuple[Operator, ...] = ()
     limits: Limits = Limits()
+    storage: Storage = Storage()
+    accounts: Accounts = Accounts()
+
+    def storage_url(self) -> str:
+        """The storage URL: the setting, or a SQLite file in the data directory."""
+        return self.storage.url or f"sqlite:///{self.data_dir / 'hubbub.db'}"
 
     def motd_lines(self) -> list[str] | None:
         """The MOTD file's lines, or None when there is none."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from hubbub.core.errors import IrcError
+from hubbub.core.ports import RegisteredChannel
 from hubbub.core.user import User
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import Casefolded, casefold
@@ -67,6 +68,7 @@ class Channel:
         default_factory=lambda: {"b": [], "e": [], "I": []}
     )
     invited: set[Casefolded] = field(default_factory=set)
+    registration: RegisteredChannel | None = None  # set when ChanServ keeps it
 
     # Membership
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hubbub.core.events import Event
+from hubbub.core.ports import HistoryItem
 from hubbub.core.user import User
 from hubbub.protocol.message import Message
 from hubbub.protocol.numerics import Numeric
@@ -36,21 +37,13 @@ class Context:
 
     def reply(self, numeric: Numeric, *params: str, text: str | None = None) -> None:
         """Send a numeric to the caller: `:server CODE nick params... :text`."""
-        trailing = text if text is not None else numeric.text
-        parts = [":" + self.server_name, numeric.code, self.user.nick, *params]
-        if trailing is not None:
-            parts.append(":" + trailing)
-        elif params:
-            last = parts[-1]
-            if not last or " " in last or last.startswith(":"):
-                parts[-1] = ":" + last
-        self.send_line(" ".join(parts))
+        self.engine.send_numeric(self.user, numeric, *params, text=text)
 
     def fail(self, command: str, code: str, *context: str, text: str) -> None:
         """Send an IRCv3 standard reply: `FAIL <command> <code> [context...] :text`."""
         parts = [":" + self.server_name, "FAIL", command, code, *context, ":" + text]
         self.send_line(" ".join(parts))
 
-    def apply(self, event: Event) -> None:
-        """Deliver `event` and apply it to the state."""
-        self.engine.apply(event)
+    def apply(self, event: Event) -> list[HistoryItem]:
+        """Deliver `event` and apply it to the state; return what history kept."""
+        return self.engine.apply(event)

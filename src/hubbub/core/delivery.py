@@ -13,8 +13,11 @@ from typing import Protocol, assert_never
 
 from hubbub.core.channel import Channel
 from hubbub.core.events import (
+    AccountChanged,
     AwayChanged,
     ChannelModeChanged,
+    ChannelRegistered,
+    ChannelRestored,
     Event,
     MessageSent,
     NickChanged,
@@ -31,7 +34,7 @@ from hubbub.core.events import (
 )
 from hubbub.core.ports import Clock
 from hubbub.core.state import ServerState
-from hubbub.core.user import TAGS_MESSAGE_TAGS, TAGS_SERVER_TIME, User
+from hubbub.core.user import TAGS_ACCOUNT, TAGS_MESSAGE_TAGS, TAGS_SERVER_TIME, User
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import casefold
 from hubbub.protocol.message import escape_tag_value
@@ -54,14 +57,18 @@ def format_server_time(at: float) -> str:
 class Outgoing:
     """One line for many recipients, encoded at most once per tag profile."""
 
-    __slots__ = ("_encoded", "line", "message_tags", "time_tag")
+    __slots__ = ("_encoded", "account_tag", "line", "message_tags", "time_tag")
 
-    def __init__(self, line: str, at: float, message_tags: str = "") -> None:
+    def __init__(
+        self, line: str, at: float, message_tags: str = "", account: str | None = None
+    ) -> None:
         self.line = line
         self.time_tag = "time=" + format_server_time(at)
         # Tags only clients with message-tags get: msgid, client tags, bot.
         self.message_tags = message_tags
-        self._encoded: list[bytes | None] = [None, None, None, None]
+        # IRCv3 account-tag: the sender's account, for clients with the cap.
+        self.account_tag = "account=" + escape_tag_value(account) if account else ""
+        self._encoded: list[bytes | None] = [None] * 8
 
     def to(self, user: User) -> bytes:
         """The bytes for `user`, given the tags its capabilities ask for."""
@@ -73,6 +80,8 @@ class Outgoing:
                 tags.append(self.time_tag)
             if mask & TAGS_MESSAGE_TAGS and self.message_tags:
                 tags.append(self.message_tags)
+            if mask & TAGS_ACCOUNT and self.account_tag:
+                tags.append(self.account_tag)
             prefix = "@" + ";".join(tags) + " " if tags else ""
             data = (prefix + self.line + "\r\n").encode("utf-8", errors="replace")
             self._encoded[mask] = data
@@ -140,10 +149,14 @@ class Delivery:
                 self._monitor(event.nick, online=self.state.users[casefold(event.nick)])
             case AwayChanged():
                 self._away(event)
+            case AccountChanged():
+                self._account(event)
             case RealnameChanged():
                 self._setname(event)
             case UserInvited():
                 self._invite(event)
+            case ChannelRegistered() | ChannelRestored():
+                pass  # nothing to tell: services answer the caller themselves
             case WallopsSent():
                 out = Outgoing(
                     text_line(event.source, "WALLOPS", event.text), self._now()
@@ -215,6 +228,13 @@ class Delivery:
             text = text_line(user.mask, "AWAY", event.message)
         self._to_all(self._observers(user, "away-notify"), Outgoing(text, self._now()))
 
+    def _account(self, event: AccountChanged) -> None:
+        user = self.state.users[casefold(event.nick)]
+        text = line(user.mask, "ACCOUNT", event.account or "*")
+        self._to_all(
+            self._observers(user, "account-notify"), Outgoing(text, self._now())
+        )
+
     def _setname(self, event: RealnameChanged) -> None:
         user = self.state.users[casefold(event.nick)]
         out = Outgoing(text_line(user.mask, "SETNAME", event.realname), self._now())
@@ -230,7 +250,8 @@ class Delivery:
 
     # Messages: the hot path
 
-    def _message(self, event: MessageSent) -> None:
+    def render_message(self, event: MessageSent) -> Outgoing:
+        """A PRIVMSG/NOTICE/TAGMSG with its tags, ready for any recipient."""
         sender = self.state.users[casefold(event.source)]
         tags = [f"msgid={event.msgid}"]
         if sender.is_bot:
@@ -243,7 +264,11 @@ class Delivery:
             text = line(sender.mask, event.command, event.target)
         else:
             text = text_line(sender.mask, event.command, event.target, event.text)
-        out = Outgoing(text, event.at, ";".join(tags))
+        return Outgoing(text, event.at, ";".join(tags), sender.account)
+
+    def _message(self, event: MessageSent) -> None:
+        sender = self.state.users[casefold(event.source)]
+        out = self.render_message(event)
         only_tagged = event.command == "TAGMSG"
         target = event.target.lstrip("@+")
         if target[:1] in "#&":
@@ -258,10 +283,15 @@ class Delivery:
                 self.send(
                     recipient, out.to(recipient), response=recipient is not sender
                 )
-        if sender.has_cap("echo-message") and (
-            not only_tagged or sender.tag_mask & TAGS_MESSAGE_TAGS
-        ):
-            self.send(sender, out.to(sender))
+
+    def echo(self, event: MessageSent) -> None:
+        """IRCv3 echo-message: the sender's own copy (sent once it is stored)."""
+        sender = self.state.users.get(casefold(event.source))
+        if sender is None or not sender.has_cap("echo-message"):
+            return
+        if event.command == "TAGMSG" and not sender.tag_mask & TAGS_MESSAGE_TAGS:
+            return
+        self.send(sender, self.render_message(event).to(sender))
 
     def _to_channel(
         self,

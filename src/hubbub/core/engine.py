@@ -15,15 +15,26 @@ from hubbub.config import Config
 from hubbub.core.context import Context
 from hubbub.core.delivery import Delivery
 from hubbub.core.dispatch import dispatch
-from hubbub.core.events import Event, UserQuit
+from hubbub.core.events import Event, NickChanged, UserQuit
 from hubbub.core.outbox import Outbox
-from hubbub.core.ports import Clock, PasswordChecker, SystemClock, Writer
+from hubbub.core.ports import (
+    AccountStore,
+    Clock,
+    HistoryItem,
+    HistoryStore,
+    PasswordChecker,
+    SystemClock,
+    Writer,
+)
+from hubbub.core.recording import history_items
 from hubbub.core.state import ServerState
 from hubbub.core.user import SessionId, User
 from hubbub.protocol import numerics as n
+from hubbub.protocol.casemap import casefold
 from hubbub.protocol.framing import DecodedLine, LineProblem
 from hubbub.protocol.isupport import isupport_lines
 from hubbub.protocol.message import Message, ParseError, escape_tag_value, parse_message
+from hubbub.protocol.numerics import Numeric
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +56,17 @@ class Engine:
         config: Config,
         *,
         passwords: PasswordChecker,
+        accounts: AccountStore,
+        history: HistoryStore,
         clock: Clock | None = None,
         schedule: Schedule | None = None,
     ) -> None:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.passwords = passwords
+        self.accounts = accounts
+        self.history = history
+        self.recording = config.storage.history
         self.state = ServerState(config.limits.whowas_entries)
         self.delivery = Delivery(self.state, config.server_name, self.send, self.clock)
         self.created_at = self.clock.now()
@@ -193,8 +209,28 @@ class Engine:
             elif now - user.last_received > config.ping_interval_seconds:
                 user.ping_sent_at = now
                 self.send(user, f"PING :{config.server_name}\r\n".encode())
+            deadline = user.nick_protection_deadline
+            if deadline is not None and now >= deadline and not user.quitting:
+                self._rename_to_guest(user)
         if self._schedule is None:
             self.flush()
+
+    def _rename_to_guest(self, user: User) -> None:
+        """Nick protection: move a user off a registered nick they did not log in to."""
+        user.nick_protection_deadline = None
+        guest = f"Guest{user.session_id}"
+        while casefold(guest) in self.state.users:
+            guest += "_"
+        source = f"NickServ!NickServ@services.{self.config.server_name}"
+        self.send(
+            user,
+            f":{source} NOTICE {user.nick} :{user.nick} is registered to someone else; "
+            f"you are now {guest}\r\n".encode(),
+        )
+        if user.registered:
+            self.apply(NickChanged(user.nick, guest, user.mask, self.clock.now()))
+        else:
+            self.state.claim_nick(user, guest)
 
     # Output
 
@@ -210,6 +246,20 @@ class Engine:
             user.outbox.put(data)
         else:
             capture.append(data)
+
+    def send_numeric(
+        self, user: User, numeric: Numeric, *params: str, text: str | None = None
+    ) -> None:
+        """Send `:server CODE nick params... :text` (the numeric's default text)."""
+        trailing = text if text is not None else numeric.text
+        parts = [":" + self.config.server_name, numeric.code, user.nick, *params]
+        if trailing is not None:
+            parts.append(":" + trailing)
+        elif params:
+            last = parts[-1]
+            if not last or " " in last or last.startswith(":"):
+                parts[-1] = ":" + last
+        self.send(user, (" ".join(parts) + "\r\n").encode("utf-8", errors="replace"))
 
     def _mark_dirty(self, outbox: Outbox) -> None:
         self._dirty.append(outbox)
@@ -239,10 +289,19 @@ class Engine:
 
     # State changes
 
-    def apply(self, event: Event) -> None:
-        """Deliver an event to local users, then apply it to the state."""
+    def apply(self, event: Event) -> list[HistoryItem]:
+        """Record an event in history, deliver it to local users, apply it.
+
+        Returns what history recorded of it.
+        """
+        items: list[HistoryItem] = []
+        if self.recording:
+            items = history_items(self.state, event, self.new_msgid, self.clock.now())
+            for item in items:
+                self.history.append(item)
         self.delivery.deliver(event)
         self.state.apply(event)
+        return items
 
     async def verify_password(self, password_hash: str, password: str) -> bool:
         """Check a password through the injected `PasswordChecker`."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from hubbub.core.ports import RegisteredChannel
 from hubbub.protocol.modes import ModeChange
 
 
@@ -106,6 +107,14 @@ class AwayChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountChanged:
+    """A user logged in to an account (`account`) or out (None)."""
+
+    nick: str
+    account: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class RealnameChanged:
     """A user changed their realname (SETNAME)."""
 
@@ -120,6 +129,21 @@ class UserInvited:
     by: str  # the inviter's nick
     nick: str
     channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRegistered:
+    """A channel's registration was made, changed (ops, settings) or dropped (None)."""
+
+    channel: str
+    registration: RegisteredChannel | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRestored:
+    """A registered channel was loaded from storage at start-up (it may be empty)."""
+
+    registration: RegisteredChannel
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +182,11 @@ Event = (
     | ChannelModeChanged
     | UserModeChanged
     | AwayChanged
+    | AccountChanged
     | RealnameChanged
     | UserInvited
+    | ChannelRegistered
+    | ChannelRestored
     | MessageSent
     | WallopsSent
 )

@@ -41,10 +41,13 @@ class SystemClock:
 
 
 class PasswordChecker(Protocol):
-    """Checks a password against a stored hash (argon2 in production)."""
+    """Hashes and checks passwords (argon2 and SCRAM keys in production)."""
 
     async def verify(self, password_hash: str, password: str) -> bool:
         """Does `password` match `password_hash`?"""
+
+    async def new_credentials(self, password: str) -> tuple[str, ScramCredentials]:
+        """A hash and SCRAM-SHA-256 keys for a new password."""
 
 
 # Accounts (the accounts-and-history issue): stored behind these ports.

@@ -15,8 +15,11 @@ from typing import assert_never
 from hubbub.core.channel import Channel, ListEntry, normalize_mask, sort_prefix_modes
 from hubbub.core.errors import IrcError
 from hubbub.core.events import (
+    AccountChanged,
     AwayChanged,
     ChannelModeChanged,
+    ChannelRegistered,
+    ChannelRestored,
     Event,
     MessageSent,
     NickChanged,
@@ -31,6 +34,7 @@ from hubbub.core.events import (
     UserRegistered,
     WallopsSent,
 )
+from hubbub.core.ports import RegisteredChannel
 from hubbub.core.user import SessionId, User
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import Casefolded, casefold
@@ -186,12 +190,21 @@ class ServerState:
                 self._count_modes(user, +1)
             case AwayChanged(nick, message):
                 self.users[casefold(nick)].away = message
+            case AccountChanged(nick, account):
+                self.users[casefold(nick)].account = account
             case RealnameChanged(nick, realname):
                 self.users[casefold(nick)].realname = realname
             case UserInvited(_, nick, channel_name):
                 invited_to = self.channels.get(casefold(channel_name))
                 if invited_to is not None:
                     invited_to.invited.add(casefold(nick))
+            case ChannelRegistered(channel_name, registration):
+                registered = self.channels[casefold(channel_name)]
+                registered.registration = registration
+                if registration is None and not registered.members:
+                    del self.channels[registered.key]
+            case ChannelRestored(registration):
+                self._restore(registration)
             case MessageSent() | WallopsSent():
                 pass  # delivered, nothing to store here (history is a port)
             case _:
@@ -220,6 +233,22 @@ class ServerState:
         for channel_key in list(user.channels):
             self._remove_member(user.key, channel_key, user)
 
+    def _restore(self, registration: RegisteredChannel) -> None:
+        key = casefold(registration.name)
+        channel = self.channels.get(key)
+        if channel is None:
+            channel = Channel(
+                registration.name, key, created_at=registration.registered_at
+            )
+            self.channels[key] = channel
+        channel.registration = registration
+        channel.topic = registration.topic
+        channel.topic_by = registration.topic_by
+        channel.topic_at = registration.topic_at
+        channel.modes = set(registration.modes)
+        channel.password = registration.key
+        channel.limit = registration.limit
+
     def _count_modes(self, user: User, sign: int) -> None:
         if "i" in user.modes:
             self.invisible_count += sign
@@ -247,7 +276,7 @@ class ServerState:
         if channel is None:
             return
         channel.members.pop(user, None)
-        if not channel.members:
+        if not channel.members and channel.registration is None:
             # Empty channels disappear (Modern: "Channels").
             del self.channels[channel_key]
 

@@ -14,12 +14,14 @@ from hubbub.protocol.casemap import Casefolded, casefold
 
 if TYPE_CHECKING:
     from hubbub.core.channel import Channel
+    from hubbub.core.sasl import SaslAttempt
 
 SessionId = NewType("SessionId", int)
 
 # Bits of `User.tag_mask`: which tags the client wants on relayed messages.
 TAGS_SERVER_TIME = 1
 TAGS_MESSAGE_TAGS = 2
+TAGS_ACCOUNT = 4
 
 
 @dataclass(eq=False, slots=True)
@@ -53,6 +55,10 @@ class User:
     last_received: float = 0.0  # last line from the client, for keepalive
     ping_sent_at: float | None = None  # our unanswered keepalive PING, if any
     quitting: bool = False
+    # When a user holds a registered nick without being logged in to it, the
+    # time they get renamed (None when the nick is theirs or unregistered).
+    nick_protection_deadline: float | None = None
+    sasl: SaslAttempt | None = None  # an AUTHENTICATE exchange in progress
     # labeled-response: while a labeled command runs, lines for this user
     # collect here instead of the outbox, to be wrapped in one batch.
     capture: list[bytes] | None = None
@@ -85,6 +91,8 @@ class User:
         """Change the enabled capabilities and the derived tag mask."""
         self.caps |= enable
         self.caps -= disable
-        self.tag_mask = (TAGS_SERVER_TIME if "server-time" in self.caps else 0) | (
-            TAGS_MESSAGE_TAGS if "message-tags" in self.caps else 0
+        self.tag_mask = (
+            (TAGS_SERVER_TIME if "server-time" in self.caps else 0)
+            | (TAGS_MESSAGE_TAGS if "message-tags" in self.caps else 0)
+            | (TAGS_ACCOUNT if "account-tag" in self.caps else 0)
         )

@@ -5,6 +5,7 @@ https://ircv3.net/specs/extensions/capability-negotiation
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 
@@ -19,6 +20,10 @@ class Capability(NamedTuple):
 CAPABILITIES: dict[str, Capability] = {
     cap.name: cap
     for cap in (
+        Capability(
+            "account-notify", "", "https://ircv3.net/specs/extensions/account-notify"
+        ),
+        Capability("account-tag", "", "https://ircv3.net/specs/extensions/account-tag"),
         Capability("away-notify", "", "https://ircv3.net/specs/extensions/away-notify"),
         Capability("batch", "", "https://ircv3.net/specs/extensions/batch"),
         Capability(
@@ -27,15 +32,26 @@ CAPABILITIES: dict[str, Capability] = {
             "https://ircv3.net/specs/extensions/capability-negotiation",
         ),
         Capability(
+            "draft/account-registration",
+            "before-connect,custom-account-name",
+            "https://ircv3.net/specs/extensions/account-registration",
+        ),
+        Capability(
+            "draft/chathistory", "", "https://ircv3.net/specs/extensions/chathistory"
+        ),
+        Capability(
+            "draft/event-playback", "", "https://ircv3.net/specs/extensions/chathistory"
+        ),
+        Capability(
             "echo-message", "", "https://ircv3.net/specs/extensions/echo-message"
+        ),
+        Capability(
+            "extended-join", "", "https://ircv3.net/specs/extensions/extended-join"
         ),
         Capability(
             "extended-monitor",
             "",
             "https://ircv3.net/specs/extensions/extended-monitor",
-        ),
-        Capability(
-            "extended-join", "", "https://ircv3.net/specs/extensions/extended-join"
         ),
         Capability(
             "invite-notify", "", "https://ircv3.net/specs/extensions/invite-notify"
@@ -51,6 +67,9 @@ CAPABILITIES: dict[str, Capability] = {
         Capability(
             "multi-prefix", "", "https://ircv3.net/specs/extensions/multi-prefix"
         ),
+        Capability(
+            "sasl", "PLAIN,SCRAM-SHA-256", "https://ircv3.net/specs/extensions/sasl-3.2"
+        ),
         Capability("server-time", "", "https://ircv3.net/specs/extensions/server-time"),
         Capability("setname", "", "https://ircv3.net/specs/extensions/setname"),
         Capability(
@@ -62,9 +81,13 @@ CAPABILITIES: dict[str, Capability] = {
 }
 
 
-def format_cap_ls(version: int) -> list[str]:
-    """The capability tokens for CAP LS, with values from version 302 on."""
-    return [
-        f"{cap.name}={cap.value}" if version >= 302 and cap.value else cap.name
-        for cap in CAPABILITIES.values()
-    ]
+def format_cap_ls(version: int, values: Mapping[str, str] | None = None) -> list[str]:
+    """The capability tokens for CAP LS, with values from version 302 on.
+
+    `values` overrides the table's values (settings change some of them).
+    """
+    tokens = []
+    for cap in CAPABILITIES.values():
+        value = (values or {}).get(cap.name, cap.value)
+        tokens.append(f"{cap.name}={value}" if version >= 302 and value else cap.name)
+    return tokens

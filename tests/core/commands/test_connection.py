@@ -263,7 +263,7 @@ async def test_version_sends_rpl_version_and_isupport(engine: Engine) -> None:
     await alice.send("VERSION")
     lines = alice.received()
     assert lines[0] == ":irc.test 351 alice hubbub-0.1.0 irc.test :hubbub IRC server"
-    assert codes(lines[1:]) == ["005", "005"]
+    assert set(codes(lines[1:])) == {"005"}
 
 
 async def test_time_sends_the_servers_time(engine: Engine) -> None:

@@ -1,8 +1,10 @@
 """The command table of contents: importing a topic module registers its commands."""
 
 from hubbub.core.commands import (
+    accounts,
     channels,
     connection,
+    history,
     messaging,
     modes,
     operator,
@@ -14,9 +16,11 @@ from hubbub.core.commands.registry import COMMANDS, Command, command
 __all__ = [
     "COMMANDS",
     "Command",
+    "accounts",
     "channels",
     "command",
     "connection",
+    "history",
     "messaging",
     "modes",
     "operator",

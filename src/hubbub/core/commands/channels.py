@@ -6,6 +6,7 @@ https://modern.ircdocs.horse/#channel-operations
 from __future__ import annotations
 
 from hubbub.core.channel import Channel, mask_matches
+from hubbub.core.commands.history import replay_on_join
 from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
 from hubbub.core.errors import IrcError
@@ -17,12 +18,13 @@ from hubbub.core.events import (
     UserParted,
 )
 from hubbub.core.replies import reply_names, reply_topic
+from hubbub.core.services.chanserv import op_on_join, persist_channel
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import casefold, is_valid_channel
 from hubbub.protocol.message import Message
 
 
-def _join_one(ctx: Context, name: str, key: str | None) -> None:
+async def _join_one(ctx: Context, name: str, key: str | None) -> None:
     user = ctx.user
     if not is_valid_channel(name, ctx.config.limits.channel_length):
         raise IrcError(n.ERR_NOSUCHCHANNEL, name)
@@ -33,10 +35,13 @@ def _join_one(ctx: Context, name: str, key: str | None) -> None:
         raise IrcError(n.ERR_TOOMANYCHANNELS, name)
     if channel is not None:
         channel.check_can_join(user, key)
-    ctx.apply(UserJoined(user.nick, name, ctx.now()))
+    recorded = ctx.apply(UserJoined(user.nick, name, ctx.now()))
     joined = ctx.state.channels[casefold(name)]
+    op_on_join(ctx, joined, user)
     reply_topic(ctx, joined, always=False)
     reply_names(ctx, joined)
+    if recorded:
+        await replay_on_join(ctx, joined, recorded[0].msgid)
 
 
 @command("JOIN", min_params=1)
@@ -53,7 +58,7 @@ async def handle_join(ctx: Context, msg: Message) -> None:
             continue
         key = keys[index] if index < len(keys) and keys[index] else None
         try:
-            _join_one(ctx, name, key)
+            await _join_one(ctx, name, key)
         except IrcError as error:
             ctx.reply(error.numeric, *error.params, text=error.text)
 
@@ -84,6 +89,7 @@ async def handle_topic(ctx: Context, msg: Message) -> None:
     channel.check_can_set_topic(ctx.user)
     topic = msg.params[1][: ctx.config.limits.topic_length]
     ctx.apply(TopicChanged(channel.name, topic, ctx.user.mask, ctx.now()))
+    await persist_channel(ctx, channel)
 
 
 def _visible(ctx: Context, channel: Channel) -> bool:

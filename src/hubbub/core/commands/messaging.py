@@ -10,15 +10,22 @@ from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
 from hubbub.core.errors import IrcError
 from hubbub.core.events import MessageSent, WallopsSent
+from hubbub.core.services.registry import is_service, message_service
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import CHANTYPES
 from hubbub.protocol.message import Message
 from hubbub.protocol.modes import PREFIX_SYMBOLS
 
 
-def _deliver_one(ctx: Context, msg: Message, target: str, text: str | None) -> None:
+async def _deliver_one(
+    ctx: Context, msg: Message, target: str, text: str | None
+) -> None:
     user = ctx.user
     bare = target.lstrip(PREFIX_SYMBOLS)
+    if is_service(target):
+        if msg.command == "PRIVMSG" and text is not None:
+            await message_service(ctx, target, text)
+        return
     if bare[:1] in CHANTYPES:
         channel = ctx.state.require_channel(bare)
         channel.check_can_speak(user)
@@ -41,6 +48,11 @@ def _deliver_one(ctx: Context, msg: Message, target: str, text: str | None) -> N
         client_tags,
     )
     ctx.apply(event)
+    if user.has_cap("echo-message") or user.has_cap("labeled-response"):
+        # The echo (or the labeled ACK) tells the client its message is kept:
+        # wait for the group commit that makes it durable.
+        await ctx.engine.history.commit()
+    ctx.engine.delivery.echo(event)
 
 
 async def _relay(ctx: Context, msg: Message) -> None:
@@ -65,7 +77,7 @@ async def _relay(ctx: Context, msg: Message) -> None:
     ctx.user.last_active = ctx.now()
     for target in targets:
         try:
-            _deliver_one(ctx, msg, target, text)
+            await _deliver_one(ctx, msg, target, text)
         except IrcError as error:
             if not quiet:
                 ctx.reply(error.numeric, *error.params, text=error.text)
@@ -95,3 +107,30 @@ async def handle_wallops(ctx: Context, msg: Message) -> None:
     if not ctx.user.is_oper:
         raise IrcError(n.ERR_NOPRIVILEGES)
     ctx.apply(WallopsSent(ctx.user.mask, msg.params[0]))
+
+
+# Service shortcuts: NS REGISTER pw == PRIVMSG NickServ :REGISTER pw
+
+
+@command("NS", min_params=1)
+async def handle_ns(ctx: Context, msg: Message) -> None:
+    """Talk to NickServ (accounts): NS HELP."""
+    await message_service(ctx, "NickServ", " ".join(msg.params))
+
+
+@command("NICKSERV", min_params=1)
+async def handle_nickserv(ctx: Context, msg: Message) -> None:
+    """Talk to NickServ (accounts): NICKSERV HELP."""
+    await message_service(ctx, "NickServ", " ".join(msg.params))
+
+
+@command("CS", min_params=1)
+async def handle_cs(ctx: Context, msg: Message) -> None:
+    """Talk to ChanServ (registered channels): CS HELP."""
+    await message_service(ctx, "ChanServ", " ".join(msg.params))
+
+
+@command("CHANSERV", min_params=1)
+async def handle_chanserv(ctx: Context, msg: Message) -> None:
+    """Talk to ChanServ (registered channels): CHANSERV HELP."""
+    await message_service(ctx, "ChanServ", " ".join(msg.params))

@@ -10,6 +10,7 @@ from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
 from hubbub.core.errors import IrcError
 from hubbub.core.events import ChannelModeChanged, UserModeChanged
+from hubbub.core.services.chanserv import persist_channel
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import CHANTYPES, casefold
 from hubbub.protocol.message import Message
@@ -93,7 +94,7 @@ def _effective(ctx: Context, channel: Channel, change: ModeChange) -> ModeChange
     return change if (letter in channel.modes) != change.adding else None
 
 
-def _channel_mode(ctx: Context, msg: Message, channel: Channel) -> None:
+async def _channel_mode(ctx: Context, msg: Message, channel: Channel) -> None:
     user = ctx.user
     if len(msg.params) == 1:
         ctx.reply(
@@ -133,6 +134,7 @@ def _channel_mode(ctx: Context, msg: Message, channel: Channel) -> None:
         ctx.apply(
             ChannelModeChanged(channel.name, user.mask, tuple(applied), ctx.now())
         )
+        await persist_channel(ctx, channel)
 
 
 _SETTABLE_USER_MODES = {"i", "w", "B"}
@@ -169,6 +171,6 @@ async def handle_mode(ctx: Context, msg: Message) -> None:
     """Show or change channel modes or your own user modes."""
     target = msg.params[0]
     if target[:1] in CHANTYPES:
-        _channel_mode(ctx, msg, ctx.state.require_channel(target))
+        await _channel_mode(ctx, msg, ctx.state.require_channel(target))
     else:
         _user_mode(ctx, msg)

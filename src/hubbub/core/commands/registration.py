@@ -9,11 +9,13 @@ from __future__ import annotations
 import hmac
 import logging
 
+from hubbub.core.accounts import protect_nick
 from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
 from hubbub.core.errors import IrcError
 from hubbub.core.events import NickChanged, UserRegistered
 from hubbub.core.replies import reply_welcome
+from hubbub.core.services.names import is_service
 from hubbub.protocol import numerics as n
 from hubbub.protocol.caps import CAPABILITIES, format_cap_ls
 from hubbub.protocol.casemap import casefold, is_valid_nick
@@ -125,18 +127,21 @@ async def handle_nick(ctx: Context, msg: Message) -> None:
     nick = msg.param(0)
     if not nick:
         raise IrcError(n.ERR_NONICKNAMEGIVEN)
-    if not is_valid_nick(nick, ctx.config.limits.nick_length):
+    if not is_valid_nick(nick, ctx.config.limits.nick_length) or is_service(nick):
         raise IrcError(n.ERR_ERRONEUSNICKNAME, nick)
     holder = ctx.state.users.get(casefold(nick))
     if holder is not None and holder is not user:
         raise IrcError(n.ERR_NICKNAMEINUSE, nick)
     if nick == user.nick:
         return
+    new_identity = casefold(nick) != user.key  # not just a change of case
     if not user.registered:
         ctx.state.claim_nick(user, nick)
         maybe_register(ctx)
-        return
-    ctx.apply(NickChanged(user.nick, nick, user.mask, ctx.now()))
+    else:
+        ctx.apply(NickChanged(user.nick, nick, user.mask, ctx.now()))
+    if new_identity:
+        await protect_nick(ctx, user)
 
 
 def _clean_username(raw: str) -> str:

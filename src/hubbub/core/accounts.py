@@ -1,0 +1,159 @@
+"""Accounts: registering one, and logging in and out (where a user's account changes).
+
+SASL, REGISTER/VERIFY and NickServ all end here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+
+from hubbub.core.context import Context
+from hubbub.core.errors import StandardReplyError
+from hubbub.core.events import AccountChanged
+from hubbub.core.ports import Account
+from hubbub.core.services.names import is_service
+from hubbub.core.user import User
+from hubbub.protocol import numerics as n
+from hubbub.protocol.casemap import casefold, is_valid_nick
+
+
+def log_in(ctx: Context, user: User, account: Account) -> None:
+    """Attach `account` to `user`; 900 to the user, ACCOUNT to account-notify peers."""
+    if user.registered:
+        ctx.apply(AccountChanged(user.nick, account.name))
+    else:
+        user.account = account.name
+    if casefold(account.name) == user.key:
+        user.nick_protection_deadline = None
+    ctx.engine.send_numeric(
+        user,
+        n.RPL_LOGGEDIN,
+        user.mask,
+        account.name,
+        text=f"You are now logged in as {account.name}",
+    )
+
+
+def log_out(ctx: Context, user: User) -> None:
+    """Detach the user's account; 901 to the user, ACCOUNT * to peers."""
+    if user.account is None:
+        return
+    if user.registered:
+        ctx.apply(AccountChanged(user.nick, None))
+    else:
+        user.account = None
+    ctx.engine.send_numeric(
+        user, n.RPL_LOGGEDOUT, user.mask, text="You are now logged out"
+    )
+
+
+logger = logging.getLogger(__name__)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_registration(ctx: Context, name: str, email: str, password: str) -> str:
+    """Validate a REGISTER; return the account name.
+
+    Raises:
+        StandardReplyError: the FAIL REGISTER code the spec names.
+    """
+    user, settings = ctx.user, ctx.config.accounts
+    if not settings.registration:
+        raise StandardReplyError(
+            "REGISTER", "TEMPORARILY_UNAVAILABLE", name, text="Registration is disabled"
+        )
+    if user.account is not None:
+        raise StandardReplyError(
+            "REGISTER",
+            "ALREADY_AUTHENTICATED",
+            user.account,
+            text="You are already logged in",
+        )
+    if not user.registered and not settings.registration_before_connect:
+        raise StandardReplyError(
+            "REGISTER",
+            "COMPLETE_CONNECTION_REQUIRED",
+            name,
+            text="Finish connecting before registering",
+        )
+    if name == "*":
+        if user.nick == "*":
+            raise StandardReplyError(
+                "REGISTER", "NEED_NICK", "*", text="Choose a nick first"
+            )
+        name = user.nick
+    if not is_valid_nick(name, ctx.config.limits.nick_length) or is_service(name):
+        raise StandardReplyError(
+            "REGISTER",
+            "BAD_ACCOUNT_NAME",
+            name,
+            text="That account name is not allowed",
+        )
+    if settings.email_required and not _EMAIL.match(email):
+        raise StandardReplyError(
+            "REGISTER", "INVALID_EMAIL", name, text="A valid e-mail address is required"
+        )
+    if len(password) < settings.min_password_length:
+        raise StandardReplyError(
+            "REGISTER",
+            "WEAK_PASSWORD",
+            name,
+            text=f"Use at least {settings.min_password_length} characters",
+        )
+    return name
+
+
+async def register_account(
+    ctx: Context, name: str, email: str | None, password: str
+) -> Account:
+    """Create an account for the caller (hash off the loop, then store).
+
+    Raises:
+        StandardReplyError: FAIL REGISTER ACCOUNT_EXISTS when the name is taken.
+    """
+    password_hash, scram = await ctx.engine.passwords.new_credentials(password)
+    needs_code = ctx.config.accounts.email_required
+    account = Account(
+        name=name,
+        password_hash=password_hash,
+        scram=scram,
+        created_at=ctx.now(),
+        email=email,
+        verified=not needs_code,
+        verification_code=secrets.token_hex(4) if needs_code else None,
+    )
+    if not await ctx.engine.accounts.create_account(account):
+        raise StandardReplyError(
+            "REGISTER", "ACCOUNT_EXISTS", name, text="That account already exists"
+        )
+    logger.info("= account %s registered by session %d", name, ctx.user.session_id)
+    if account.verification_code is not None:
+        # No mail transport yet: the operator reads the code from the log.
+        logger.warning(
+            "= verification code for account %s <%s>: %s",
+            name,
+            email,
+            account.verification_code,
+        )
+    return account
+
+
+async def protect_nick(ctx: Context, user: User) -> None:
+    """Start the grace period when `user` takes a registered nick not theirs."""
+    user.nick_protection_deadline = None
+    grace = ctx.config.accounts.nick_protection_seconds
+    if grace <= 0 or (user.account is not None and casefold(user.account) == user.key):
+        return
+    nick = user.nick
+    account = await ctx.engine.accounts.get_account(nick)
+    if account is None or user.nick != nick or user.quitting:
+        return  # unregistered, or the nick changed while we looked
+    user.nick_protection_deadline = ctx.now() + grace
+    source = f"NickServ!NickServ@services.{ctx.server_name}"
+    ctx.send_line(
+        f":{source} NOTICE {nick} :{nick} is a registered nick. Log in within "
+        f"{int(grace)} seconds (NS IDENTIFY <password>) or you will be renamed."
+    )

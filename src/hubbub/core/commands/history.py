@@ -1,0 +1,301 @@
+"""CHATHISTORY (IRCv3 draft/chathistory, with draft/event-playback), and join replay.
+
+https://ircv3.net/specs/extensions/chathistory
+"""
+
+from __future__ import annotations
+
+import calendar
+import itertools
+import time
+from collections.abc import Callable, Iterable
+
+from hubbub.core.channel import Channel
+from hubbub.core.commands.registry import command
+from hubbub.core.context import Context
+from hubbub.core.delivery import format_server_time, line, text_line
+from hubbub.core.errors import StandardReplyError
+from hubbub.core.ports import Cursor, HistoryItem
+from hubbub.core.recording import identity
+from hubbub.protocol.casemap import CHANTYPES, Casefolded, casefold
+from hubbub.protocol.message import Message, escape_tag_value
+
+MESSAGE_COMMANDS = ("PRIVMSG", "NOTICE")
+# A cursor past any storage order at the same instant (timestamps are exclusive).
+_LAST_SEQ = 2**62
+_batch_ids = itertools.count(1)
+
+
+def parse_timestamp(value: str) -> float | None:
+    """`YYYY-MM-DDThh:mm:ss[.sss]Z` as seconds since the epoch, or None."""
+    text = value.rstrip("Z")
+    whole, _, fraction = text.partition(".")
+    try:
+        parsed = time.strptime(whole, "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None
+    millis = int(fraction[:3].ljust(3, "0")) if fraction.isdigit() else 0
+    return calendar.timegm(parsed) + millis / 1000
+
+
+def _fail(subcommand: str, code: str, *context: str, text: str) -> StandardReplyError:
+    return StandardReplyError("CHATHISTORY", code, subcommand, *context, text=text)
+
+
+async def _cursor(
+    ctx: Context,
+    subcommand: str,
+    owner: str,
+    target: str,
+    reference: str,
+    *,
+    after: bool,
+) -> Cursor | None:
+    """A reference (`*`, `timestamp=`, `msgid=`) as a cursor; None for `*`.
+
+    Raises:
+        StandardReplyError: INVALID_PARAMS for a malformed reference.
+    """
+    if reference == "*":
+        return None
+    kind, _, value = reference.partition("=")
+    if kind == "timestamp":
+        at = parse_timestamp(value)
+        if at is not None:
+            return Cursor(at, _LAST_SEQ if after else -1)
+    elif kind == "msgid" and value:
+        item = await ctx.engine.history.find(owner, target, value)
+        if item is not None:
+            return Cursor(item.at, item.seq)
+        raise _fail(subcommand, "INVALID_MSGREFTYPE", reference, text="Unknown msgid")
+    raise _fail(
+        subcommand, "INVALID_PARAMS", reference, text="Invalid message reference"
+    )
+
+
+def _limit(ctx: Context, subcommand: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise _fail(subcommand, "INVALID_PARAMS", value, text="Invalid limit")
+    return min(int(value), ctx.config.storage.chathistory_max)
+
+
+def may_read_channel(ctx: Context, channel: Channel) -> bool:
+    """Members read a channel's history; anyone does when it is registered public."""
+    registration = channel.registration
+    public = registration is not None and registration.public_history
+    return public or channel.has_member(ctx.user)
+
+
+def _history_of(ctx: Context, subcommand: str, target: str) -> tuple[str, str]:
+    """(owner, target) of the history `target` names, if the caller may read it.
+
+    Raises:
+        StandardReplyError: INVALID_TARGET for a channel one may not read.
+    """
+    if target[:1] in CHANTYPES:
+        channel = ctx.state.find_channel(target)
+        if channel is None or not may_read_channel(ctx, channel):
+            raise _fail(
+                subcommand, "INVALID_TARGET", target, text="No such channel history"
+            )
+        return "", channel.key
+    if target == "*" or not target:
+        raise _fail(subcommand, "INVALID_TARGET", target, text="Invalid target")
+    return identity(ctx.user), casefold(target)
+
+
+async def _select(
+    ctx: Context, subcommand: str, owner: str, key: str, params: tuple[str, ...]
+) -> list[HistoryItem]:
+    history = ctx.engine.history
+    if subcommand == "BETWEEN":
+        if len(params) < 3:
+            raise _fail(subcommand, "INVALID_PARAMS", text="Not enough parameters")
+        first = await _cursor(ctx, subcommand, owner, key, params[0], after=True)
+        second = await _cursor(ctx, subcommand, owner, key, params[1], after=False)
+        limit = _limit(ctx, subcommand, params[2])
+        if first is None or second is None:
+            raise _fail(
+                subcommand, "INVALID_PARAMS", text="BETWEEN needs two references"
+            )
+        if (first.at, first.seq) <= (second.at, second.seq):
+            return await history.select(
+                owner, key, after=first, before=second, limit=limit, newest_first=False
+            )
+        # Backwards: the messages just before the first reference.
+        low = await _cursor(ctx, subcommand, owner, key, params[1], after=True)
+        high = await _cursor(ctx, subcommand, owner, key, params[0], after=False)
+        return await history.select(
+            owner, key, after=low, before=high, limit=limit, newest_first=True
+        )
+    if len(params) < 2:
+        raise _fail(subcommand, "INVALID_PARAMS", text="Not enough parameters")
+    limit = _limit(ctx, subcommand, params[1])
+    reference = params[0]
+    if subcommand == "LATEST":
+        after = await _cursor(ctx, subcommand, owner, key, reference, after=True)
+        return await history.select(
+            owner, key, after=after, before=None, limit=limit, newest_first=True
+        )
+    if subcommand == "BEFORE":
+        before = await _cursor(ctx, subcommand, owner, key, reference, after=False)
+        return await history.select(
+            owner, key, after=None, before=before, limit=limit, newest_first=True
+        )
+    if subcommand == "AFTER":
+        after = await _cursor(ctx, subcommand, owner, key, reference, after=True)
+        return await history.select(
+            owner, key, after=after, before=None, limit=limit, newest_first=False
+        )
+    # AROUND: up to `limit` messages centred on the reference.
+    centre = await _cursor(ctx, subcommand, owner, key, reference, after=False)
+    if centre is None:
+        raise _fail(
+            subcommand, "INVALID_PARAMS", reference, text="AROUND needs a reference"
+        )
+    older = await history.select(
+        owner, key, after=None, before=centre, limit=limit // 2, newest_first=True
+    )
+    from_centre = Cursor(centre.at, centre.seq - 1)
+    newer = await history.select(
+        owner,
+        key,
+        after=from_centre,
+        before=None,
+        limit=limit - len(older),
+        newest_first=False,
+    )
+    return [*older, *newer]
+
+
+def render_item(ctx: Context, item: HistoryItem, batch: str | None = None) -> bytes:
+    """One stored item as the caller should see it (tags by its caps)."""
+    user = ctx.user
+    tags = []
+    if batch is not None:
+        tags.append(f"batch={batch}")
+    if user.has_cap("server-time"):
+        tags.append("time=" + format_server_time(item.at))
+    if user.has_cap("message-tags"):
+        tags.append(f"msgid={item.msgid}")
+        tags.extend(
+            f"{key}={escape_tag_value(value)}" if value else key
+            for key, value in item.tags.items()
+        )
+    if user.has_cap("account-tag") and item.account:
+        tags.append("account=" + escape_tag_value(item.account))
+    if (
+        item.command in ("PRIVMSG", "NOTICE", "TOPIC", "PART", "KICK", "QUIT")
+        and item.params
+    ):
+        text = text_line(item.source, item.command, *item.params)
+    else:
+        text = line(item.source, item.command, *item.params)
+    prefix = "@" + ";".join(tags) + " " if tags else ""
+    return (prefix + text + "\r\n").encode("utf-8", errors="replace")
+
+
+def visible_items(ctx: Context, items: Iterable[HistoryItem]) -> list[HistoryItem]:
+    """Messages always; TAGMSG and channel events only with draft/event-playback."""
+    playback = ctx.user.has_cap("draft/event-playback") and ctx.user.has_cap(
+        "message-tags"
+    )
+    return [item for item in items if item.command in MESSAGE_COMMANDS or playback]
+
+
+def _send_batch(
+    ctx: Context, kind: str, target: str, render: Callable[[str], list[bytes]]
+) -> None:
+    """IRCv3 batch: `BATCH +ref kind target`, the lines made for `ref`, `BATCH -ref`."""
+    ref = f"H{next(_batch_ids)}"
+    ctx.send_line(f":{ctx.server_name} BATCH +{ref} {kind} {target}".rstrip())
+    for data in render(ref):
+        ctx.engine.send(ctx.user, data)
+    ctx.send_line(f":{ctx.server_name} BATCH -{ref}")
+
+
+async def _targets(ctx: Context, params: tuple[str, ...]) -> None:
+    if len(params) < 3:
+        raise _fail("TARGETS", "INVALID_PARAMS", text="Not enough parameters")
+    bounds = []
+    for reference in params[:2]:
+        kind, _, value = reference.partition("=")
+        at = parse_timestamp(value) if kind == "timestamp" else None
+        if at is None:
+            raise _fail("TARGETS", "INVALID_PARAMS", reference, text="Timestamps only")
+        bounds.append(at)
+    limit = _limit(ctx, "TARGETS", params[2])
+    low, high = sorted(bounds)
+    channels: list[str] = [
+        key
+        for key, channel in ctx.user.channels.items()
+        if may_read_channel(ctx, channel)
+    ]
+    found = await ctx.engine.history.targets(
+        identity(ctx.user), channels, low, high, ctx.config.storage.chathistory_max
+    )
+    # Oldest latest-activity first; the limit keeps the oldest.
+    found = sorted(found, key=lambda pair: pair[1])[:limit]
+
+    def render(ref: str) -> list[bytes]:
+        lines = []
+        for key, latest in found:
+            channel = ctx.state.channels.get(Casefolded(key))
+            peer = ctx.state.users.get(Casefolded(key))
+            name = channel.name if channel else (peer.nick if peer else key)
+            stamp = format_server_time(latest)
+            text = line(ctx.server_name, "CHATHISTORY", "TARGETS", name, stamp)
+            lines.append(f"@batch={ref} {text}\r\n".encode())
+        return lines
+
+    _send_batch(ctx, "draft/chathistory-targets", "", render)
+
+
+@command("CHATHISTORY", min_params=2)
+async def handle_chathistory(ctx: Context, msg: Message) -> None:
+    """Stored messages: LATEST, BEFORE, AFTER, AROUND, BETWEEN, or TARGETS."""
+    subcommand = msg.params[0].upper()
+    if subcommand == "TARGETS":
+        await _targets(ctx, msg.params[1:])
+        return
+    if subcommand not in ("LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN"):
+        raise StandardReplyError(
+            "CHATHISTORY", "INVALID_PARAMS", subcommand, text="Unknown subcommand"
+        )
+    target = msg.params[1]
+    owner, key = _history_of(ctx, subcommand, target)
+    items = await _select(ctx, subcommand, owner, key, msg.params[2:])
+    items.sort(key=lambda item: (item.at, item.seq))
+    shown = visible_items(ctx, items)
+    _send_batch(
+        ctx,
+        "chathistory",
+        target,
+        lambda ref: [render_item(ctx, i, ref) for i in shown],
+    )
+
+
+async def replay_on_join(ctx: Context, channel: Channel, join_msgid: str) -> None:
+    """The last lines of a channel for a client without chathistory (after JOIN).
+
+    Only what came before the JOIN: lines sent while we wait for the database
+    already reach the new member live.
+    """
+    count = ctx.config.storage.join_replay_lines
+    if count == 0 or ctx.user.has_cap("draft/chathistory"):
+        return
+    history = ctx.engine.history
+    join = await history.find("", channel.key, join_msgid)
+    if join is None:
+        return
+    items = await history.select(
+        "",
+        channel.key,
+        after=None,
+        before=Cursor(join.at, join.seq),
+        limit=count * 4,
+        newest_first=True,
+    )
+    messages = [item for item in items if item.command in MESSAGE_COMMANDS][:count]
+    for item in sorted(messages, key=lambda item: (item.at, item.seq)):
+        ctx.engine.send(ctx.user, render_item(ctx, item))

@@ -1,0 +1,149 @@
+"""What history keeps of each event: channel messages and events, private messages.
+
+Called before an event is applied (a QUIT still knows its channels). Channel
+items have owner "" and the channel as target; a private message is kept once
+per party (see `HistoryItem`). STATUSMSG messages (`@#chan`) are not kept:
+channel history is readable by every member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hubbub.core.events import (
+    ChannelModeChanged,
+    Event,
+    MessageSent,
+    NickChanged,
+    TopicChanged,
+    UserJoined,
+    UserKicked,
+    UserParted,
+    UserQuit,
+)
+from hubbub.core.ports import HistoryItem
+from hubbub.core.state import ServerState
+from hubbub.core.user import User
+from hubbub.protocol.casemap import CHANTYPES, casefold
+from hubbub.protocol.modes import format_mode_changes
+
+
+def identity(user: User) -> str:
+    """Whose private history this is: the account when logged in, else the nick."""
+    if user.account is not None:
+        return "a:" + casefold(user.account)
+    return "n:" + casefold(user.nick)
+
+
+def history_items(
+    state: ServerState, event: Event, new_msgid: Callable[[], str], at: float
+) -> list[HistoryItem]:
+    """The history items `event` adds (none for events history does not keep)."""
+    channel_event = _channel_event(event)
+    if channel_event is not None:
+        nick, channel, command, params = channel_event
+        return _channel_item(state, nick, channel, command, params, new_msgid, at)
+    match event:
+        case MessageSent():
+            return _message_items(state, event)
+        case UserQuit(nick, _, reason, _):
+            return _everywhere(state, nick, "QUIT", (reason,), new_msgid, at)
+        case NickChanged(old_nick, new_nick, _, _):
+            return _everywhere(state, old_nick, "NICK", (new_nick,), new_msgid, at)
+        case _:
+            return []
+
+
+ChannelEvent = tuple[str, str, str, tuple[str, ...]]  # nick, channel, command, params
+
+
+def _channel_event(event: Event) -> ChannelEvent | None:
+    """(actor nick, channel, command, params) for events that happen in a channel."""
+    match event:
+        case UserJoined(nick, channel, _):
+            return nick, channel, "JOIN", (channel,)
+        case UserParted(nick, channel, None):
+            return nick, channel, "PART", (channel,)
+        case UserParted(nick, channel, str(reason)):
+            return nick, channel, "PART", (channel, reason)
+        case UserKicked(by, channel, nick, reason):
+            return _nick_of(by), channel, "KICK", (channel, nick, reason)
+        case TopicChanged(channel, topic, by, _):
+            return _nick_of(by), channel, "TOPIC", (channel, topic)
+        case ChannelModeChanged(channel, by, changes, _):
+            mode_params = format_mode_changes(list(changes))
+            return _nick_of(by), channel, "MODE", (channel, *mode_params)
+        case _:
+            return None
+
+
+def _nick_of(mask: str) -> str:
+    return mask.split("!", 1)[0]
+
+
+def _message_items(state: ServerState, event: MessageSent) -> list[HistoryItem]:
+    sender = state.users.get(casefold(event.source))
+    if sender is None or event.target[:1] in "@+":
+        return []
+    params = (event.target,) if event.text is None else (event.target, event.text)
+
+    def item(owner: str, target: str) -> HistoryItem:
+        return HistoryItem(
+            owner,
+            target,
+            event.msgid,
+            event.at,
+            sender.mask,
+            sender.account,
+            event.command,
+            params,
+            dict(event.client_tags),
+        )
+
+    if event.target[:1] in CHANTYPES:
+        return [item("", casefold(event.target))]
+    recipient = state.users.get(casefold(event.target))
+    if recipient is None:
+        return []
+    items = [item(identity(sender), recipient.key)]
+    if recipient is not sender:
+        items.append(item(identity(recipient), sender.key))
+    return items
+
+
+def _channel_item(
+    state: ServerState,
+    nick: str,
+    channel: str,
+    command: str,
+    params: tuple[str, ...],
+    new_msgid: Callable[[], str],
+    at: float,
+) -> list[HistoryItem]:
+    user = state.users.get(casefold(nick))
+    source = user.mask if user is not None else nick
+    account = user.account if user is not None else None
+    return [
+        HistoryItem(
+            "", casefold(channel), new_msgid(), at, source, account, command, params
+        )
+    ]
+
+
+def _everywhere(
+    state: ServerState,
+    nick: str,
+    command: str,
+    params: tuple[str, ...],
+    new_msgid: Callable[[], str],
+    at: float,
+) -> list[HistoryItem]:
+    """One item in each channel the user is in (QUIT, NICK)."""
+    user = state.users.get(casefold(nick))
+    if user is None:
+        return []
+    msgid = new_msgid()
+    return [
+        HistoryItem("", key, msgid, at, user.mask, user.account, command, params)
+        for key in user.channels
+    ]

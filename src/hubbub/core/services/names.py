@@ -1,0 +1,13 @@
+"""The services' nicks: reserved, no user may take them or name an account so."""
+
+from __future__ import annotations
+
+from hubbub.protocol.casemap import casefold
+
+SERVICE_NICKS = ("NickServ", "ChanServ")
+_RESERVED = frozenset(casefold(nick) for nick in SERVICE_NICKS)
+
+
+def is_service(nick: str) -> bool:
+    """Is `nick` one of the services' nicks (in any case)?"""
+    return casefold(nick) in _RESERVED

@@ -1,0 +1,115 @@
+"""The database handle: an async engine, and transactions that ride out outages.
+
+Every statement hubbub sends goes through `Database.transaction`, so retrying
+with backoff, and giving up with `StorageError`, happens in this one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql import Executable
+
+from hubbub.storage import dialect
+from hubbub.storage.errors import StorageError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_NO_FILE = (None, "", ":memory:")  # SQLite URLs of an in-memory database
+
+# Failures worth retrying: the database is busy, restarting or unreachable,
+# or every pooled connection is in use. (OSError: a refused connection.)
+_TRANSIENT = (OperationalError, InterfaceError, PoolTimeoutError, OSError)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long to ride out an outage before telling the caller."""
+
+    attempts: int = 4
+    first_delay_seconds: float = 0.1  # doubled after each failure: 0.1, 0.2, 0.4
+
+
+class Database:
+    """An async engine for SQLite or PostgreSQL, and retried transactions."""
+
+    def __init__(self, engine: AsyncEngine, retry: RetryPolicy | None = None) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name  # dialect.SQLITE or dialect.POSTGRESQL
+        self._retry = retry or RetryPolicy()
+
+    async def transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `work` in one transaction, committed when it returns.
+
+        A lost connection, a refused one, an exhausted pool or a busy SQLite
+        file is retried with backoff (the whole transaction, so `work` must be
+        safe to run again). Other errors (a constraint violated, a bug) are not.
+
+        Raises:
+            StorageError: the database stayed unavailable.
+        """
+        delay = self._retry.first_delay_seconds
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                async with self.engine.begin() as connection:
+                    return await work(connection)
+            except _TRANSIENT as error:
+                failure: Exception = error
+            except DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                failure = error
+            if attempt == self._retry.attempts:
+                raise StorageError(
+                    f"database unavailable after {attempt} attempts: {failure}"
+                ) from failure
+            logger.warning("! storage: %s; retrying in %.2f s", failure, delay)
+            await asyncio.sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def upsert(
+        self, table: Table, values: dict[str, Any], key: list[str]
+    ) -> Executable:
+        """INSERT `values`, or UPDATE the row of `table` with the same `key`."""
+        return dialect.upsert(self.dialect, table, values, key)
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def open_database(
+    url: str, *, schema: str | None = None, retry: RetryPolicy | None = None
+) -> Database:
+    """A `Database` for a `sqlite:///...` or `postgresql://...` URL.
+
+    Connects lazily. For SQLite, creates the file's directory. `schema` keeps the
+    tables in that PostgreSQL schema (the tests use one schema per test).
+    Raises ValueError for another kind of URL, or when its driver is missing.
+    """
+    engine_url = dialect.async_url(url)
+    database = engine_url.database
+    if engine_url.get_backend_name() == dialect.SQLITE and database not in _NO_FILE:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_async_engine(
+            engine_url, connect_args=dialect.connect_args(engine_url, schema)
+        )
+    except ModuleNotFoundError as error:  # asyncpg is the `postgres` extra
+        raise ValueError(
+            f"{error.name} is not installed (pip install 'hubbub[postgres]')"
+        ) from error
+    dialect.configure(engine)
+    return Database(engine, retry)

@@ -1,0 +1,111 @@
+"""Group commit: many synchronous appends, one writer task, one transaction per batch.
+
+The message path appends without awaiting. A single writer task takes
+everything pending, writes it in one transaction, and wakes every `flush()`
+whose items were in it; whatever was appended meanwhile forms the next batch.
+Under load, batches grow by themselves and each transaction (and its fsync)
+is shared by many messages; when idle, a lone message is written at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+from hubbub.storage.errors import StorageError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class GroupCommit(Generic[T]):
+    """Batches items for `write_batch`, which stores a list in one transaction."""
+
+    def __init__(self, write_batch: Callable[[list[T]], Awaitable[None]]) -> None:
+        self._write_batch = write_batch
+        self._pending: list[T] = []
+        self._appended = 0  # items ever appended
+        self._done = 0  # items ever taken by a finished batch, written or not
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []  # (items, future)
+        self._wakeup = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._closed = False
+        self.batches_written = 0  # for tests and benchmarks
+
+    def append(self, item: T) -> None:
+        """Queue `item` for the next batch; starts the writer on first use.
+
+        Raises:
+            StorageError: the store was closed.
+        """
+        if self._closed:
+            raise StorageError("history store is closed")
+        self._pending.append(item)
+        self._appended += 1
+        self._wakeup.set()
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_forever(), name="hubbub-history-writer"
+            )
+
+    async def flush(self) -> None:
+        """Return once every item appended so far is written.
+
+        Raises:
+            StorageError: a batch holding some of those items could not be written.
+        """
+        if self._done >= self._appended:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append((self._appended, waiter))
+        await waiter
+
+    async def close(self) -> None:
+        """Write what is pending, then stop the writer; appending is refused after."""
+        self._closed = True
+        self._wakeup.set()
+        if self._writer is not None:
+            await self._writer
+
+    async def _write_forever(self) -> None:
+        while True:
+            if not self._pending:
+                if self._closed:
+                    return
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                continue
+            batch, self._pending = self._pending, []
+            error = await self._write(batch)
+            self._done += len(batch)
+            self._wake_waiters(error)
+
+    async def _write(self, batch: list[T]) -> StorageError | None:
+        try:
+            await self._write_batch(batch)
+        except StorageError as error:
+            logger.error("! storage: lost a batch of %d items: %s", len(batch), error)
+            return error
+        except Exception as error:  # the writer task must outlive a bad batch
+            logger.exception("! storage: lost a batch of %d items", len(batch))
+            return StorageError(f"could not write a batch: {error!r}")
+        self.batches_written += 1
+        return None
+
+    def _wake_waiters(self, error: StorageError | None) -> None:
+        # A failed batch fails every waiter: each one is waiting for all items
+        # appended before it, and the failed items were among them.
+        still_waiting = []
+        for upto, waiter in self._waiters:
+            if error is None and upto > self._done:
+                still_waiting.append((upto, waiter))
+            elif waiter.done():  # its flush() was cancelled
+                continue
+            elif error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+        self._waiters = still_waiting

@@ -1,0 +1,177 @@
+"""In-memory `AccountStore` and `HistoryStore`: for tests and `--storage memory`.
+
+They keep the same contract as the SQL stores (the contract tests run over
+both) and nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import itertools
+from collections import defaultdict
+
+from hubbub.core.ports import Account, Cursor, HistoryItem, RegisteredChannel
+from hubbub.protocol.casemap import Casefolded, casefold
+
+
+class MemoryAccountStore:
+    """`AccountStore` in dictionaries keyed by casefolded name."""
+
+    def __init__(self) -> None:
+        self._accounts: dict[Casefolded, Account] = {}
+        self._channels: dict[Casefolded, RegisteredChannel] = {}
+
+    # Accounts
+
+    async def get_account(self, name: str) -> Account | None:
+        """The account called `name`, if any."""
+        return self._accounts.get(casefold(name))
+
+    async def create_account(self, account: Account) -> bool:
+        """Store a new account; False when the name is taken."""
+        key = casefold(account.name)
+        if key in self._accounts:
+            return False
+        self._accounts[key] = _with_sorted_certfps(account)
+        return True
+
+    async def update_account(self, account: Account) -> bool:
+        """Replace the account with the same name; False when there is none."""
+        key = casefold(account.name)
+        if key not in self._accounts:
+            return False
+        self._accounts[key] = _with_sorted_certfps(account)
+        return True
+
+    async def delete_account(self, name: str) -> bool:
+        """Remove an account (and nothing else); False when there was none."""
+        return self._accounts.pop(casefold(name), None) is not None
+
+    async def list_accounts(self) -> list[Account]:
+        """Every account, by casefolded name."""
+        return [self._accounts[key] for key in sorted(self._accounts)]
+
+    async def find_account_by_certfp(self, certfp: str) -> Account | None:
+        """The account holding this certificate fingerprint (the first by name)."""
+        holders = (a for _, a in sorted(self._accounts.items()) if certfp in a.certfps)
+        return next(holders, None)
+
+    # Registered channels
+
+    async def get_channel(self, name: str) -> RegisteredChannel | None:
+        """The registration of channel `name`, if any."""
+        return self._channels.get(casefold(name))
+
+    async def save_channel(self, channel: RegisteredChannel) -> None:
+        """Insert or replace a channel registration."""
+        self._channels[casefold(channel.name)] = channel
+
+    async def delete_channel(self, name: str) -> bool:
+        """Drop a channel registration; False when there was none."""
+        return self._channels.pop(casefold(name), None) is not None
+
+    async def list_channels(self) -> list[RegisteredChannel]:
+        """Every registered channel, by casefolded name."""
+        return [self._channels[key] for key in sorted(self._channels)]
+
+
+def _with_sorted_certfps(account: Account) -> Account:
+    # As the SQL store returns them: a set, sorted.
+    return dataclasses.replace(account, certfps=tuple(sorted(set(account.certfps))))
+
+
+def _position(item: HistoryItem) -> tuple[float, int]:
+    return (item.at, item.seq)
+
+
+class MemoryHistoryStore:
+    """`HistoryStore` in lists kept sorted by (at, seq); appends are durable at once."""
+
+    def __init__(self) -> None:
+        # (owner, target) -> that history, sorted by _position
+        self._histories: defaultdict[tuple[str, str], list[HistoryItem]] = defaultdict(
+            list
+        )
+        self._next_seq = itertools.count(1)
+
+    def append(self, item: HistoryItem) -> None:
+        """Store an item now, with the next storage order `seq`."""
+        stored = dataclasses.replace(item, seq=next(self._next_seq))
+        history = self._histories[(item.owner, item.target)]
+        bisect.insort(history, stored, key=_position)
+
+    async def commit(self) -> None:
+        """Nothing is ever pending here."""
+
+    async def find(self, owner: str, target: str, msgid: str) -> HistoryItem | None:
+        """The item with this msgid in this history (the first stored), if any."""
+        matches = [
+            i for i in self._histories.get((owner, target), []) if i.msgid == msgid
+        ]
+        return min(matches, key=lambda item: item.seq, default=None)
+
+    async def select(
+        self,
+        owner: str,
+        target: str,
+        *,
+        after: Cursor | None,
+        before: Cursor | None,
+        limit: int,
+        newest_first: bool,
+    ) -> list[HistoryItem]:
+        """Up to `limit` items strictly between the cursors, oldest first, or
+        the newest ones, newest first, when `newest_first`."""
+        history = self._histories.get((owner, target), [])
+        start = 0 if after is None else _index_after(history, after)
+        end = len(history) if before is None else _index_before(history, before)
+        between = history[start:end]
+        if newest_first:
+            return between[::-1][:limit]
+        return between[:limit]
+
+    async def targets(
+        self, owner: str, channels: list[str], after: float, before: float, limit: int
+    ) -> list[tuple[str, float]]:
+        """Conversations with activity in (after, before): this owner's private
+        ones and the given channels, as (target, latest time), most recent first."""
+        wanted = set(channels)
+        latest: list[HistoryItem] = []
+        for (history_owner, target), history in self._histories.items():
+            if history_owner == owner or (history_owner == "" and target in wanted):
+                end = bisect.bisect_left(history, before, key=lambda item: item.at)
+                if end > 0 and history[end - 1].at > after:
+                    latest.append(history[end - 1])
+        latest.sort(key=_position, reverse=True)
+        return [(item.target, item.at) for item in latest[:limit]]
+
+    async def apply_retention(
+        self, *, older_than: float | None, keep_per_target: int | None
+    ) -> int:
+        """Delete items older than `older_than` and beyond the newest
+        `keep_per_target` of each history; return how many were deleted."""
+        deleted = 0
+        for key, history in list(self._histories.items()):
+            kept = history
+            if older_than is not None:
+                kept = kept[bisect.bisect_left(kept, older_than, key=lambda i: i.at) :]
+            if keep_per_target is not None:
+                kept = kept[max(0, len(kept) - keep_per_target) :]
+            deleted += len(history) - len(kept)
+            if kept:
+                self._histories[key] = kept
+            else:
+                del self._histories[key]
+        return deleted
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+def _index_after(history: list[HistoryItem], cursor: Cursor) -> int:
+    return bisect.bisect_right(history, (cursor.at, cursor.seq), key=_position)
+
+
+def _index_before(history: list[HistoryItem], cursor: Cursor) -> int:
+    return bisect.bisect_left(history, (cursor.at, cursor.seq), key=_position)

@@ -1,0 +1,59 @@
+"""`open_storage(url)`: the stores for a storage URL, migrated and ready.
+
+memory                        nothing kept (tests, `--storage memory`)
+sqlite:///relative/path.db    SQLite, through aiosqlite
+sqlite:////absolute/path.db
+postgresql://user@host/db     PostgreSQL, through asyncpg (the `postgres` extra)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hubbub.core.ports import AccountStore, HistoryStore
+from hubbub.storage.database import Database, open_database
+from hubbub.storage.memory import MemoryAccountStore, MemoryHistoryStore
+from hubbub.storage.migrate import upgrade
+from hubbub.storage.sql import SqlAccountStore, SqlHistoryStore
+
+MEMORY = "memory"
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """The stores the core needs, and the database behind them."""
+
+    accounts: AccountStore
+    history: HistoryStore
+    database: Database | None = None  # None for the in-memory stores
+
+    async def close(self) -> None:
+        """Commit pending history, then close the database (for a clean shutdown)."""
+        await self.history.close()
+        if self.database is not None:
+            await self.database.close()
+
+
+async def open_storage(url: str) -> Storage:
+    """The stores for `url`; a database is first migrated to the newest schema.
+
+    Raises:
+        ValueError: `url` is not one of the forms above.
+        StorageError: the database stayed unreachable.
+    """
+    if url == MEMORY:
+        return Storage(MemoryAccountStore(), MemoryHistoryStore())
+    return await open_sql_storage(open_database(url))
+
+
+async def open_sql_storage(database: Database) -> Storage:
+    """The SQL stores over `database`, after migrating it to the newest schema.
+
+    On failure the database is closed before the error propagates.
+    """
+    try:
+        await upgrade(database)
+    except BaseException:
+        await database.close()
+        raise
+    return Storage(SqlAccountStore(database), SqlHistoryStore(database), database)

@@ -1,0 +1,220 @@
+"""`SqlHistoryStore`: history over SQL (SQLite or PostgreSQL), with group commit.
+
+Appends go to a `GroupCommit`, whose writer task inserts each batch in one
+transaction; reads, `targets()` and retention are SQLAlchemy Core queries,
+one code path for both databases (the differences live in `dialect.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hubbub.core.ports import Cursor, HistoryItem
+from hubbub.storage import rows
+from hubbub.storage.database import Database
+from hubbub.storage.group_commit import GroupCommit
+from hubbub.storage.schema import history
+
+# Retention deletes at most this many rows per transaction, so the history
+# writer (which waits for SQLite's single write lock) is never held up long.
+RETENTION_CHUNK_ROWS = 5000
+
+
+class SqlHistoryStore:
+    """`HistoryStore` over SQL: appends are group-committed by one writer task.
+
+    Reads first wait for what is pending, so they see every item appended
+    before them, as the in-memory store does.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self.writes = GroupCommit(self._write_batch)  # `batches_written` for tests
+
+    def append(self, item: HistoryItem) -> None:
+        """Queue an item; it becomes durable at the next group commit."""
+        self.writes.append(item)
+
+    async def commit(self) -> None:
+        """Return once everything appended so far is durable.
+
+        Raises:
+            StorageError: some of it could not be written.
+        """
+        await self.writes.flush()
+
+    async def _write_batch(self, items: list[HistoryItem]) -> None:
+        values = [rows.history_values(item) for item in items]
+
+        async def insert(connection: AsyncConnection) -> None:
+            await connection.execute(history.insert(), values)
+
+        await self._database.transaction(insert)
+
+    # Reading
+
+    async def find(self, owner: str, target: str, msgid: str) -> HistoryItem | None:
+        """The item with this msgid in this history, if any."""
+        query = _in_history(owner, target).where(history.c.msgid == msgid)
+        found = await self._read(query.order_by(history.c.seq).limit(1))
+        return found[0] if found else None
+
+    async def select(
+        self,
+        owner: str,
+        target: str,
+        *,
+        after: Cursor | None,
+        before: Cursor | None,
+        limit: int,
+        newest_first: bool,
+    ) -> list[HistoryItem]:
+        """Up to `limit` items strictly between the cursors, oldest first, or
+        the newest ones, newest first, when `newest_first`."""
+        query = _in_history(owner, target)
+        if after is not None:
+            query = query.where(_later_than(after))
+        if before is not None:
+            query = query.where(_earlier_than(before))
+        if newest_first:
+            query = query.order_by(history.c.at.desc(), history.c.seq.desc())
+        else:
+            query = query.order_by(history.c.at, history.c.seq)
+        return await self._read(query.limit(limit))
+
+    async def targets(
+        self, owner: str, channels: list[str], after: float, before: float, limit: int
+    ) -> list[tuple[str, float]]:
+        """Conversations with activity in (after, before): this owner's private
+        ones and the given channels, as (target, latest time), most recent first."""
+        await self.commit()
+        latest = func.max(history.c.at)
+        query = (
+            select(history.c.target, latest)
+            .where(
+                or_(
+                    history.c.owner == owner,
+                    and_(history.c.owner == "", history.c.target.in_(channels)),
+                ),
+                history.c.at > after,
+                history.c.at < before,
+            )
+            .group_by(history.c.target)
+            .order_by(latest.desc(), func.max(history.c.seq).desc())
+            .limit(limit)
+        )
+
+        async def read(connection: AsyncConnection) -> list[tuple[str, float]]:
+            result = await connection.execute(query)
+            return [(str(target), float(at)) for target, at in result]
+
+        return await self._database.transaction(read)
+
+    async def _read(self, query: Select[Any]) -> list[HistoryItem]:
+        await self.commit()
+
+        async def read(connection: AsyncConnection) -> list[HistoryItem]:
+            result = await connection.execute(query)
+            return [rows.history_item_from_row(row) for row in result]
+
+        return await self._database.transaction(read)
+
+    # Retention and shutdown
+
+    async def apply_retention(
+        self, *, older_than: float | None, keep_per_target: int | None
+    ) -> int:
+        """Delete items older than `older_than` and beyond the newest
+        `keep_per_target` of each history; return how many were deleted."""
+        deleted = 0
+        if older_than is not None:
+            deleted += await self._delete_older_than(older_than)
+        if keep_per_target is not None:
+            deleted += await self._delete_beyond(keep_per_target)
+        return deleted
+
+    async def _delete_older_than(self, older_than: float) -> int:
+        chunk = (
+            select(history.c.seq)
+            .where(history.c.at < older_than)
+            .order_by(history.c.seq)
+            .limit(RETENTION_CHUNK_ROWS)
+        )
+        statement = history.delete().where(history.c.seq.in_(chunk.scalar_subquery()))
+
+        async def delete(connection: AsyncConnection) -> int:
+            return (await connection.execute(statement)).rowcount
+
+        deleted = 0
+        while True:
+            count = await self._database.transaction(delete)
+            deleted += count
+            if count < RETENTION_CHUNK_ROWS:
+                return deleted
+
+    async def _delete_beyond(self, keep: int) -> int:
+        crowded = (
+            select(history.c.owner, history.c.target)
+            .group_by(history.c.owner, history.c.target)
+            .having(func.count() > keep)
+        )
+
+        async def read(connection: AsyncConnection) -> list[tuple[str, str]]:
+            return [
+                (owner, target) for owner, target in await connection.execute(crowded)
+            ]
+
+        deleted = 0
+        for owner, target in await self._database.transaction(read):
+            deleted += await self._trim_history(owner, target, keep)
+        return deleted
+
+    async def _trim_history(self, owner: str, target: str, keep: int) -> int:
+        # The newest item to go is the (keep+1)th newest; it and all older go.
+        newest_to_go = (
+            select(history.c.at, history.c.seq)
+            .where(history.c.owner == owner, history.c.target == target)
+            .order_by(history.c.at.desc(), history.c.seq.desc())
+            .offset(keep)
+            .limit(1)
+        )
+
+        async def delete(connection: AsyncConnection) -> int:
+            row = (await connection.execute(newest_to_go)).first()
+            if row is None:
+                return 0
+            statement = history.delete().where(
+                history.c.owner == owner,
+                history.c.target == target,
+                ~_later_than(Cursor(row.at, row.seq)),
+            )
+            return (await connection.execute(statement)).rowcount
+
+        return await self._database.transaction(delete)
+
+    async def close(self) -> None:
+        """Commit what is pending and stop the writer (`Storage.close` closes the
+        database)."""
+        await self.writes.close()
+
+
+def _in_history(owner: str, target: str) -> Select[Any]:
+    return select(history).where(history.c.owner == owner, history.c.target == target)
+
+
+def _later_than(cursor: Cursor) -> ColumnElement[bool]:
+    # (at, seq) > (cursor.at, cursor.seq); the `at >=` term lets the index range.
+    return and_(
+        history.c.at >= cursor.at,
+        or_(history.c.at > cursor.at, history.c.seq > cursor.seq),
+    )
+
+
+def _earlier_than(cursor: Cursor) -> ColumnElement[bool]:
+    return and_(
+        history.c.at <= cursor.at,
+        or_(history.c.at < cursor.at, history.c.seq < cursor.seq),
+    )

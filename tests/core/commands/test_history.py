@@ -1,0 +1,196 @@
+"""CHATHISTORY, event playback, join replay and private history."""
+
+from __future__ import annotations
+
+import re
+
+from hubbub.config import Storage
+from hubbub.core.commands.history import parse_timestamp
+from hubbub.core.engine import Engine
+from tests.fakes import FakeClient, FrozenClock, connect, make_engine
+
+HISTORY_CAPS = ("batch", "draft/chathistory", "message-tags", "server-time")
+
+
+def bodies(lines: list[str]) -> list[str]:
+    """The text of each PRIVMSG/NOTICE in `lines`."""
+    return [
+        line.split(" :", 2)[-1]
+        for line in lines
+        if " PRIVMSG " in line or " NOTICE " in line
+    ]
+
+
+async def chat(
+    engine: Engine, clock: FrozenClock, count: int
+) -> tuple[FakeClient, FakeClient]:
+    """alice and bob in #tea; alice says `count` numbered lines, a second apart."""
+    alice = await connect(engine, "alice")
+    bob = await connect(engine, "bob", caps=HISTORY_CAPS)
+    await alice.send("JOIN #tea")
+    await bob.send("JOIN #tea")
+    for number in range(count):
+        clock.advance(1)
+        await alice.send(f"PRIVMSG #tea :line {number}")
+    bob.clear()
+    return alice, bob
+
+
+def test_parse_timestamp_reads_millisecond_utc() -> None:
+    assert parse_timestamp("2023-11-14T22:13:20.250Z") == 1_700_000_000.25
+    assert parse_timestamp("2023-11-14T22:13:20Z") == 1_700_000_000.0
+    assert parse_timestamp("yesterday") is None
+
+
+async def test_latest_returns_the_newest_in_a_chathistory_batch(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    _, bob = await chat(engine, clock, 5)
+    await bob.send("CHATHISTORY LATEST #tea * 3")
+    lines = bob.received()
+    assert re.fullmatch(r":irc.test BATCH \+(\S+) chathistory #tea", lines[0])
+    ref = lines[0].split(" ")[2][1:]
+    assert lines[-1] == f":irc.test BATCH -{ref}"
+    assert bodies(lines) == ["line 2", "line 3", "line 4"]
+    assert all(f"batch={ref}" in line for line in lines[1:-1])
+    assert all("time=" in line and "msgid=" in line for line in lines[1:-1])
+
+
+async def test_before_and_after_a_timestamp(engine: Engine, clock: FrozenClock) -> None:
+    _, bob = await chat(engine, clock, 5)
+    # Line n was sent at 1_700_000_000 + n + 1.
+    await bob.send("CHATHISTORY BEFORE #tea timestamp=2023-11-14T22:13:23.000Z 10")
+    assert bodies(bob.received()) == ["line 0", "line 1"]
+    await bob.send("CHATHISTORY AFTER #tea timestamp=2023-11-14T22:13:23.000Z 1")
+    assert bodies(bob.received()) == ["line 3"]
+
+
+async def test_before_a_msgid(engine: Engine, clock: FrozenClock) -> None:
+    _, bob = await chat(engine, clock, 4)
+    await bob.send("CHATHISTORY LATEST #tea * 1")
+    [latest] = [line for line in bob.received() if " PRIVMSG " in line]
+    msgid = re.search(r"msgid=([^; ]+)", latest)
+    assert msgid is not None
+    await bob.send(f"CHATHISTORY BEFORE #tea msgid={msgid.group(1)} 2")
+    assert bodies(bob.received()) == ["line 1", "line 2"]
+
+
+async def test_around_and_between(engine: Engine, clock: FrozenClock) -> None:
+    _, bob = await chat(engine, clock, 7)
+    await bob.send("CHATHISTORY AROUND #tea timestamp=2023-11-14T22:13:24.000Z 3")
+    assert bodies(bob.received()) == ["line 2", "line 3", "line 4"]
+    start, end = (
+        "timestamp=2023-11-14T22:13:21.500Z",
+        "timestamp=2023-11-14T22:13:25.500Z",
+    )
+    await bob.send(f"CHATHISTORY BETWEEN #tea {start} {end} 10")
+    assert bodies(bob.received()) == ["line 1", "line 2", "line 3", "line 4"]
+    await bob.send(f"CHATHISTORY BETWEEN #tea {end} {start} 2")
+    assert bodies(bob.received()) == ["line 3", "line 4"]
+
+
+async def test_non_members_may_not_read_a_channel(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    await chat(engine, clock, 2)
+    carol = await connect(engine, "carol", caps=HISTORY_CAPS)
+    await carol.send("CHATHISTORY LATEST #tea * 10")
+    assert carol.received() == [
+        ":irc.test FAIL CHATHISTORY INVALID_TARGET LATEST #tea :No such channel history"
+    ]
+
+
+async def test_events_are_played_back_only_with_event_playback(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    alice, bob = await chat(engine, clock, 1)
+    await alice.send("TOPIC #tea :oolong")
+    bob.clear()
+    await bob.send("CHATHISTORY LATEST #tea * 10")
+    commands = [line.split(" ")[2] for line in bob.received()[1:-1]]
+    assert commands == ["PRIVMSG"]
+    await bob.send("CAP REQ draft/event-playback")
+    bob.clear()
+    await bob.send("CHATHISTORY LATEST #tea * 10")
+    commands = [line.split(" ")[2] for line in bob.received()[1:-1]]
+    assert commands == ["JOIN", "JOIN", "PRIVMSG", "TOPIC"]
+
+
+async def test_private_history_is_seen_by_both_parties_only(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    alice = await connect(engine, "alice", caps=HISTORY_CAPS)
+    bob = await connect(engine, "bob", caps=HISTORY_CAPS)
+    carol = await connect(engine, "carol", caps=HISTORY_CAPS)
+    await alice.send("PRIVMSG bob :secret")
+    await bob.send("PRIVMSG alice :reply")
+    for client in (alice, bob, carol):
+        client.clear()
+    await alice.send("CHATHISTORY LATEST bob * 10")
+    assert bodies(alice.received()) == ["secret", "reply"]
+    await bob.send("CHATHISTORY LATEST alice * 10")
+    assert bodies(bob.received()) == ["secret", "reply"]
+    await carol.send("CHATHISTORY LATEST alice * 10")
+    assert bodies(carol.received()) == []
+
+
+async def test_targets_lists_conversations_oldest_activity_first(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    alice = await connect(engine, "alice", caps=HISTORY_CAPS)
+    await connect(engine, "bob")
+    await alice.send("JOIN #tea")
+    clock.advance(1)
+    await alice.send("PRIVMSG #tea :first")
+    clock.advance(1)
+    await alice.send("PRIVMSG bob :second")
+    alice.clear()
+    window = "timestamp=2020-01-01T00:00:00.000Z timestamp=2262-01-01T00:00:00.000Z"
+    await alice.send(f"CHATHISTORY TARGETS {window} 10")
+    lines = alice.received()
+    assert re.fullmatch(r":irc.test BATCH \+\S+ draft/chathistory-targets", lines[0])
+    assert [line.split(" ")[4] for line in lines[1:-1]] == ["#tea", "bob"]
+
+
+async def test_invalid_parameters_fail(engine: Engine, clock: FrozenClock) -> None:
+    _, bob = await chat(engine, clock, 1)
+    await bob.send("CHATHISTORY LATEST #tea nonsense 10")
+    assert "FAIL CHATHISTORY INVALID_PARAMS LATEST" in bob.received()[0]
+    await bob.send("CHATHISTORY LATEST #tea * zero")
+    assert "FAIL CHATHISTORY INVALID_PARAMS LATEST" in bob.received()[0]
+    await bob.send("CHATHISTORY SIDEWAYS #tea * 1")
+    assert "FAIL CHATHISTORY INVALID_PARAMS SIDEWAYS" in bob.received()[0]
+
+
+async def test_a_client_without_chathistory_gets_recent_lines_on_join(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("JOIN #tea")
+    for number in range(3):
+        await alice.send(f"PRIVMSG #tea :line {number}")
+    late = await connect(engine, "late", caps=("server-time",))
+    await late.send("JOIN #tea")
+    lines = late.received()
+    assert bodies(lines) == ["line 0", "line 1", "line 2"]
+    assert lines[-1].startswith("@time=")
+
+
+async def test_join_replay_can_be_turned_off(clock: FrozenClock) -> None:
+    engine = make_engine(clock, storage=Storage(join_replay_lines=0))
+    alice = await connect(engine, "alice")
+    await alice.send("JOIN #tea")
+    await alice.send("PRIVMSG #tea :hello")
+    late = await connect(engine, "late")
+    await late.send("JOIN #tea")
+    assert bodies(late.received()) == []
+
+
+async def test_history_can_be_turned_off(clock: FrozenClock) -> None:
+    engine = make_engine(clock, storage=Storage(history=False))
+    alice = await connect(engine, "alice", caps=HISTORY_CAPS)
+    await alice.send("JOIN #tea")
+    await alice.send("PRIVMSG #tea :hello")
+    alice.clear()
+    await alice.send("CHATHISTORY LATEST #tea * 10")
+    assert bodies(alice.received()) == []

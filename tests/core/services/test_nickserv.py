@@ -1,0 +1,73 @@
+"""NickServ (core/services/nickserv.py)."""
+
+from __future__ import annotations
+
+from hubbub.core.engine import Engine
+from tests.fakes import connect
+
+NS = ":NickServ!NickServ@services.irc.test NOTICE"
+
+
+async def test_register_identify_logout(engine: Engine) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("PRIVMSG NickServ :REGISTER hunter2hunter2")
+    lines = alice.received()
+    assert lines[0] == f"{NS} alice :Account created"
+    assert " 900 alice " in lines[1]
+    await alice.send("NS LOGOUT")
+    assert alice.received()[-1] == f"{NS} alice :You are now logged out"
+    await alice.send("NS IDENTIFY wrongwrong")
+    assert alice.received() == [f"{NS} alice :Invalid account or password"]
+    await alice.send("NICKSERV IDENTIFY alice hunter2hunter2")
+    assert alice.received()[-1] == f"{NS} alice :You are now identified as alice"
+
+
+async def test_service_nicks_are_reserved(engine: Engine) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("NICK NickServ")
+    assert alice.received() == [":irc.test 432 alice NickServ :Erroneous nickname"]
+
+
+async def test_set_password(engine: Engine) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("NS REGISTER hunter2hunter2")
+    await alice.send("NS SET PASSWORD newpassword")
+    assert alice.received()[-1] == f"{NS} alice :Password changed"
+    await alice.send("NS LOGOUT")
+    await alice.send("NS IDENTIFY newpassword")
+    assert alice.received()[-1] == f"{NS} alice :You are now identified as alice"
+
+
+async def test_ghost_disconnects_a_session_on_your_nick(engine: Engine) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("NS REGISTER hunter2hunter2")
+    await alice.send("NICK away")
+    squatter = await connect(engine, "alice")
+    await alice.send("NS GHOST alice")
+    assert alice.received()[-1] == f"{NS} away :alice has been disconnected"
+    assert squatter.closed
+
+
+async def test_ghost_refuses_nicks_that_are_not_yours(engine: Engine) -> None:
+    alice = await connect(engine, "alice")
+    bob = await connect(engine, "bob")
+    await alice.send("NS GHOST bob")
+    assert alice.received() == [f"{NS} alice :bob is not yours"]
+    assert not bob.closed
+
+
+async def test_drop_deletes_the_account(engine: Engine) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("NS REGISTER hunter2hunter2")
+    await alice.send("NS DROP hunter2hunter2")
+    assert alice.received()[-1] == f"{NS} alice :Account alice dropped"
+    assert await engine.accounts.get_account("alice") is None
+    assert alice.user.account is None
+
+
+async def test_unknown_command_and_help(engine: Engine) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("NS FROB")
+    assert alice.received() == [f"{NS} alice :Unknown command FROB. Try HELP."]
+    await alice.send("NS HELP")
+    assert len(alice.received()) > 5

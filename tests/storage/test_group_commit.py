@@ -1,0 +1,217 @@
+"""Group commit: one writer, one transaction per batch, waiters woken by their batch."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from hubbub.storage.database import Database, open_database
+from hubbub.storage.errors import StorageError
+from hubbub.storage.group_commit import GroupCommit
+from hubbub.storage.open import open_sql_storage
+from hubbub.storage.sql import SqlHistoryStore
+from tests.storage.conftest import QUICK_RETRY
+from tests.storage.samples import item
+
+
+class FakeWriter:
+    """A `write_batch` that records its batches and can be held or made to fail."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.release = asyncio.Event()
+        self.release.set()  # not holding by default
+        self.failure: Exception | None = None
+
+    async def write(self, batch: list[int]) -> None:
+        """Record `batch` once released; raise the failure, if any, instead."""
+        await self.release.wait()
+        if self.failure is not None:
+            failure, self.failure = self.failure, None
+            raise failure
+        self.batches.append(batch)
+
+
+@pytest.fixture
+def writer() -> FakeWriter:
+    """A fake batch writer."""
+    return FakeWriter()
+
+
+@pytest.fixture
+def group(writer: FakeWriter) -> GroupCommit[int]:
+    """A group commit over the fake writer."""
+    return GroupCommit(writer.write)
+
+
+async def test_items_appended_together_are_written_in_one_batch(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    for n in range(100):
+        group.append(n)
+    await group.flush()
+    assert writer.batches == [list(range(100))]
+    assert group.batches_written == 1
+
+
+async def test_items_appended_during_a_write_form_the_next_batch(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    writer.release.clear()
+    group.append(1)
+    await asyncio.sleep(0)  # the writer takes [1] and waits for the release
+    for n in (2, 3, 4):
+        group.append(n)
+    writer.release.set()
+    await group.flush()
+    assert writer.batches == [[1], [2, 3, 4]]
+
+
+async def test_flush_waits_until_its_items_are_written(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    writer.release.clear()
+    group.append(1)
+    flush = asyncio.create_task(group.flush())
+    await asyncio.sleep(0.01)
+    assert not flush.done()
+    writer.release.set()
+    await flush
+    assert writer.batches == [[1]]
+
+
+async def test_many_concurrent_committers_share_one_batch(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    async def send(n: int) -> None:
+        group.append(n)
+        await group.flush()
+
+    await asyncio.gather(*(send(n) for n in range(50)))
+    assert writer.batches == [list(range(50))]
+
+
+def test_flush_with_nothing_pending_returns_without_waiting(
+    group: GroupCommit[int],
+) -> None:
+    flush = group.flush()
+    with pytest.raises(StopIteration):
+        flush.send(None)  # finished on its first step: it never suspended
+
+
+async def test_close_writes_what_is_pending_and_refuses_more(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    group.append(1)
+    group.append(2)
+    await group.close()
+    assert writer.batches == [[1, 2]]
+    with pytest.raises(StorageError):
+        group.append(3)
+
+
+async def test_close_without_any_append_returns(group: GroupCommit[int]) -> None:
+    await group.close()
+
+
+async def test_failed_batch_fails_its_waiters_and_the_next_batch_succeeds(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    writer.failure = StorageError("database unavailable")
+    group.append(1)
+    with pytest.raises(StorageError, match="unavailable"):
+        await group.flush()
+    group.append(2)
+    await group.flush()
+    assert writer.batches == [[2]]
+
+
+async def test_unexpected_error_becomes_storage_error_and_writer_survives(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    writer.failure = TypeError("not serialisable")
+    group.append(1)
+    with pytest.raises(StorageError, match="not serialisable"):
+        await group.flush()
+    group.append(2)
+    await group.flush()
+    assert writer.batches == [[2]]
+
+
+async def test_a_cancelled_flush_does_not_disturb_the_others(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    writer.release.clear()
+    group.append(1)
+    cancelled = asyncio.create_task(group.flush())
+    waiting = asyncio.create_task(group.flush())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    writer.release.set()
+    await waiting
+    assert cancelled.cancelled()
+
+
+# Over a real database
+
+
+def count_commits(database: Database) -> list[int]:
+    """A one-element list counting the database's COMMITs from now on."""
+    commits = [0]
+
+    def on_commit(_connection: Any) -> None:
+        commits[0] += 1
+
+    event.listen(database.engine.sync_engine, "commit", on_commit)
+    return commits
+
+
+async def test_many_appends_take_one_transaction(database: Database) -> None:
+    storage = await open_sql_storage(database)
+    commits = count_commits(database)
+    for n in range(500):
+        storage.history.append(item(str(n)))
+    await storage.history.commit()
+    assert commits == [1]
+    await storage.close()
+
+
+async def test_concurrent_senders_share_transactions(database: Database) -> None:
+    storage = await open_sql_storage(database)
+    commits = count_commits(database)
+
+    async def send(n: int) -> None:
+        storage.history.append(item(str(n)))
+        await storage.history.commit()
+
+    for _ in range(5):
+        await asyncio.gather(*(send(n) for n in range(40)))
+    assert commits[0] <= 10
+    assert isinstance(storage.history, SqlHistoryStore)
+    assert storage.history.writes.batches_written == commits[0]
+    await storage.close()
+
+
+async def test_close_commits_what_is_pending(database: Database) -> None:
+    storage = await open_sql_storage(database)
+    storage.history.append(item("last words"))
+    await storage.history.close()
+    reopened = SqlHistoryStore(database)
+    found = await reopened.find("", "#tea", "id-last words")
+    assert found is not None
+    await reopened.close()
+    await storage.close()
+
+
+async def test_commit_raises_storage_error_when_the_database_is_down() -> None:
+    # Port 1 on the loopback: nothing listens there, the connection is refused.
+    down = open_database("postgresql://hubbub@127.0.0.1:1/hubbub", retry=QUICK_RETRY)
+    history = SqlHistoryStore(down)
+    history.append(item("lost"))
+    with pytest.raises(StorageError, match="unavailable"):
+        await history.commit()
+    await history.close()
+    await down.close()

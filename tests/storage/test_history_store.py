@@ -1,0 +1,307 @@
+"""The `HistoryStore` contract, for every store: memory, SQLite, PostgreSQL."""
+
+from __future__ import annotations
+
+from hubbub.core.ports import Cursor, HistoryItem
+from hubbub.storage.open import Storage
+from tests.storage.samples import T0, item, texts
+
+
+async def append_all(storage: Storage, *items: HistoryItem) -> list[HistoryItem]:
+    """Append and commit `items`; return the history of the first one's target."""
+    for appended in items:
+        storage.history.append(appended)
+    await storage.history.commit()
+    return await read_all(storage)
+
+
+async def read_all(
+    storage: Storage, owner: str = "", target: str = "#tea"
+) -> list[HistoryItem]:
+    """Everything in the history (owner, target), oldest first."""
+    return await storage.history.select(
+        owner, target, after=None, before=None, limit=1000, newest_first=False
+    )
+
+
+# Appending and reading back
+
+
+async def test_committed_item_reads_back_with_a_storage_order(storage: Storage) -> None:
+    sent = item("hello", tags={"+draft/reply": "id-0", "+emoji": "🍵 ;\\ x"})
+    [stored] = await append_all(storage, sent)
+    assert stored.seq > 0
+    assert stored == HistoryItem(
+        owner=sent.owner,
+        target=sent.target,
+        msgid=sent.msgid,
+        at=sent.at,
+        source=sent.source,
+        account=sent.account,
+        command=sent.command,
+        params=sent.params,
+        tags=sent.tags,
+        seq=stored.seq,
+    )
+
+
+async def test_event_without_account_or_tags_reads_back(storage: Storage) -> None:
+    quit_event = HistoryItem(
+        owner="",
+        target="#tea",
+        msgid="q1",
+        at=T0 + 0.123456,
+        source="bob!bob@host",
+        account=None,
+        command="QUIT",
+        params=("Quit: bye :)",),
+    )
+    [stored] = await append_all(storage, quit_event)
+    assert (stored.account, stored.params, stored.tags) == (None, ("Quit: bye :)",), {})
+    assert stored.at == T0 + 0.123456
+
+
+async def test_items_come_back_oldest_first_then_in_storage_order(
+    storage: Storage,
+) -> None:
+    stored = await append_all(
+        storage, item("late", at=T0 + 2), item("early", at=T0), item("tie", at=T0)
+    )
+    assert texts(stored) == ["early", "tie", "late"]
+    assert stored[0].seq < stored[1].seq
+
+
+async def test_reads_see_items_appended_without_commit(storage: Storage) -> None:
+    storage.history.append(item("pending"))
+    assert texts(await read_all(storage)) == ["pending"]
+
+
+async def test_commit_with_nothing_appended_returns(storage: Storage) -> None:
+    await storage.history.commit()
+    assert await read_all(storage) == []
+
+
+async def test_histories_are_kept_apart(storage: Storage) -> None:
+    await append_all(
+        storage,
+        item("channel"),
+        item("to bob", owner="a:alice", target="bob"),
+        item("from alice", owner="n:bob", target="alice"),
+        item("other channel", target="#coffee"),
+    )
+    assert texts(await read_all(storage)) == ["channel"]
+    assert texts(await read_all(storage, "a:alice", "bob")) == ["to bob"]
+    assert texts(await read_all(storage, "n:bob", "alice")) == ["from alice"]
+    assert await read_all(storage, "a:alice", "#tea") == []
+
+
+# Selecting between cursors
+
+
+async def test_select_is_strictly_between_cursors(storage: Storage) -> None:
+    first, second, third, fourth = await append_all(
+        storage, *(item(str(n), at=T0 + n) for n in range(4))
+    )
+    between = await storage.history.select(
+        "",
+        "#tea",
+        after=Cursor(first.at, first.seq),
+        before=Cursor(fourth.at, fourth.seq),
+        limit=10,
+        newest_first=False,
+    )
+    assert between == [second, third]
+
+
+async def test_cursor_separates_items_of_the_same_time_by_seq(storage: Storage) -> None:
+    first, second, third = await append_all(storage, item("a"), item("b"), item("c"))
+    after_first = await storage.history.select(
+        "",
+        "#tea",
+        after=Cursor(T0, first.seq),
+        before=None,
+        limit=10,
+        newest_first=False,
+    )
+    assert after_first == [second, third]
+    before_third = await storage.history.select(
+        "",
+        "#tea",
+        after=None,
+        before=Cursor(T0, third.seq),
+        limit=10,
+        newest_first=False,
+    )
+    assert before_third == [first, second]
+
+
+async def test_timestamp_cursor_with_seq_zero_includes_that_time(
+    storage: Storage,
+) -> None:
+    await append_all(storage, item("before", at=T0 - 1), item("at", at=T0))
+    found = await storage.history.select(
+        "", "#tea", after=Cursor(T0, 0), before=None, limit=10, newest_first=False
+    )
+    assert texts(found) == ["at"]
+
+
+async def test_limit_takes_the_oldest(storage: Storage) -> None:
+    await append_all(storage, *(item(str(n), at=T0 + n) for n in range(5)))
+    found = await storage.history.select(
+        "", "#tea", after=None, before=None, limit=2, newest_first=False
+    )
+    assert texts(found) == ["0", "1"]
+
+
+async def test_newest_first_takes_the_newest_newest_first(storage: Storage) -> None:
+    *_, fourth = await append_all(storage, *(item(str(n), at=T0 + n) for n in range(5)))
+    found = await storage.history.select(
+        "",
+        "#tea",
+        after=None,
+        before=Cursor(fourth.at + 0.5, 0),
+        limit=2,
+        newest_first=True,
+    )
+    assert texts(found) == ["4", "3"]
+
+
+async def test_limit_zero_selects_nothing(storage: Storage) -> None:
+    await append_all(storage, item("hello"))
+    found = await storage.history.select(
+        "", "#tea", after=None, before=None, limit=0, newest_first=True
+    )
+    assert found == []
+
+
+# Finding by msgid
+
+
+async def test_item_is_found_by_msgid_in_its_history(storage: Storage) -> None:
+    _, wanted = await append_all(storage, item("a"), item("b", msgid="M-b"))
+    assert await storage.history.find("", "#tea", "M-b") == wanted
+    assert await storage.history.find("", "#coffee", "M-b") is None
+    assert await storage.history.find("", "#tea", "nope") is None
+
+
+async def test_private_message_is_found_by_each_party(storage: Storage) -> None:
+    await append_all(
+        storage,
+        item("hi", owner="a:alice", target="bob", msgid="pm1"),
+        item("hi", owner="n:bob", target="alice", msgid="pm1"),
+    )
+    mine = await storage.history.find("a:alice", "bob", "pm1")
+    theirs = await storage.history.find("n:bob", "alice", "pm1")
+    assert mine is not None
+    assert theirs is not None
+    assert (mine.owner, theirs.owner) == ("a:alice", "n:bob")
+
+
+# Targets
+
+
+async def test_targets_lists_own_conversations_and_given_channels(
+    storage: Storage,
+) -> None:
+    await append_all(
+        storage,
+        item("t", target="#tea", at=T0 + 1),
+        item("c", target="#coffee", at=T0 + 3),
+        item("x", target="#secret", at=T0 + 4),
+        item("b", owner="a:alice", target="bob", at=T0 + 2),
+        item("o", owner="a:carol", target="dave", at=T0 + 5),
+    )
+    found = await storage.history.targets(
+        "a:alice", ["#tea", "#coffee"], after=T0 - 10, before=T0 + 10, limit=10
+    )
+    assert found == [("#coffee", T0 + 3), ("bob", T0 + 2), ("#tea", T0 + 1)]
+
+
+async def test_targets_reports_latest_time_within_the_window(storage: Storage) -> None:
+    await append_all(
+        storage,
+        item("a", at=T0 + 1),
+        item("b", at=T0 + 2),
+        item("c", at=T0 + 3),
+        item("d", target="#coffee", at=T0 + 3),
+    )
+    found = await storage.history.targets(
+        "n:alice", ["#tea", "#coffee"], after=T0 + 1, before=T0 + 3, limit=10
+    )
+    assert found == [("#tea", T0 + 2)]
+
+
+async def test_targets_takes_the_most_recent_up_to_limit(storage: Storage) -> None:
+    await append_all(
+        storage, *(item(str(n), target=f"#c{n}", at=T0 + n) for n in range(5))
+    )
+    channels = [f"#c{n}" for n in range(5)]
+    found = await storage.history.targets("n:x", channels, T0 - 1, T0 + 10, limit=2)
+    assert found == [("#c4", T0 + 4), ("#c3", T0 + 3)]
+
+
+async def test_targets_without_channels_lists_only_private_ones(
+    storage: Storage,
+) -> None:
+    await append_all(
+        storage, item("t", at=T0), item("b", owner="a:alice", target="bob", at=T0)
+    )
+    found = await storage.history.targets("a:alice", [], T0 - 1, T0 + 1, limit=10)
+    assert found == [("bob", T0)]
+
+
+# Retention
+
+
+async def test_retention_deletes_items_older_than_a_time(storage: Storage) -> None:
+    await append_all(
+        storage,
+        item("old", at=T0 - 100),
+        item("edge", at=T0),
+        item("new", at=T0 + 100),
+        item("old elsewhere", owner="a:alice", target="bob", at=T0 - 50),
+    )
+    deleted = await storage.history.apply_retention(older_than=T0, keep_per_target=None)
+    assert deleted == 2
+    assert texts(await read_all(storage)) == ["edge", "new"]
+    assert await read_all(storage, "a:alice", "bob") == []
+
+
+async def test_retention_keeps_the_newest_of_each_history(storage: Storage) -> None:
+    await append_all(
+        storage,
+        *(item(f"tea{n}", at=T0 + n) for n in range(5)),
+        *(item(f"cof{n}", target="#coffee", at=T0 + n) for n in range(2)),
+        item("tie", at=T0 + 4),
+    )
+    deleted = await storage.history.apply_retention(older_than=None, keep_per_target=2)
+    assert deleted == 4
+    assert texts(await read_all(storage)) == ["tea4", "tie"]
+    assert texts(await read_all(storage, "", "#coffee")) == ["cof0", "cof1"]
+
+
+async def test_retention_applies_both_limits(storage: Storage) -> None:
+    await append_all(storage, *(item(str(n), at=T0 + n) for n in range(6)))
+    deleted = await storage.history.apply_retention(
+        older_than=T0 + 2, keep_per_target=3
+    )
+    assert deleted == 3
+    assert texts(await read_all(storage)) == ["3", "4", "5"]
+
+
+async def test_retention_without_limits_deletes_nothing(storage: Storage) -> None:
+    await append_all(storage, item("kept", at=0.0))
+    assert (
+        await storage.history.apply_retention(older_than=None, keep_per_target=None)
+        == 0
+    )
+    assert texts(await read_all(storage)) == ["kept"]
+
+
+async def test_storage_order_continues_after_retention_empties_a_history(
+    storage: Storage,
+) -> None:
+    [old] = await append_all(storage, item("old"))
+    await storage.history.apply_retention(older_than=T0 + 1, keep_per_target=None)
+    [new] = await append_all(storage, item("new"))
+    assert new.seq > old.seq

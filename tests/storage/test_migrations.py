@@ -1,0 +1,122 @@
+"""Migrations: an empty database and one at the previous revision reach the head."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import insert, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hubbub.storage.database import Database
+from hubbub.storage.migrate import alembic_config, current_revision, upgrade
+from hubbub.storage.open import open_sql_storage
+from hubbub.storage.schema import accounts, history, metadata
+from tests.storage.samples import ALICE, T0
+
+PREVIOUS = "0001"
+
+
+def head_revision() -> str | None:
+    """The newest revision in the script directory."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def schema_differences(database: Database) -> list[Any]:
+    """What Alembic's autogenerate finds between the database and `schema.py`."""
+
+    def compare(connection: Connection) -> list[Any]:
+        return list(compare_metadata(MigrationContext.configure(connection), metadata))
+
+    async def run(connection: AsyncConnection) -> list[Any]:
+        return await connection.run_sync(compare)
+
+    return await database.transaction(run)
+
+
+async def table_names(database: Database) -> set[str]:
+    """The tables in the database."""
+
+    async def run(connection: AsyncConnection) -> set[str]:
+        return set(
+            await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        )
+
+    return await database.transaction(run)
+
+
+def test_revisions_form_one_line_ending_at_the_head() -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    revisions = [revision.revision for revision in script.walk_revisions()]
+    assert revisions == ["0002", PREVIOUS]
+    assert head_revision() == "0002"
+
+
+async def test_empty_database_comes_up_to_the_head(database: Database) -> None:
+    assert await current_revision(database) is None
+    await upgrade(database)
+    assert await current_revision(database) == head_revision()
+    assert await table_names(database) == {
+        "alembic_version",
+        "accounts",
+        "account_certfps",
+        "channels",
+        "history",
+    }
+
+
+async def test_migrated_schema_matches_schema_module(database: Database) -> None:
+    await upgrade(database)
+    assert await schema_differences(database) == []
+
+
+async def test_database_at_previous_revision_comes_up_keeping_its_data(
+    database: Database,
+) -> None:
+    await upgrade(database, PREVIOUS)
+    assert "channels" not in await table_names(database)
+
+    async def fill(connection: AsyncConnection) -> None:
+        await connection.execute(
+            insert(accounts),
+            {
+                "key": "alice",
+                "name": "Alice",
+                "password_hash": ALICE.password_hash,
+                "verified": True,
+                "created_at": T0,
+            },
+        )
+        await connection.execute(
+            insert(history),
+            {
+                "owner": "",
+                "target": "#tea",
+                "msgid": "m1",
+                "at": T0,
+                "source": "alice!a@h",
+                "command": "PRIVMSG",
+                "params": '["#tea", "kept"]',
+                "tags": "{}",
+            },
+        )
+
+    await database.transaction(fill)
+    storage = await open_sql_storage(database)  # migrates, as at start-up
+    assert await current_revision(database) == head_revision()
+    alice = await storage.accounts.get_account("alice")
+    assert alice is not None
+    assert (alice.name, alice.certfps, alice.scram) == ("Alice", (), None)
+    kept = await storage.history.find("", "#tea", "m1")
+    assert kept is not None
+    assert kept.params == ("#tea", "kept")
+    await storage.close()
+
+
+async def test_upgrading_at_the_head_changes_nothing(database: Database) -> None:
+    await upgrade(database)
+    await upgrade(database)
+    assert await current_revision(database) == head_revision()
