@@ -80,13 +80,15 @@ def hash_password_command(password: str | None) -> None:
     click.echo(hash_password(password))
 
 
-def _add_bench() -> None:
+def _add_subcommands() -> None:
+    from hubbub.admin import accounts
     from hubbub.bench.cli import bench
 
     main.add_command(bench)
+    main.add_command(accounts)
 
 
-_add_bench()
+_add_subcommands()
 
 
 @main.command()

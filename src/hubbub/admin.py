@@ -1,0 +1,165 @@
+"""`hubbub accounts`: the operator's account tools, straight on the storage.
+
+They open the same database as `hubbub serve` (same settings), so they work
+while the server is stopped; with SQLite they also work while it runs (WAL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from hubbub.config import Config, ConfigError, load_config
+from hubbub.core.ports import Account, AccountStore
+from hubbub.protocol.casemap import is_valid_nick
+from hubbub.storage.errors import StorageError
+from hubbub.storage.open import open_storage
+from hubbub.storage.passwords import Argon2Passwords
+
+T = TypeVar("T")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"hubbub accounts: {message}", err=True)
+    raise SystemExit(code)
+
+
+def _config(config_path: Path | None, data_dir: Path | None) -> Config:
+    try:
+        return load_config(config_path, overrides={"data_dir": data_dir})
+    except ConfigError as error:
+        _fail(str(error), 2)
+        raise  # unreachable: _fail exits
+
+
+def _with_store(config: Config, action: Callable[[AccountStore], Awaitable[T]]) -> T:
+    async def run() -> T:
+        storage = await open_storage(config.storage_url())
+        try:
+            return await action(storage.accounts)
+        finally:
+            await storage.close()
+
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        return asyncio.run(run())
+    except (StorageError, ValueError) as error:
+        _fail(f"cannot open storage: {error}")
+        raise  # unreachable
+
+
+def _password(password: str | None) -> str:
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 1:
+        _fail("the password must not be empty", 2)
+    return password
+
+
+def _options(function: Any) -> Any:
+    function = click.option(
+        "--data-dir",
+        type=click.Path(path_type=Path),
+        help="The server's data directory.",
+    )(function)
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="The server's TOML settings.",
+    )(function)
+
+
+@click.group()
+def accounts() -> None:
+    """Manage accounts in hubbub's storage (list, create, reset-password, delete)."""
+
+
+@accounts.command("list")
+@_options
+def list_accounts(config_path: Path | None, data_dir: Path | None) -> None:
+    """List every account."""
+    found = _with_store(
+        _config(config_path, data_dir), lambda store: store.list_accounts()
+    )
+    for account in found:
+        created = time.strftime("%Y-%m-%d", time.gmtime(account.created_at))
+        state = "" if account.verified else "  (unverified)"
+        email = f"  <{account.email}>" if account.email else ""
+        click.echo(f"{account.name}  created {created}{email}{state}")
+    click.echo(f"{len(found)} account(s)")
+
+
+@accounts.command()
+@_options
+@click.argument("name")
+@click.option("--password", help="The password (asked for when omitted).")
+@click.option("--email", help="An e-mail address to keep with it.")
+def create(
+    config_path: Path | None,
+    data_dir: Path | None,
+    name: str,
+    password: str | None,
+    email: str | None,
+) -> None:
+    """Create account NAME."""
+    config = _config(config_path, data_dir)
+    if not is_valid_nick(name, config.limits.nick_length):
+        _fail(f"{name!r} is not a valid account name", 2)
+    secret = _password(password)
+
+    async def action(store: AccountStore) -> bool:
+        password_hash, scram = await Argon2Passwords().new_credentials(secret)
+        account = Account(name, password_hash, scram, time.time(), email=email)
+        return await store.create_account(account)
+
+    if not _with_store(config, action):
+        _fail(f"account {name} already exists")
+    click.echo(f"created account {name}")
+
+
+@accounts.command("reset-password")
+@_options
+@click.argument("name")
+@click.option("--password", help="The new password (asked for when omitted).")
+def reset_password(
+    config_path: Path | None, data_dir: Path | None, name: str, password: str | None
+) -> None:
+    """Give account NAME a new password."""
+    config = _config(config_path, data_dir)
+    secret = _password(password)
+
+    async def action(store: AccountStore) -> bool:
+        account = await store.get_account(name)
+        if account is None:
+            return False
+        password_hash, scram = await Argon2Passwords().new_credentials(secret)
+        return await store.update_account(
+            replace(account, password_hash=password_hash, scram=scram)
+        )
+
+    if not _with_store(config, action):
+        _fail(f"no account {name}")
+    click.echo(f"password of {name} reset")
+
+
+@accounts.command()
+@_options
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete(
+    config_path: Path | None, data_dir: Path | None, name: str, yes: bool
+) -> None:
+    """Delete account NAME."""
+    config = _config(config_path, data_dir)
+    if not yes:
+        click.confirm(f"Delete account {name}?", abort=True)
+    if not _with_store(config, lambda store: store.delete_account(name)):
+        _fail(f"no account {name}")
+    click.echo(f"deleted account {name}")

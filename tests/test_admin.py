@@ -1,0 +1,65 @@
+"""`hubbub accounts`: the operator's account tools, on a real SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.server_process import hubbub_serve
+
+
+def accounts(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m hubbub accounts ARGS`."""
+    return subprocess.run(
+        [sys.executable, "-m", "hubbub", "accounts", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_create_list_reset_and_delete(tmp_path: Path) -> None:
+    where = ("--data-dir", str(tmp_path))
+    created = accounts("create", "alice", "--password", "secretpw", *where)
+    assert (created.returncode, created.stdout) == (0, "created account alice\n")
+    listed = accounts("list", *where)
+    assert listed.stdout.startswith("alice  created ")
+    assert listed.stdout.endswith("1 account(s)\n")
+    again = accounts("create", "Alice", "--password", "other", *where)
+    assert again.returncode == 1
+    assert again.stderr == "hubbub accounts: account Alice already exists\n"
+    reset = accounts("reset-password", "alice", "--password", "newpass", *where)
+    assert reset.returncode == 0
+    assert accounts("delete", "alice", "--yes", *where).returncode == 0
+    missing = accounts("delete", "alice", "--yes", *where)
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        "hubbub accounts: no account alice\n",
+    )
+
+
+def test_an_invalid_name_is_refused(tmp_path: Path) -> None:
+    result = accounts(
+        "create", "not valid", "--password", "x", "--data-dir", str(tmp_path)
+    )
+    assert result.returncode == 2
+    assert "is not a valid account name" in result.stderr
+
+
+async def _identify(port: int, password: str) -> list[str]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"NICK alice\r\nUSER alice 0 * :Alice\r\n")
+    writer.write(f"NS IDENTIFY {password}\r\nQUIT\r\n".encode())
+    data = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    return data.decode().splitlines()
+
+
+def test_an_account_made_by_the_cli_logs_in_on_the_server(tmp_path: Path) -> None:
+    accounts("create", "alice", "--password", "cli-made", "--data-dir", str(tmp_path))
+    with hubbub_serve(tmp_path) as server:
+        lines = asyncio.run(_identify(server.port, "cli-made"))
+    assert any(" 900 alice " in line for line in lines), lines
