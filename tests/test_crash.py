@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -49,10 +50,8 @@ async def _send_until_killed(port: int, pid: int, echoed: list[str]) -> None:
                 return
 
     echo_task = asyncio.create_task(read_echoes())
-    try:
+    with contextlib.suppress(ConnectionResetError):
         await asyncio.wait_for(send(), 60)
-    except ConnectionResetError:
-        pass
     await asyncio.wait_for(echo_task, 10)  # ends at EOF: the server is dead
     writer.close()
 
