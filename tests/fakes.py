@@ -92,6 +92,9 @@ def make_config(**overrides: object) -> Config:
         "server_name": SERVER,
         "network_name": "TestNet",
         "operators": [Operator(name="oper", password_hash=OPER_HASH)],
+        # Real-socket tests bind every listener to a free port.
+        "tls": {"port": 0},
+        "web": {"port": 0},
     }
     values.update(overrides)
     return Config.model_validate(values)

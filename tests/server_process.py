@@ -29,6 +29,7 @@ def hubbub_serve(data_dir: Path, *args: str) -> Iterator[ServerProcess]:
     """Start `python -m hubbub serve --port 0`; stop it with SIGTERM afterwards."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "hubbub", "serve", "--port", "0"]
+    command += ["--tls-port", "0", "--web-port", "0"]
     command += ["--data-dir", str(data_dir), "--server-name", "irc.test", *args]
     process = subprocess.Popen(
         command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env

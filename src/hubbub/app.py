@@ -9,32 +9,96 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import cast
+
+from aiohttp import web
 
 from hubbub.config import Config
 from hubbub.core.engine import Engine
 from hubbub.core.events import ChannelRestored
 from hubbub.core.ports import HistoryStore
 from hubbub.storage.errors import StorageError
+from hubbub.storage.files import FileStore
 from hubbub.storage.open import open_storage
 from hubbub.storage.passwords import Argon2Passwords
-from hubbub.transport.stream import start_tcp_listener
+from hubbub.transport.stream import start_tcp_listener, start_tls_listener
+from hubbub.transport.tls import TlsServerContext, certificate_files, make_context
+from hubbub.transport.web import make_web_app
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class App:
-    """A running server: its engine and listeners."""
+    """A running server: its engine, and the port each listener bound."""
 
     engine: Engine
-    servers: list[asyncio.Server]
+    ports: dict[str, int]  # "irc", and "tls" and "web" when enabled
+    tls: TlsServerContext | None = None
 
-    @property
-    def ports(self) -> list[int]:
-        """The ports actually bound (useful with port 0)."""
-        return [
-            sock.getsockname()[1] for server in self.servers for sock in server.sockets
-        ]
+    def reload_tls(self) -> bool:
+        """Read the TLS certificate again (SIGHUP); connections keep theirs."""
+        return self.tls.reload() if self.tls is not None else False
+
+
+def _bound_port(server: asyncio.Server) -> int:
+    return int(server.sockets[0].getsockname()[1])
+
+
+class _Listeners:
+    """Everything that listens, started in order and stopped in reverse."""
+
+    def __init__(self) -> None:
+        self.servers: list[asyncio.Server] = []
+        self.web: web.AppRunner | None = None
+
+    async def stop_accepting(self) -> None:
+        for server in self.servers:
+            server.close()
+        if self.web is not None:
+            await self.web.shutdown()
+
+    async def wait_closed(self) -> None:
+        for server in self.servers:
+            await server.wait_closed()
+        if self.web is not None:
+            await self.web.cleanup()
+
+
+async def _start_listeners(
+    engine: Engine, config: Config, files: FileStore, listeners: _Listeners
+) -> App:
+    irc = await start_tcp_listener(engine, config.host, config.port)
+    listeners.servers.append(irc)
+    app = App(engine, {"irc": _bound_port(irc)})
+    logger.info("= listening for IRC on %s:%s", config.host, app.ports["irc"])
+    if config.tls.enabled:
+        cert, key = certificate_files(
+            config.tls.cert_file,
+            config.tls.key_file,
+            config.data_dir,
+            config.server_name,
+        )
+        app.tls = TlsServerContext(lambda: make_context(cert, key))
+        host = config.tls.host or config.host
+        server = await start_tls_listener(engine, host, config.tls.port, app.tls)
+        listeners.servers.append(server)
+        app.ports["tls"] = engine.tls_port = _bound_port(server)
+        logger.info("= listening for IRC over TLS on %s:%s", host, app.ports["tls"])
+    if config.web.enabled:
+        host = config.web.host or config.host
+        runner = web.AppRunner(make_web_app(engine, files), access_log=None)
+        await runner.setup()
+        listeners.web = runner
+        site = web.TCPSite(runner, host, config.web.port, reuse_address=True)
+        await site.start()
+        server = cast("asyncio.Server", site._server)  # aiohttp keeps it private
+        app.ports["web"] = _bound_port(server)
+        engine.set_web_base_url(
+            config.web.public_url or f"http://{host}:{app.ports['web']}"
+        )
+        logger.info("= listening for the web client on %s", engine.web_base_url)
+    return app
 
 
 @asynccontextmanager
@@ -52,29 +116,31 @@ async def run_app(config: Config) -> AsyncIterator[App]:
     )
     for registration in await storage.accounts.list_channels():
         engine.apply(ChannelRestored(registration))
+    files = FileStore(config.data_dir / "uploads")
+    listeners = _Listeners()
     try:
-        server = await start_tcp_listener(engine, config.host, config.port)
+        app = await _start_listeners(engine, config, files, listeners)
     except BaseException:
+        await listeners.stop_accepting()
+        await listeners.wait_closed()
         await storage.close()
         raise
-    app = App(engine, [server])
     timers = [
         asyncio.create_task(_check_timeouts(engine, config)),
-        asyncio.create_task(_apply_retention(storage.history, config)),
+        asyncio.create_task(_apply_retention(storage.history, files, config)),
     ]
-    logger.info("= listening for IRC on %s:%s", config.host, app.ports[0])
     try:
         yield app
     finally:
         # Graceful shutdown: stop accepting, stop the timers, tell every
         # client why and close its connection (queued output is still sent),
         # then commit the history still pending and close the database.
-        server.close()
+        await listeners.stop_accepting()
         for timer in timers:
             timer.cancel()
         engine.shutdown("Server shutting down")
         await asyncio.sleep(0)
-        await server.wait_closed()
+        await listeners.wait_closed()
         await storage.close()
         logger.info("= stopped")
 
@@ -82,23 +148,37 @@ async def run_app(config: Config) -> AsyncIterator[App]:
 RETENTION_PERIOD_SECONDS = 3600.0
 
 
-async def _apply_retention(history: HistoryStore, config: Config) -> None:
-    """Hourly: drop history older than `history_days` or past `history_per_target`."""
-    settings = config.storage
-    if settings.history_days is None and settings.history_per_target is None:
-        return
+async def _apply_retention(
+    history: HistoryStore, files: FileStore, config: Config
+) -> None:
+    """Hourly: expire history and uploads as the retention settings say."""
     while True:
-        days = settings.history_days
-        older_than = time.time() - days * 86400 if days is not None else None
-        try:
-            deleted = await history.apply_retention(
-                older_than=older_than, keep_per_target=settings.history_per_target
-            )
-        except StorageError as error:
-            logger.error("! history retention failed: %s", error)
-        else:
-            logger.info("= history retention deleted %d messages", deleted)
+        await _expire_uploads(files, config)
+        await _expire_history(history, config)
         await asyncio.sleep(RETENTION_PERIOD_SECONDS)
+
+
+async def _expire_uploads(files: FileStore, config: Config) -> None:
+    days = config.files.retention_days
+    if days is not None:
+        deleted = await files.expire(time.time() - days * 86400)
+        if deleted:
+            logger.info("= file retention deleted %d uploads", deleted)
+
+
+async def _expire_history(history: HistoryStore, config: Config) -> None:
+    days, per_target = config.storage.history_days, config.storage.history_per_target
+    if days is None and per_target is None:
+        return
+    older_than = time.time() - days * 86400 if days is not None else None
+    try:
+        deleted = await history.apply_retention(
+            older_than=older_than, keep_per_target=per_target
+        )
+    except StorageError as error:
+        logger.error("! history retention failed: %s", error)
+    else:
+        logger.info("= history retention deleted %d messages", deleted)
 
 
 async def _check_timeouts(engine: Engine, config: Config) -> None:
@@ -120,7 +200,9 @@ async def serve(config: Config) -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with run_app(config):
+    async with run_app(config) as app:
+        # SIGHUP: read the TLS certificate again without dropping anyone.
+        loop.add_signal_handler(signal.SIGHUP, app.reload_tls)
         await stop.wait()
         logger.info("= signal received, shutting down")
 

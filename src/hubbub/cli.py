@@ -41,8 +41,18 @@ def main() -> None:
     "--network-name", help="The network's name (NETWORK in ISUPPORT) [hubbub]."
 )
 @click.option("--log-level", help="debug, info, warning or error [info].")
-def serve(config_path: Path | None, **flags: Any) -> None:
-    """Run the chat server (IRC on 127.0.0.1:6667 by default)."""
+@click.option("--tls-port", help="TCP port for IRC over TLS [6697].")
+@click.option(
+    "--web-port", help="HTTP port for the browser client and WebSocket [8080]."
+)
+def serve(
+    config_path: Path | None, tls_port: str | None, web_port: str | None, **flags: Any
+) -> None:
+    """Run the chat server: IRC on 127.0.0.1:6667, TLS on 6697, the web on 8080."""
+    if tls_port is not None:
+        flags["tls"] = {"port": tls_port}
+    if web_port is not None:
+        flags["web"] = {"port": web_port}
     try:
         config = load_config(config_path, overrides=flags)
     except ConfigError as error:
@@ -92,7 +102,7 @@ _add_subcommands()
 
 
 @main.command()
-@click.argument("address", required=False, metavar="HOST[:PORT]")
+@click.argument("address", required=False, metavar="[HOST[:PORT]]")
 @click.option("--nick", help="Your nickname (asked for when not given).")
 @click.option(
     "--channel", default="#lobby", show_default=True, help="The room to join."

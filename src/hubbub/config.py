@@ -19,9 +19,12 @@ __all__ = [
     "Accounts",
     "Config",
     "ConfigError",
+    "Files",
     "Limits",
     "Operator",
     "Storage",
+    "Tls",
+    "Web",
     "load_config",
 ]
 
@@ -86,6 +89,54 @@ class Accounts(_Model):
     min_password_length: Positive = 8
 
 
+class Tls(_Model):
+    """The TLS listener. Without certificate files, a self-signed one is made."""
+
+    enabled: bool = True
+    host: str | None = None  # default: the IRC host
+    port: Port = 6697
+    cert_file: Path | None = None  # PEM; default: <data_dir>/tls/cert.pem (self-signed)
+    key_file: Path | None = None
+    # IRCv3 STS: tell clients to always use TLS for this long. Only offered
+    # with a real certificate (cert_file set); None turns it off.
+    sts_duration_seconds: Annotated[int, Field(ge=0)] | None = None
+
+
+class Web(_Model):
+    """The web port: the browser client, IRC over WebSocket (/ws), file uploads."""
+
+    enabled: bool = True
+    host: str | None = None  # default: the IRC host
+    port: Port = 8080
+    # Origins allowed to open /ws; empty means the page's own origin only, "*" any.
+    allowed_origins: tuple[str, ...] = ()
+    public_url: str | None = (
+        None  # base URL for links to files; default http://host:port
+    )
+
+
+class Files(_Model):
+    """File sharing (FILEHOST): uploads to the web port, links posted in chat."""
+
+    enabled: bool = True
+    max_bytes: Positive = 10 * 1024 * 1024
+    allowed_types: tuple[str, ...] = (
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "text/plain",
+        "application/pdf",
+        "application/zip",
+        "audio/ogg",
+        "audio/mpeg",
+        "video/mp4",
+        "video/webm",
+    )
+    retention_days: Positive | None = 30  # None keeps files forever
+    token_seconds: Positive = 300  # lifetime of an upload token given over IRC
+
+
 class Config(_Model):
     """Everything `hubbub serve` needs."""
 
@@ -111,6 +162,9 @@ class Config(_Model):
     limits: Limits = Limits()
     storage: Storage = Storage()
     accounts: Accounts = Accounts()
+    tls: Tls = Tls()
+    web: Web = Web()
+    files: Files = Files()
 
     def storage_url(self) -> str:
         """The storage URL: the setting, or a SQLite file in the data directory."""
@@ -147,6 +201,15 @@ def _describe(error: ValidationError) -> str:
     return f"invalid setting {where!r}: {first['msg']}"
 
 
+def _merge(into: dict[str, Any], updates: Mapping[str, Any]) -> None:
+    """Merge `updates` into `into`, table by table (flags override single keys)."""
+    for key, value in updates.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
 def load_config(
     path: Path | None = None,
     *,
@@ -175,8 +238,9 @@ def load_config(
         env_value = environ.get("HUBBUB_" + key.upper())
         if env_value is not None:
             values[key] = env_value
-    values.update(
-        {key: value for key, value in (overrides or {}).items() if value is not None}
+    _merge(
+        values,
+        {key: value for key, value in (overrides or {}).items() if value is not None},
     )
     try:
         config = Config.model_validate(values)

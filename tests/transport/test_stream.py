@@ -77,8 +77,8 @@ async def app(tmp_path: Path) -> AsyncIterator[App]:
 
 async def test_clients_chat_over_tcp(app: App) -> None:
     alice, bob = (
-        await LineClient.open(app.ports[0]),
-        await LineClient.open(app.ports[0]),
+        await LineClient.open(app.ports["irc"]),
+        await LineClient.open(app.ports["irc"]),
     )
     await alice.register("alice")
     await bob.register("bob")
@@ -107,8 +107,8 @@ async def test_clients_chat_over_tcp(app: App) -> None:
 
 async def test_nick_collision_over_tcp(app: App) -> None:
     first, second = (
-        await LineClient.open(app.ports[0]),
-        await LineClient.open(app.ports[0]),
+        await LineClient.open(app.ports["irc"]),
+        await LineClient.open(app.ports["irc"]),
     )
     await first.register("taken")
     await second.send("NICK Taken", "USER x 0 * :x")
@@ -121,8 +121,8 @@ async def test_nick_collision_over_tcp(app: App) -> None:
 
 async def test_dropped_connection_sends_quit_to_channel_peers(app: App) -> None:
     alice, bob = (
-        await LineClient.open(app.ports[0]),
-        await LineClient.open(app.ports[0]),
+        await LineClient.open(app.ports["irc"]),
+        await LineClient.open(app.ports["irc"]),
     )
     await alice.register("alice")
     await bob.register("bob")
@@ -139,7 +139,7 @@ async def test_dropped_connection_sends_quit_to_channel_peers(app: App) -> None:
 async def test_idle_client_is_pinged_then_timed_out(tmp_path: Path) -> None:
     config = _config(tmp_path, ping_interval_seconds=0.2, ping_timeout_seconds=0.2)
     async with run_app(config) as app:
-        client = await LineClient.open(app.ports[0])
+        client = await LineClient.open(app.ports["irc"])
         await client.register("sleepy")
         assert (await client.read_line()) == "PING :irc.test"
         error = await client.read_line()
@@ -151,7 +151,7 @@ async def test_idle_client_is_pinged_then_timed_out(tmp_path: Path) -> None:
 async def test_client_answering_pings_stays_connected(tmp_path: Path) -> None:
     config = _config(tmp_path, ping_interval_seconds=0.2, ping_timeout_seconds=0.2)
     async with run_app(config) as app:
-        client = await LineClient.open(app.ports[0])
+        client = await LineClient.open(app.ports["irc"])
         await client.register("awake")
         for _ in range(3):
             assert (await client.read_line()) == "PING :irc.test"
@@ -163,7 +163,7 @@ async def test_client_answering_pings_stays_connected(tmp_path: Path) -> None:
 
 async def test_unregistered_client_times_out(tmp_path: Path) -> None:
     async with run_app(_config(tmp_path, registration_timeout_seconds=0.2)) as app:
-        client = await LineClient.open(app.ports[0])
+        client = await LineClient.open(app.ports["irc"])
         await client.send("NICK halfway")
         line = await client.read_line()
         assert line.startswith("ERROR :Closing Link")
@@ -172,7 +172,7 @@ async def test_unregistered_client_times_out(tmp_path: Path) -> None:
 
 async def test_shutdown_tells_clients_and_closes(tmp_path: Path) -> None:
     async with run_app(_config(tmp_path)) as app:
-        client = await LineClient.open(app.ports[0])
+        client = await LineClient.open(app.ports["irc"])
         await client.register("stayer")
     line = await client.read_line()
     assert line.startswith("ERROR :Closing Link")
@@ -183,7 +183,9 @@ async def test_shutdown_tells_clients_and_closes(tmp_path: Path) -> None:
 async def test_slow_reader_is_dropped_and_others_keep_chatting(tmp_path: Path) -> None:
     limits = {"sendq_bytes": 65536}
     async with run_app(_config(tmp_path, limits=limits)) as app:
-        slow, talker, listener = [await LineClient.open(app.ports[0]) for _ in range(3)]
+        slow, talker, listener = [
+            await LineClient.open(app.ports["irc"]) for _ in range(3)
+        ]
         sock = slow.writer.get_extra_info("socket")
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         await slow.register("slow")

@@ -82,16 +82,28 @@ class Engine:
         self._msgid_prefix = secrets.token_hex(4)
         self._msgids = itertools.count(1)
         self._batch_ids = itertools.count(1)
+        # File sharing: the web port's address once it listens, and the
+        # short-lived upload tokens handed out over IRC (token -> owner, expiry).
+        self.web_base_url: str | None = None
+        self.tls_port: int | None = None  # for STS, once the TLS listener is up
+        self._upload_tokens: dict[str, tuple[SessionId, float]] = {}
 
     # Sessions
 
     def connect(
-        self, writer: Writer, *, host: str, ip: str, secure: bool = False
+        self,
+        writer: Writer,
+        *,
+        host: str,
+        ip: str,
+        secure: bool = False,
+        certfp: str | None = None,
     ) -> User:
         """Start a session; return its `User` (closed at once if over limits)."""
         session_id = SessionId(next(self._session_ids))
         outbox = Outbox(writer, self.config.limits.sendq_bytes, self._mark_dirty)
         user = User(session_id, outbox, host, ip, self.clock.now(), secure=secure)
+        user.certfp = certfp
         user.password_ok = self.config.password is None
         user.last_active = user.last_received = user.connected_at
         same_ip = self.state.sessions_per_ip.get(ip, 0)
@@ -306,6 +318,60 @@ class Engine:
     async def verify_password(self, password_hash: str, password: str) -> bool:
         """Check a password through the injected `PasswordChecker`."""
         return await self.passwords.verify(password_hash, password)
+
+    def cap_values(self, user: User) -> dict[str, str | None]:
+        """Capability values that depend on settings or on the connection."""
+        values: dict[str, str | None] = {}
+        tls = self.config.tls
+        duration = tls.sts_duration_seconds
+        # IRCv3 STS: only with a real certificate; plain connections are told
+        # where TLS is, TLS ones for how long to insist on it.
+        if duration is None or tls.cert_file is None or self.tls_port is None:
+            values["sts"] = None
+        elif user.secure:
+            values["sts"] = f"duration={duration}"
+        else:
+            values["sts"] = f"port={self.tls_port},duration={duration}"
+        settings = self.config.accounts
+        registration = ["custom-account-name"]
+        if settings.registration_before_connect:
+            registration.insert(0, "before-connect")
+        if settings.email_required:
+            registration.append("email-required")
+        values["draft/account-registration"] = ",".join(registration)
+        if not settings.registration:
+            values["draft/account-registration"] = None
+        return values
+
+    # File sharing (FILEHOST)
+
+    def set_web_base_url(self, url: str) -> None:
+        """Advertise uploads at `url` + /upload (soju.im/FILEHOST in ISUPPORT)."""
+        self.web_base_url = url.rstrip("/")
+        if self.config.files.enabled:
+            upload = f"{self.web_base_url}/upload"
+            extra = [f"draft/FILEHOST={upload}", f"soju.im/FILEHOST={upload}"]
+            self.isupport = isupport_lines(self.config, extra)
+
+    def issue_upload_token(self, user: User) -> str:
+        """A token that lets `user` upload one or more files for a while."""
+        now = self.clock.now()
+        for token, (_, expires) in list(self._upload_tokens.items()):
+            if expires < now:
+                del self._upload_tokens[token]
+        token = secrets.token_urlsafe(24)
+        self._upload_tokens[token] = (
+            user.session_id,
+            now + self.config.files.token_seconds,
+        )
+        return token
+
+    def upload_token_user(self, token: str) -> User | None:
+        """The connected user an upload token belongs to, if it is still valid."""
+        entry = self._upload_tokens.get(token)
+        if entry is None or entry[1] < self.clock.now():
+            return None
+        return self.state.sessions.get(entry[0])
 
     def new_msgid(self) -> str:
         """A unique message id (IRCv3 message-ids)."""

@@ -33,7 +33,8 @@ class User:
     host: str
     ip: str
     connected_at: float
-    secure: bool = False
+    secure: bool = False  # connected over TLS
+    certfp: str | None = None  # SHA-256 of the TLS client certificate, if any
     nick: str = "*"
     username: str = ""
     realname: str = ""

@@ -68,9 +68,13 @@ CAPABILITIES: dict[str, Capability] = {
             "multi-prefix", "", "https://ircv3.net/specs/extensions/multi-prefix"
         ),
         Capability(
-            "sasl", "PLAIN,SCRAM-SHA-256", "https://ircv3.net/specs/extensions/sasl-3.2"
+            "sasl",
+            "PLAIN,SCRAM-SHA-256,EXTERNAL",
+            "https://ircv3.net/specs/extensions/sasl-3.2",
         ),
         Capability("server-time", "", "https://ircv3.net/specs/extensions/server-time"),
+        # Offered only when configured; its value depends on the connection.
+        Capability("sts", "", "https://ircv3.net/specs/extensions/sts"),
         Capability("setname", "", "https://ircv3.net/specs/extensions/setname"),
         Capability(
             "userhost-in-names",
@@ -81,13 +85,22 @@ CAPABILITIES: dict[str, Capability] = {
 }
 
 
-def format_cap_ls(version: int, values: Mapping[str, str] | None = None) -> list[str]:
+# Capabilities a client may not REQ (IRCv3 STS is only advertised).
+NOT_REQUESTABLE = frozenset({"sts"})
+
+
+def format_cap_ls(
+    version: int, values: Mapping[str, str | None] | None = None
+) -> list[str]:
     """The capability tokens for CAP LS, with values from version 302 on.
 
-    `values` overrides the table's values (settings change some of them).
+    `values` overrides the table's values (settings change some of them); a
+    None value leaves the capability out.
     """
     tokens = []
     for cap in CAPABILITIES.values():
         value = (values or {}).get(cap.name, cap.value)
+        if value is None:
+            continue
         tokens.append(f"{cap.name}={value}" if version >= 302 and value else cap.name)
     return tokens

@@ -68,9 +68,9 @@ def isupport_tokens(config: Config) -> list[str]:
     ]
 
 
-def isupport_lines(config: Config) -> list[list[str]]:
-    """The tokens split into RPL_ISUPPORT-sized groups."""
-    tokens = isupport_tokens(config)
+def isupport_lines(config: Config, extra: list[str] | None = None) -> list[list[str]]:
+    """The tokens (and `extra` ones) split into RPL_ISUPPORT-sized groups."""
+    tokens = isupport_tokens(config) + (extra or [])
     return [
         tokens[i : i + TOKENS_PER_LINE] for i in range(0, len(tokens), TOKENS_PER_LINE)
     ]

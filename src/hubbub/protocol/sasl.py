@@ -16,7 +16,7 @@ import scramp
 
 CHUNK_BYTES = 400  # base64 characters per AUTHENTICATE line
 MAX_PAYLOAD_BYTES = 8192  # decoded; larger exchanges are refused (905)
-MECHANISMS = ("PLAIN", "SCRAM-SHA-256")
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "EXTERNAL")
 SCRAM_ITERATIONS = 4096
 
 

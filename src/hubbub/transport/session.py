@@ -70,7 +70,10 @@ class Session(asyncio.Protocol):
         # A host that starts with ":" would break the wire format (IPv6 "::1").
         host = "0" + ip if ip.startswith(":") else ip
         writer = TransportWriter(self._transport)
-        self.user = self.engine.connect(writer, host=host, ip=ip, secure=self.secure)
+        certfp = transport.get_extra_info("certfp")
+        self.user = self.engine.connect(
+            writer, host=host, ip=ip, secure=self.secure, certfp=certfp
+        )
 
     def data_received(self, data: bytes) -> None:
         """Split into lines and handle them."""

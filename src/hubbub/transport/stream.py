@@ -1,4 +1,4 @@
-"""TCP listeners (TLS comes with its own issue) built on `Session` protocols."""
+"""The IRC listeners, plain TCP and TLS, built on `Session` protocols."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 
 from hubbub.core.engine import Engine
 from hubbub.transport.session import Session
+from hubbub.transport.tls import TlsProtocol, TlsServerContext
 
 # Deep enough for thousands of clients connecting at once.
 BACKLOG = 4096
@@ -16,4 +17,18 @@ async def start_tcp_listener(engine: Engine, host: str, port: int) -> asyncio.Se
     loop = asyncio.get_running_loop()
     return await loop.create_server(
         lambda: Session(engine), host, port, backlog=BACKLOG, reuse_address=True
+    )
+
+
+async def start_tls_listener(
+    engine: Engine, host: str, port: int, tls: TlsServerContext
+) -> asyncio.Server:
+    """Listen for IRC over TLS; each connection uses the context current at accept."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(
+        lambda: TlsProtocol(tls.context, Session(engine, secure=True)),
+        host,
+        port,
+        backlog=BACKLOG,
+        reuse_address=True,
     )

@@ -180,7 +180,7 @@ async def test_sasl_unknown_mechanism_lists_the_known_ones(engine: Engine) -> No
     client = await sasl_client(engine, "x")
     await client.send("AUTHENTICATE FOO")
     assert client.received() == [
-        ":irc.test 908 x PLAIN,SCRAM-SHA-256 :are available SASL mechanisms",
+        ":irc.test 908 x PLAIN,SCRAM-SHA-256,EXTERNAL :are available SASL mechanisms",
         ":irc.test 904 x :SASL authentication failed",
     ]
 

@@ -87,6 +87,20 @@ async def _sasl_scram(ctx: Context, attempt: SaslAttempt, payload: bytes) -> Non
         _sasl_success(ctx, account_found)
 
 
+async def _sasl_external(ctx: Context, payload: bytes) -> None:
+    """EXTERNAL: the TLS client certificate's fingerprint names the account."""
+    certfp = ctx.user.certfp
+    if certfp is None:
+        raise SaslError("no client certificate")
+    account = await ctx.engine.accounts.find_account_by_certfp(certfp)
+    if account is None or not account.verified:
+        raise SaslError("certificate not known")
+    authzid = payload.decode("utf-8", errors="replace")
+    if authzid and casefold(authzid) != casefold(account.name):
+        raise SaslError("authorization identity differs")
+    _sasl_success(ctx, account)
+
+
 def _sasl_success(ctx: Context, account: Account) -> None:
     ctx.user.sasl = None
     log_in(ctx, ctx.user, account)
@@ -118,6 +132,8 @@ async def handle_authenticate(ctx: Context, msg: Message) -> None:
             return
         if attempt.mechanism == "PLAIN":
             await _sasl_plain(ctx, payload)
+        elif attempt.mechanism == "EXTERNAL":
+            await _sasl_external(ctx, payload)
         else:
             await _sasl_scram(ctx, attempt, payload)
     except SaslTooLongError:

@@ -142,6 +142,12 @@ def _whois(ctx: Context, user: User) -> None:
         )
     if user.secure:
         ctx.reply(n.RPL_WHOISSECURE, user.nick)
+    if user.certfp is not None and (user is ctx.user or ctx.user.is_oper):
+        ctx.reply(
+            n.RPL_WHOISCERTFP,
+            user.nick,
+            text=f"has client certificate fingerprint {user.certfp}",
+        )
     if user is ctx.user or ctx.user.is_oper:
         ctx.reply(n.RPL_WHOISACTUALLY, user.nick, user.ip, text="actually using host")
     if user.away is not None:

@@ -17,7 +17,7 @@ from hubbub.core.events import NickChanged, UserRegistered
 from hubbub.core.replies import reply_welcome
 from hubbub.core.services.names import is_service
 from hubbub.protocol import numerics as n
-from hubbub.protocol.caps import CAPABILITIES, format_cap_ls
+from hubbub.protocol.caps import CAPABILITIES, NOT_REQUESTABLE, format_cap_ls
 from hubbub.protocol.casemap import casefold, is_valid_nick
 from hubbub.protocol.message import Message
 
@@ -65,7 +65,7 @@ def _cap_req(ctx: Context, requested: str) -> None:
     disable: set[str] = set()
     for token in requested.split():
         name = token.removeprefix("-")
-        if name not in CAPABILITIES:
+        if name not in CAPABILITIES or name in NOT_REQUESTABLE:
             ctx.send_line(f":{ctx.server_name} CAP {ctx.user.nick} NAK :{requested}")
             return
         (disable if token.startswith("-") else enable).add(name)
@@ -90,7 +90,8 @@ async def handle_cap(ctx: Context, msg: Message) -> None:
             user.cap_version = int(version)
             if user.cap_version >= 302:
                 user.update_caps({"cap-notify"}, set())
-        _send_cap_list(ctx, "LS", format_cap_ls(user.cap_version))
+        values = ctx.engine.cap_values(user)
+        _send_cap_list(ctx, "LS", format_cap_ls(user.cap_version, values))
     elif subcommand == "LIST":
         _send_cap_list(ctx, "LIST", sorted(user.caps))
     elif subcommand == "REQ":

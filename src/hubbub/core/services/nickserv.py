@@ -25,6 +25,7 @@ HELP = [
     "GHOST <nick>                  disconnect a session using your nick",
     "DROP <password>               delete your account",
     "INFO [account]                about an account",
+    "CERT ADD|DEL|LIST [fp]        TLS client certificates for SASL EXTERNAL",
 ]
 
 
@@ -150,6 +151,39 @@ async def _ghost(ctx: Context, args: list[str]) -> None:
     _say(ctx, f"{args[0]} has been disconnected")
 
 
+async def _cert(ctx: Context, args: list[str]) -> None:
+    """CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST."""
+    action = args[0].upper() if args else ""
+    if ctx.user.account is None:
+        _say(ctx, "Log in first")
+        return
+    account = await ctx.engine.accounts.get_account(ctx.user.account)
+    if account is None or action not in ("ADD", "DEL", "LIST"):
+        _say(ctx, "Syntax: CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST")
+        return
+    if action == "LIST":
+        for certfp in account.certfps:
+            _say(ctx, f"Certificate: {certfp}")
+        _say(ctx, f"{len(account.certfps)} certificate(s)")
+        return
+    certfp = (
+        (args[1] if len(args) > 1 else ctx.user.certfp or "").lower().replace(":", "")
+    )
+    if len(certfp) != 64 or any(c not in "0123456789abcdef" for c in certfp):
+        _say(ctx, "Give a SHA-256 fingerprint, or connect with your certificate")
+        return
+    if action == "ADD":
+        updated = replace(account, certfps=tuple(sorted({*account.certfps, certfp})))
+        message = f"Certificate {certfp} added: you can now log in with SASL EXTERNAL"
+    else:
+        updated = replace(
+            account, certfps=tuple(c for c in account.certfps if c != certfp)
+        )
+        message = f"Certificate {certfp} removed"
+    await ctx.engine.accounts.update_account(updated)
+    _say(ctx, message)
+
+
 async def _info(ctx: Context, args: list[str]) -> None:
     name = args[0] if args else (ctx.user.account or ctx.user.nick)
     account = await ctx.engine.accounts.get_account(name)
@@ -174,5 +208,6 @@ _COMMANDS = {
     "DROP": _drop,
     "GHOST": _ghost,
     "INFO": _info,
+    "CERT": _cert,
     "HELP": _help,
 }

@@ -1,0 +1,151 @@
+"""The web port (aiohttp): the browser client's files, IRC over WebSocket, uploads.
+
+GET  /                 the browser client (static files shipped in the package)
+GET  /ws               IRC over WebSocket
+POST /upload           FILEHOST upload (Bearer token from IRC, or account Basic auth)
+GET  /files/{id}/{name}  an uploaded file, with headers that keep it inert
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+from aiohttp import web
+
+from hubbub.core.engine import Engine
+from hubbub.storage.files import FileStore
+from hubbub.transport.websocket import serve_websocket
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+# Types a browser may show in place; everything else downloads.
+INLINE_TYPES = ("image/", "video/", "audio/", "text/plain", "application/pdf")
+_FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
+
+ENGINE = web.AppKey("engine", Engine)
+FILES = web.AppKey("files", FileStore)
+
+
+def make_web_app(engine: Engine, files: FileStore) -> web.Application:
+    """The aiohttp application for the web port."""
+    limit = engine.config.files.max_bytes
+    app = web.Application(client_max_size=limit + 1024)
+    app[ENGINE] = engine
+    app[FILES] = files
+    app.router.add_get("/ws", _websocket)
+    app.router.add_post("/upload", _upload)
+    app.router.add_get("/files/{file_id}/{name}", _download)
+    app.router.add_get("/", _index)
+    if STATIC_DIR.is_dir():
+        app.router.add_static("/static/", STATIC_DIR)
+    return app
+
+
+async def _websocket(request: web.Request) -> web.StreamResponse:
+    return await serve_websocket(request, request.app[ENGINE])
+
+
+async def _index(request: web.Request) -> web.StreamResponse:
+    index = STATIC_DIR / "index.html"
+    if not index.is_file():
+        raise web.HTTPNotFound(text="the browser client is not installed\n")
+    return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+async def _uploader(request: web.Request, engine: Engine) -> str:
+    """Who is uploading: a connected user's token, or account credentials.
+
+    Raises:
+        HTTPUnauthorized: neither is valid.
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        user = engine.upload_token_user(value.strip())
+        if user is not None:
+            return user.account or user.nick
+    elif scheme.lower() == "basic":
+        try:
+            name, _, password = base64.b64decode(value).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            name, password = "", ""
+        account = await engine.accounts.get_account(name) if name else None
+        if account is not None and await engine.verify_password(
+            account.password_hash, password
+        ):
+            return account.name
+    raise web.HTTPUnauthorized(
+        text="a valid upload token or account is required\n",
+        headers={"WWW-Authenticate": 'Basic realm="hubbub", charset="UTF-8"'},
+    )
+
+
+def _filename(request: web.Request) -> str:
+    match = _FILENAME.search(request.headers.get("Content-Disposition", ""))
+    raw = match.group(1) if match else "upload"
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    cleaned = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*')
+    return cleaned[:120] or "upload"
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything over `limit` bytes."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=declared)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _upload(request: web.Request) -> web.StreamResponse:
+    engine, files = request.app[ENGINE], request.app[FILES]
+    settings = engine.config.files
+    uploader = await _uploader(request, engine)
+    content_type = (
+        request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    )
+    if content_type not in settings.allowed_types:
+        raise web.HTTPUnsupportedMediaType(
+            text=f"files of type {content_type!r} are not allowed\n"
+        )
+    data = await _read_body(request, settings.max_bytes)
+    if not data:
+        raise web.HTTPBadRequest(text="the file is empty\n")
+    stored = await files.save(
+        data, name=_filename(request), content_type=content_type, uploader=uploader
+    )
+    url = f"{engine.web_base_url}/files/{stored.file_id}/{quote(stored.name)}"
+    logger.info("= %s uploaded %s (%d bytes)", uploader, url, stored.size)
+    return web.Response(status=201, text=url + "\n", headers={"Location": url})
+
+
+async def _download(request: web.Request) -> web.StreamResponse:
+    found = request.app[FILES].find(request.match_info["file_id"])
+    if found is None:
+        raise web.HTTPNotFound(text="no such file\n")
+    path, stored = found
+    inline = stored.content_type.startswith(INLINE_TYPES)
+    disposition = "inline" if inline else "attachment"
+    headers = {
+        "Content-Type": stored.content_type,
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(stored.name)}",
+        "X-Content-Type-Options": "nosniff",
+        # Even a file that slipped through is inert: no scripts, no frames.
+        "Content-Security-Policy": (
+            "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+        ),
+        "Cache-Control": "private, max-age=86400",
+    }
+    return web.FileResponse(path, headers=headers)
