@@ -62,6 +62,9 @@ def serve(
         level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if config.log_level != "debug":
+        # Alembic narrates every migration step at INFO; ours says it in one line.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     from hubbub.app import run_server
     from hubbub.storage.errors import StorageError
 
