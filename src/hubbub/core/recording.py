@@ -97,7 +97,7 @@ def _message_items(state: ServerState, event: MessageSent) -> list[HistoryItem]:
             sender.account,
             event.command,
             params,
-            dict(event.client_tags),
+            event.client_tags,  # events are immutable: no copy needed
         )
 
     if event.target[:1] in CHANTYPES:

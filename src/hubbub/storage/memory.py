@@ -86,9 +86,14 @@ def _position(item: HistoryItem) -> tuple[float, int]:
 
 
 class MemoryHistoryStore:
-    """`HistoryStore` in lists kept sorted by (at, seq); appends are durable at once."""
+    """`HistoryStore` in lists kept sorted by (at, seq); appends are durable at once.
 
-    def __init__(self) -> None:
+    Nothing survives a restart, and each history keeps only its newest
+    `max_per_history` items, so a long-running server's memory stays bounded.
+    """
+
+    def __init__(self, max_per_history: int = 10_000) -> None:
+        self.max_per_history = max_per_history
         # (owner, target) -> that history, sorted by _position
         self._histories: defaultdict[tuple[str, str], list[HistoryItem]] = defaultdict(
             list
@@ -100,6 +105,8 @@ class MemoryHistoryStore:
         stored = dataclasses.replace(item, seq=next(self._next_seq))
         history = self._histories[(item.owner, item.target)]
         bisect.insort(history, stored, key=_position)
+        if len(history) > self.max_per_history * 1.1:
+            del history[: len(history) - self.max_per_history]
 
     async def commit(self) -> None:
         """Nothing is ever pending here."""
