@@ -65,6 +65,7 @@ class InputContext:
 
     target: str | None = None
     chantypes: str = "#&"
+    is_joined: bool = True  # False: `target` is a room we have left
 
     def is_channel(self, name: str) -> bool:
         """Does `name` name a channel?"""

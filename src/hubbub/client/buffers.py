@@ -8,6 +8,7 @@ import enum
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
 class BufferKind(enum.StrEnum):
@@ -86,3 +87,30 @@ class Buffer:
             )
 
         return sorted(self.members.values(), key=rank)
+
+
+class Shown(NamedTuple):
+    """A line just added to a buffer (what `ChatModel.apply` returns)."""
+
+    buffer: Buffer
+    line: Line
+
+
+class RecentIds:
+    """The last `capacity` message ids seen, to drop a message shown before
+    (history replayed on a rejoin)."""
+
+    def __init__(self, capacity: int = 10000) -> None:
+        self._order: deque[str] = deque()
+        self._ids: set[str] = set()
+        self._capacity = capacity
+
+    def is_new(self, msgid: str) -> bool:
+        """Remember `msgid`; was it new?"""
+        if msgid in self._ids:
+            return False
+        if len(self._order) == self._capacity:
+            self._ids.discard(self._order.popleft())
+        self._order.append(msgid)
+        self._ids.add(msgid)
+        return True

@@ -82,6 +82,8 @@ def parse_input(text: str, context: InputContext) -> list[Action]:
         raise InputError(
             "You are not in a room here: /join #room, or @nick: text to one person."
         )
+    if not context.is_joined:
+        raise InputError(f"You are not in {context.target}: /join it to talk there.")
     return [SendText(context.target, text)]
 
 

@@ -83,6 +83,7 @@ class MessageReceived:
     is_private: bool = False
     is_self: bool = False
     is_history: bool = False  # replayed (a chathistory batch), not new
+    msgid: str | None = None  # IRCv3 msgid: the same message replayed is dropped
 
 
 @dataclass(frozen=True, slots=True)

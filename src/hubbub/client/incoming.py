@@ -133,6 +133,7 @@ def _text_message(
         is_private,
         is_self,
         session.is_history(message),
+        message.tags.get("msgid") or None,
     )
     return [received]
 

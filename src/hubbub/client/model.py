@@ -4,11 +4,19 @@ only code that changes them (h11's Rule 1). No Textual, no sockets.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
-from hubbub.client.buffers import TALK, Buffer, BufferKind, Line, LineKind, Member
+from hubbub.client.buffers import (
+    TALK,
+    Buffer,
+    BufferKind,
+    Line,
+    LineKind,
+    Member,
+    RecentIds,
+    Shown,
+)
 from hubbub.client.events import (
     AwayChanged,
     BufferClosed,
@@ -32,7 +40,7 @@ from hubbub.client.events import (
     UserParted,
     UserQuit,
 )
-from hubbub.client.names import fold_name
+from hubbub.client.names import fold_name, mentions
 from hubbub.client.session import Clock, utc_now
 
 SERVER_BUFFER = "*"
@@ -41,13 +49,6 @@ _LINE_KIND = {
     MessageKind.ACTION: LineKind.ACTION,
     MessageKind.NOTICE: LineKind.NOTICE,
 }
-
-
-class Shown(NamedTuple):
-    """A line just added to a buffer."""
-
-    buffer: Buffer
-    line: Line
 
 
 def _with_reason(text: str, reason: str) -> str:
@@ -67,7 +68,7 @@ class ChatModel:
         server = Buffer(SERVER_BUFFER, BufferKind.SERVER)
         self.buffers: dict[str, Buffer] = {SERVER_BUFFER: server}
         self.current = server
-        self.changes = 0  # counts applied events, for interfaces that poll
+        self._seen_msgids = RecentIds()
 
     # Reading
 
@@ -87,7 +88,6 @@ class ChatModel:
 
     def apply(self, event: Event) -> list[Shown]:
         """Change the model for `event`; return the lines it added."""
-        self.changes += 1
         applier: Callable[[ChatModel, Any], list[Shown]] = _APPLIERS[type(event)]
         return applier(self, event)
 
@@ -119,14 +119,6 @@ class ChatModel:
     def _note(self, text: str, kind: LineKind, buffer: Buffer | None = None) -> Shown:
         return self._add(buffer or self.current, Line(self.clock(), kind, text))
 
-    def _mentions_us(self, text: str) -> bool:
-        if not self.nick:
-            return False
-        pattern = (
-            rf"(?<![\w\-\[\]\\`^{{}}|]){re.escape(self.nick)}(?![\w\-\[\]\\`^{{}}|])"
-        )
-        return re.search(pattern, text, re.IGNORECASE) is not None
-
     def _members_of(self, nick: str) -> list[Buffer]:
         key = self.fold(nick)
         return [b for b in self.channel_buffers() if key in b.members]
@@ -150,8 +142,10 @@ class ChatModel:
         return [self._note(f"{event.nick}: {event.reason}", LineKind.ERROR)]
 
     def _message_received(self, event: MessageReceived) -> list[Shown]:
+        if event.msgid is not None and not self._seen_msgids.is_new(event.msgid):
+            return []
         buffer = self.open_buffer(event.buffer)
-        is_highlight = not event.is_self and self._mentions_us(event.text)
+        is_highlight = not event.is_self and mentions(event.text, self.nick)
         line = Line(
             event.time,
             _LINE_KIND[event.kind],
@@ -188,13 +182,19 @@ class ChatModel:
             text = f"You left {event.channel}"
         else:
             text = f"{event.nick} left the chat"
+        reason = _with_reason(text, event.reason)
+        shown = [self._add(buffer, Line(event.time, LineKind.PART, reason, event.nick))]
         if event.is_self:
             buffer.is_joined = False
             buffer.members.clear()
-        line = Line(
-            event.time, LineKind.PART, _with_reason(text, event.reason), event.nick
-        )
-        return [self._add(buffer, line)]
+            self._leave(buffer)
+        return shown
+
+    def _leave(self, buffer: Buffer) -> None:
+        # Typing after /part should reach a room we are still in.
+        joined = [b for b in self.channel_buffers() if b.is_joined]
+        if buffer is self.current and joined:
+            self.switch_to(joined[-1])
 
     def _user_quit(self, event: UserQuit) -> list[Shown]:
         text = _with_reason(f"{event.nick} left the chat", event.reason)
@@ -296,11 +296,14 @@ class ChatModel:
             buffer.members.clear()
         text = f"Connection lost ({event.reason})."
         if event.retry_in_seconds is not None:
-            text += f" Reconnecting in {event.retry_in_seconds:g} seconds."
+            seconds = event.retry_in_seconds
+            text += f" Reconnecting in {seconds:g} second{'' if seconds == 1 else 's'}."
         return [self._note(text, LineKind.ERROR)]
 
     def _buffer_opened(self, event: BufferOpened) -> list[Shown]:
-        self.switch_to(self.open_buffer(event.name))
+        # A room we are joining is shown when the server confirms the JOIN.
+        if self.find(event.name) or not self.features.is_channel(event.name):
+            self.switch_to(self.open_buffer(event.name))
         return []
 
     def _buffer_closed(self, event: BufferClosed) -> list[Shown]:

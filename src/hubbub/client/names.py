@@ -5,7 +5,12 @@ https://modern.ircdocs.horse/#casemapping-parameter
 
 from __future__ import annotations
 
+import re
+
 from hubbub.protocol.casemap import casefold
+
+# Characters a nick may contain besides letters and digits (Modern, nicknames).
+_NICK_CHARS = r"[\w\-\[\]\\`^{}|]"
 
 _STRICT_RFC1459 = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\", "abcdefghijklmnopqrstuvwxyz{}|"
@@ -37,3 +42,11 @@ def split_prefixes(entry: str, prefix_chars: str) -> tuple[str, str]:
         index += 1
     # userhost-in-names may add `!user@host`: keep the nick only.
     return nick_of(entry[index:]), entry[:index]
+
+
+def mentions(text: str, nick: str) -> bool:
+    """Does `text` name `nick` as a whole word (not `alicebot` for `alice`)?"""
+    if not nick:
+        return False
+    pattern = rf"(?<!{_NICK_CHARS}){re.escape(nick)}(?!{_NICK_CHARS})"
+    return re.search(pattern, text, re.IGNORECASE) is not None

@@ -42,7 +42,8 @@ def split_text(text: str, max_bytes: int) -> list[str]:
         rest = line
         while len(rest.encode()) > max_bytes:
             head = rest.encode()[:max_bytes].decode("utf-8", errors="ignore")
-            space = head.rfind(" ", 1)
+            # Cut at the last space that keeps the piece in bounds.
+            space = (head + rest[len(head)]).rfind(" ", 1)
             if space > 0:
                 pieces.append(head[:space])
                 rest = rest[space + 1 :]

@@ -11,9 +11,9 @@ import signal
 import sys
 from typing import TextIO
 
-from hubbub.client.buffers import Buffer, BufferKind, Line, LineKind
+from hubbub.client.buffers import Buffer, BufferKind, Line, LineKind, Shown
 from hubbub.client.events import Event
-from hubbub.client.model import ChatModel, Shown
+from hubbub.client.model import ChatModel
 from hubbub.client.runner import ChatClient, ChatOptions
 from hubbub.client.stdin import StdinLines
 

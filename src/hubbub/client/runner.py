@@ -8,10 +8,10 @@ it added to the model) and, to ask for another nick, a `NickAsker`.
 from __future__ import annotations
 
 import asyncio
-import getpass
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import assert_never
 
 from hubbub.client.actions import (
     Action,
@@ -19,11 +19,13 @@ from hubbub.client.actions import (
     InputContext,
     InputError,
     OpenBuffer,
+    Quit,
     SendMessage,
     SendText,
     ShowText,
 )
-from hubbub.client.buffers import BufferKind
+from hubbub.client.backoff import Backoff
+from hubbub.client.buffers import BufferKind, Shown
 from hubbub.client.commands import parse_input
 from hubbub.client.connection import Connection, ConnectionFailedError, ServerAddress
 from hubbub.client.events import (
@@ -38,7 +40,7 @@ from hubbub.client.events import (
     Ready,
     Registered,
 )
-from hubbub.client.model import ChatModel, Shown
+from hubbub.client.model import ChatModel
 from hubbub.client.outgoing import assumed_source, parse_action, text_messages
 from hubbub.client.session import ClientSession, Clock, Registration, utc_now
 from hubbub.protocol.message import Message
@@ -66,32 +68,9 @@ class ChatOptions:
     realname: str = "hubbub chat"
 
 
-@dataclass(slots=True)
-class Backoff:
-    """Delays between reconnection attempts: doubling from `first_seconds` to a cap."""
-
-    first_seconds: float = 1.0
-    max_seconds: float = 60.0
-    _next_seconds: float = 0.0
-
-    def next_delay(self) -> float:
-        """The delay before the next attempt."""
-        delay = self._next_seconds or self.first_seconds
-        self._next_seconds = min(delay * 2, self.max_seconds)
-        return delay
-
-    def reset(self) -> None:
-        """Start again from `first_seconds` (after a good connection)."""
-        self._next_seconds = 0.0
-
-
 def _username(nick: str) -> str:
-    try:
-        name = getpass.getuser()
-    except (OSError, KeyError):
-        name = nick
-    cleaned = "".join(char for char in name if char.isalnum())[:10]
-    return cleaned or "hubbub"
+    # From the nick, not the login name: the username is public in every hostmask.
+    return "".join(char for char in nick if char.isalnum())[:10] or "hubbub"
 
 
 class ChatClient:
@@ -138,12 +117,14 @@ class ChatClient:
         )
         while not self._quit_requested.is_set():
             try:
-                connection = await Connection.open(options.address)
+                connection = await self._dial()
             except ConnectionFailedError as error:
                 if not self._has_registered:
                     raise ChatError(str(error)) from None
                 await self._wait_before_retry(str(error))
                 continue
+            if connection is None:  # the user left while we dialled
+                return
             session = ClientSession(registration, clock=self._clock)
             reason = await self._converse(connection, session)
             registration = session.rejoin_registration()
@@ -152,6 +133,25 @@ class ChatClient:
             if not self._has_registered:
                 raise ChatError(f"{options.address}: {reason}")
             await self._wait_before_retry(reason)
+
+    async def _dial(self) -> Connection | None:
+        """Connect, unless the user quits first (then None).
+
+        Raises:
+            ConnectionFailedError: the connection could not be made.
+        """
+        dialing = asyncio.ensure_future(Connection.open(self.options.address))
+        quitting = asyncio.ensure_future(self._quit_requested.wait())
+        await asyncio.wait({dialing, quitting}, return_when=asyncio.FIRST_COMPLETED)
+        quitting.cancel()
+        if not dialing.done():
+            dialing.cancel()
+            return None
+        connection = dialing.result()
+        if self._quit_requested.is_set():
+            await connection.close()
+            return None
+        return connection
 
     async def _wait_before_retry(self, reason: str) -> None:
         self.ready.clear()
@@ -218,9 +218,12 @@ class ChatClient:
             session.choose_nick(event.nick + "_")
             return
         nick = await self._ask_nick(event.nick)
-        if nick is None:
+        if nick is not None:
+            session.choose_nick(nick)
+        elif self._quit_requested.is_set():
+            self.quit()  # the user left instead of answering
+        else:
             raise ChatError(f"{event.nick}: {event.reason}")
-        session.choose_nick(nick)
 
     def _flush(self) -> None:
         if self._connection is not None and self._session is not None:
@@ -235,7 +238,11 @@ class ChatClient:
         """Carry out one typed line; a problem becomes a one-line note."""
         current = self.model.current
         target = None if current.kind is BufferKind.SERVER else current.name
-        context = InputContext(target, self.model.features.chantypes)
+        # A room we have left takes no text (while connected: offline, the
+        # send itself says why it cannot go).
+        is_left = current.kind is BufferKind.CHANNEL and not current.is_joined
+        is_joined = not (is_left and self.model.is_connected)
+        context = InputContext(target, self.model.features.chantypes, is_joined)
         try:
             for action in parse_input(text, context):
                 self._perform(action)
@@ -243,20 +250,27 @@ class ChatClient:
             self._emit(NoteShown(str(error), is_error=True))
         self._flush()
 
+    def open_buffer(self, name: str) -> None:
+        """Show the buffer called `name` (the interface's room list)."""
+        self._emit(BufferOpened(name))
+
     def _perform(self, action: Action) -> None:
-        if isinstance(action, SendText):
-            self._send_text(action)
-        elif isinstance(action, SendMessage):
-            self._require_session().send(action.message)
-        elif isinstance(action, OpenBuffer):
-            self._emit(BufferOpened(action.name))
-        elif isinstance(action, CloseBuffer):
-            self._emit(BufferClosed(action.name))
-        elif isinstance(action, ShowText):
-            for line in action.text.splitlines():
-                self._emit(NoteShown(line))
-        else:
-            self.quit(action.reason)
+        match action:
+            case SendText():
+                self._send_text(action)
+            case SendMessage(message):
+                self._require_session().send(message)
+            case OpenBuffer(name):
+                self._emit(BufferOpened(name))
+            case CloseBuffer(name):
+                self._emit(BufferClosed(name))
+            case ShowText(text):
+                for line in text.splitlines():
+                    self._emit(NoteShown(line))
+            case Quit(reason):
+                self.quit(reason)
+            case _:
+                assert_never(action)
 
     def _require_session(self) -> ClientSession:
         session = self._session

@@ -79,6 +79,7 @@ class ClientSession:
         self._caps_offered: list[str] = []
         self._caps_requested = 0  # REQs without an ACK or NAK yet
         self._batch_types: dict[str, str] = {}  # open batch reference -> type
+        # NAMES replies (353) gathered per folded channel until their end (366).
         self.pending_names: dict[str, list[tuple[str, str]]] = {}
         self._lines: list[str] = []
         self.closing_reason: str | None = None  # from the server's ERROR
@@ -204,8 +205,9 @@ class ClientSession:
         if subcommand == "LS":
             self._caps_offered += tokens
             # `CAP * LS * :...` means more lines follow (CAP LS 302).
-            if message.param(2) != "*":
-                self._request_caps(self._caps_offered)
+            if message.param(2) == "*":
+                return []
+            self._request_caps(self._caps_offered)
         elif subcommand == "NEW":
             self._request_caps(tokens)
         elif subcommand == "ACK":

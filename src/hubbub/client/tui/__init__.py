@@ -1,0 +1,1 @@
+"""The full-screen client (Textual): it renders `ChatModel` and forwards typing."""
