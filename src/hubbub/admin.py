@@ -19,7 +19,6 @@ from hubbub.config import Config, ConfigError, load_config
 from hubbub.core.ports import Account, AccountStore
 from hubbub.protocol.casemap import is_valid_nick
 from hubbub.storage.errors import StorageError
-from hubbub.storage.open import open_storage
 from hubbub.storage.passwords import Argon2Passwords
 
 T = TypeVar("T")
@@ -39,6 +38,9 @@ def _config(config_path: Path | None, data_dir: Path | None) -> Config:
 
 
 def _with_store(config: Config, action: Callable[[AccountStore], Awaitable[T]]) -> T:
+    # Imported here: SQLAlchemy and Alembic would slow every `hubbub` command.
+    from hubbub.storage.open import open_storage
+
     async def run() -> T:
         storage = await open_storage(config.storage_url())
         try:

@@ -1,4 +1,4 @@
-"""The `hubbub` command line: serve, hash-password (chat comes with its issue)."""
+"""The `hubbub` command line: serve, chat, accounts, bench, hash-password."""
 
 from __future__ import annotations
 

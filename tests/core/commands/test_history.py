@@ -194,3 +194,17 @@ async def test_history_can_be_turned_off(clock: FrozenClock) -> None:
     alice.clear()
     await alice.send("CHATHISTORY LATEST #tea * 10")
     assert bodies(alice.received()) == []
+
+
+async def test_join_replay_comes_in_a_batch_for_batch_clients(engine: Engine) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("JOIN #tea")
+    await alice.send("PRIVMSG #tea :before you came")
+    late = await connect(engine, "late", caps=("batch",))
+    await late.send("JOIN #tea")
+    lines = late.received()
+    start = next(index for index, line in enumerate(lines) if " BATCH +" in line)
+    assert re.fullmatch(r":irc.test BATCH \+(\S+) chathistory #tea", lines[start])
+    ref = lines[start].split(" ")[2][1:]
+    assert lines[start + 1].startswith(f"@batch={ref} :alice!")
+    assert lines[start + 2] == f":irc.test BATCH -{ref}"

@@ -297,5 +297,17 @@ async def replay_on_join(ctx: Context, channel: Channel, join_msgid: str) -> Non
         newest_first=True,
     )
     messages = [item for item in items if item.command in MESSAGE_COMMANDS][:count]
-    for item in sorted(messages, key=lambda item: (item.at, item.seq)):
+    messages.sort(key=lambda item: (item.at, item.seq))
+    if not messages:
+        return
+    if ctx.user.has_cap("batch"):
+        # A chathistory batch lets clients show these as history, not news.
+        _send_batch(
+            ctx,
+            "chathistory",
+            channel.name,
+            lambda ref: [render_item(ctx, item, ref) for item in messages],
+        )
+        return
+    for item in messages:
         ctx.engine.send(ctx.user, render_item(ctx, item))
