@@ -10,10 +10,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _LISTENING = re.compile(r"listening for IRC on [^ ]+:(\d+)")
+_WEB_LISTENING = re.compile(r"listening for the web client on (https?://\S+):(\d+)")
 
 
 @dataclass
@@ -22,6 +23,27 @@ class ServerProcess:
 
     process: subprocess.Popen[str]
     port: int
+    _web_port: int | None = field(default=None, repr=False)
+
+    def web_port(self, timeout: float = 20) -> int:
+        """The web port, read from the log line `listening for the web client on`.
+
+        It comes after the IRC line, so this reads on from where `hubbub_serve`
+        stopped (once; later calls return the same port).
+        """
+        if self._web_port is None:
+            assert self.process.stderr is not None
+            deadline = time.monotonic() + timeout
+            while self._web_port is None and time.monotonic() < deadline:
+                line = self.process.stderr.readline()
+                if not line:
+                    break
+                match = _WEB_LISTENING.search(line)
+                if match:
+                    self._web_port = int(match.group(2))
+            if self._web_port is None:
+                raise RuntimeError("hubbub serve did not start its web listener")
+        return self._web_port
 
 
 @contextmanager
