@@ -62,7 +62,8 @@ async def test_items_appended_during_a_write_form_the_next_batch(
 ) -> None:
     writer.release.clear()
     group.append(1)
-    await asyncio.sleep(0)  # the writer takes [1] and waits for the release
+    # The writer lingers, takes [1], and waits for the release.
+    await asyncio.sleep(group.linger_seconds * 4)
     for n in (2, 3, 4):
         group.append(n)
     writer.release.set()
@@ -215,3 +216,13 @@ async def test_commit_raises_storage_error_when_the_database_is_down() -> None:
         await history.commit()
     await history.close()
     await down.close()
+
+
+async def test_a_trickle_of_items_shares_a_batch_thanks_to_the_linger(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    group.append(1)
+    await asyncio.sleep(group.linger_seconds / 5)
+    group.append(2)
+    await group.flush()
+    assert writer.batches == [[1, 2]]
