@@ -126,3 +126,15 @@ async def connect(
     lines = client.received()
     assert any(f" 001 {nick} " in line for line in lines), lines
     return client
+
+
+async def joined(engine: Engine, channel: str, *nicks: str) -> list[FakeClient]:
+    """Connect `nicks` and join each to `channel` in order (the first is op)."""
+    clients = []
+    for nick in nicks:
+        client = await connect(engine, nick)
+        await client.send(f"JOIN {channel}")
+        clients.append(client)
+    for client in clients:
+        client.clear()
+    return clients

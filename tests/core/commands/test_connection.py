@@ -12,18 +12,6 @@ from hubbub.core.engine import Engine
 from tests.fakes import FakeClient, FrozenClock, connect, make_engine
 
 
-async def joined(engine: Engine, channel: str, *nicks: str) -> list[FakeClient]:
-    """Connect `nicks` and join each to `channel` in order (the first is op)."""
-    clients = []
-    for nick in nicks:
-        client = await connect(engine, nick)
-        await client.send(f"JOIN {channel}")
-        clients.append(client)
-    for client in clients:
-        client.clear()
-    return clients
-
-
 def codes(lines: list[str]) -> list[str]:
     """The command (or numeric) of each line sent by the server."""
     return [line.split(" ")[1] for line in lines]

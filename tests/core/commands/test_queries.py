@@ -9,20 +9,7 @@ from __future__ import annotations
 
 from hubbub.config import Limits
 from hubbub.core.engine import Engine
-from tests.fakes import FakeClient, FrozenClock, connect, make_engine
-
-
-async def joined(engine: Engine, channel: str, *nicks: str) -> list[FakeClient]:
-    """Connect `nicks` and join each to `channel` in order (the first is op)."""
-    clients = []
-    for nick in nicks:
-        client = await connect(engine, nick)
-        await client.send(f"JOIN {channel}")
-        clients.append(client)
-    for client in clients:
-        client.clear()
-    return clients
-
+from tests.fakes import FakeClient, FrozenClock, connect, joined, make_engine
 
 # WHO
 
