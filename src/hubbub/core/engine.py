@@ -157,7 +157,7 @@ class Engine:
             return [f"@{tag} :{server} ACK\r\n".encode()]
         if len(lines) == 1:
             return [_add_tag(lines[0], tag)]
-        ref = f"L{next(self._batch_ids)}"
+        ref = self.new_batch_ref()
         start = f"@{tag} :{server} BATCH +{ref} labeled-response\r\n".encode()
         end = f":{server} BATCH -{ref}\r\n".encode()
         return [start, *(_add_tag(data, "batch=" + ref) for data in lines), end]
@@ -372,6 +372,10 @@ class Engine:
         if entry is None or entry[1] < self.clock.now():
             return None
         return self.state.sessions.get(entry[0])
+
+    def new_batch_ref(self) -> str:
+        """A reference for a new IRCv3 batch, unique on this connection and others."""
+        return f"b{next(self._batch_ids)}"
 
     def new_msgid(self) -> str:
         """A unique message id (IRCv3 message-ids)."""

@@ -6,7 +6,6 @@ https://ircv3.net/specs/extensions/chathistory
 from __future__ import annotations
 
 import calendar
-import itertools
 import time
 from collections.abc import Callable, Iterable
 
@@ -23,7 +22,6 @@ from hubbub.protocol.message import Message, escape_tag_value
 MESSAGE_COMMANDS = ("PRIVMSG", "NOTICE")
 # A cursor past any storage order at the same instant (timestamps are exclusive).
 _LAST_SEQ = 2**62
-_batch_ids = itertools.count(1)
 
 
 def parse_timestamp(value: str) -> float | None:
@@ -207,7 +205,7 @@ def _send_batch(
     ctx: Context, kind: str, target: str, render: Callable[[str], list[bytes]]
 ) -> None:
     """IRCv3 batch: `BATCH +ref kind target`, the lines made for `ref`, `BATCH -ref`."""
-    ref = f"H{next(_batch_ids)}"
+    ref = ctx.engine.new_batch_ref()
     ctx.send_line(f":{ctx.server_name} BATCH +{ref} {kind} {target}".rstrip())
     for data in render(ref):
         ctx.engine.send(ctx.user, data)

@@ -14,7 +14,7 @@ from hubbub.core.channel import Channel
 from hubbub.core.context import Context
 from hubbub.core.events import ChannelModeChanged, ChannelRegistered
 from hubbub.core.ports import RegisteredChannel
-from hubbub.core.services.reply import notice
+from hubbub.core.services.reply import notice, run_command
 from hubbub.core.user import User
 from hubbub.protocol.casemap import casefold
 from hubbub.protocol.modes import ModeChange
@@ -43,14 +43,7 @@ def _say(ctx: Context, text: str) -> None:
 
 async def handle(ctx: Context, words: list[str]) -> None:
     """Run one ChanServ command."""
-    if not words:
-        words = ["HELP"]
-    command, args = words[0].upper(), words[1:]
-    handler = _COMMANDS.get(command)
-    if handler is None:
-        _say(ctx, f"Unknown command {command}. Try HELP.")
-        return
-    await handler(ctx, args)
+    await run_command(ctx, NAME, _COMMANDS, words)
 
 
 def snapshot(channel: Channel, registration: RegisteredChannel) -> RegisteredChannel:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from hubbub.core.accounts import check_registration, log_in, log_out, register_account
 from hubbub.core.context import Context
 from hubbub.core.errors import StandardReplyError
-from hubbub.core.services.reply import notice
+from hubbub.core.services.reply import notice, run_command
 from hubbub.protocol.casemap import casefold
 
 NAME = "NickServ"
@@ -35,14 +35,7 @@ def _say(ctx: Context, text: str) -> None:
 
 async def handle(ctx: Context, words: list[str]) -> None:
     """Run one NickServ command."""
-    if not words:
-        words = ["HELP"]
-    command, args = words[0].upper(), words[1:]
-    handler = _COMMANDS.get(command)
-    if handler is None:
-        _say(ctx, f"Unknown command {command}. Try HELP.")
-        return
-    await handler(ctx, args)
+    await run_command(ctx, NAME, _COMMANDS, words)
 
 
 async def _register(ctx: Context, args: list[str]) -> None:

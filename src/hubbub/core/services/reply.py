@@ -1,11 +1,27 @@
-"""How services answer: a NOTICE from the service to the caller."""
+"""How services take commands and answer: a NOTICE from the service to the caller."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+
 from hubbub.core.context import Context
+
+ServiceCommand = Callable[[Context, list[str]], Awaitable[None]]
 
 
 def notice(ctx: Context, service: str, text: str) -> None:
     """Send `text` to the caller as a NOTICE from `service`."""
     source = f"{service}!{service}@services.{ctx.server_name}"
     ctx.send_line(f":{source} NOTICE {ctx.user.nick} :{text}")
+
+
+async def run_command(
+    ctx: Context, service: str, commands: Mapping[str, ServiceCommand], words: list[str]
+) -> None:
+    """Look the first word up in the service's table and run it (HELP by default)."""
+    command, args = (words[0].upper(), words[1:]) if words else ("HELP", [])
+    handler = commands.get(command)
+    if handler is None:
+        notice(ctx, service, f"Unknown command {command}. Try HELP.")
+        return
+    await handler(ctx, args)
