@@ -34,10 +34,11 @@ async def test_labeled_command_with_several_replies_gets_a_batch(
     await connect(engine, "bob")
     await alice.send("@label=who1 WHO bob")
     lines = alice.received()
-    ref = lines[0].split(" ")[2].removeprefix("+")
+    ref = lines[0].split(" ")[3].removeprefix("+")
     assert lines == [
         f"@label=who1 :irc.test BATCH +{ref} labeled-response",
-        f"@batch={ref} :irc.test 352 alice * ~bob 127.0.0.1 irc.test bob H :0 Bob Realname",
+        f"@batch={ref} :irc.test 352 alice * ~bob 127.0.0.1 irc.test bob H "
+        ":0 Bob Realname",
         f"@batch={ref} :irc.test 315 alice bob :End of WHO list",
         f":irc.test BATCH -{ref}",
     ]
