@@ -59,6 +59,13 @@ class Database:
         Raises:
             StorageError: the database stayed unavailable.
         """
+        if asyncio.current_task() is None:
+            # The transport runs command handlers inline, outside any Task, and
+            # SQLAlchemy's timeouts need one: give the transaction its own.
+            return await asyncio.ensure_future(self._transaction(work))
+        return await self._transaction(work)
+
+    async def _transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         delay = self._retry.first_delay_seconds
         for attempt in range(1, self._retry.attempts + 1):
             try:
