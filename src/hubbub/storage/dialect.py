@@ -124,3 +124,16 @@ def migration_lock(dialect: str) -> Executable | None:
     if dialect == POSTGRESQL:
         return text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})")
     return None
+
+
+def insert_many_sql(dialect: str, table: str, columns: list[str]) -> str:
+    """A plain INSERT for `executemany` with the driver's own placeholders.
+
+    The history writer sends whole batches this way, skipping SQLAlchemy's
+    per-row parameter processing, which costs more than the insert itself.
+    """
+    if dialect == POSTGRESQL:  # asyncpg: $1, $2, ...
+        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+    else:  # sqlite3: qmark
+        marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"

@@ -118,6 +118,35 @@ def history_values(item: HistoryItem) -> dict[str, Any]:
     }
 
 
+HISTORY_COLUMNS = [
+    "owner",
+    "target",
+    "msgid",
+    "at",
+    "source",
+    "account",
+    "command",
+    "params",
+    "tags",
+]
+_NO_TAGS = json.dumps({})
+
+
+def history_tuple(item: HistoryItem) -> tuple[Any, ...]:
+    """`history_values` as a tuple in HISTORY_COLUMNS order, for executemany."""
+    return (
+        item.owner,
+        item.target,
+        item.msgid,
+        item.at,
+        item.source,
+        item.account,
+        item.command,
+        json.dumps(list(item.params)),
+        json.dumps(dict(item.tags)) if item.tags else _NO_TAGS,
+    )
+
+
 def history_item_from_row(row: Row[Any]) -> HistoryItem:
     """The `HistoryItem` of a `history` row."""
     return HistoryItem(

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubbub.core.ports import Cursor, HistoryItem
-from hubbub.storage import rows
+from hubbub.storage import dialect, rows
 from hubbub.storage.database import Database
 from hubbub.storage.group_commit import GroupCommit
 from hubbub.storage.schema import history
@@ -47,10 +47,13 @@ class SqlHistoryStore:
         await self.writes.flush()
 
     async def _write_batch(self, items: list[HistoryItem]) -> None:
-        values = [rows.history_values(item) for item in items]
+        values = [rows.history_tuple(item) for item in items]
+        statement = dialect.insert_many_sql(
+            self._database.dialect, history.name, rows.HISTORY_COLUMNS
+        )
 
         async def insert(connection: AsyncConnection) -> None:
-            await connection.execute(history.insert(), values)
+            await connection.exec_driver_sql(statement, values)
 
         await self._database.transaction(insert)
 
