@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -182,3 +184,25 @@ def test_unknown_command_is_explained_in_one_line(
     )
     alice.send("/exit")
     assert alice.finish() == (0, "")
+
+
+def test_upload_shares_a_file_link_in_the_room(
+    server: ServerProcess, chats: list[PlainChat], tmp_path: Path
+) -> None:
+    alice, bob = join(server, chats, "Alice"), join(server, chats, "Bob")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("meeting at noon\n")
+    alice.send(f"/upload {notes}")
+    line = bob.expect("Alice: http://")
+    link = line.removeprefix("Alice: ")
+    assert link.endswith("/notes.txt")
+    with urllib.request.urlopen(link, timeout=10) as reply:
+        assert reply.read() == b"meeting at noon\n"
+
+
+def test_upload_of_a_missing_file_says_why(
+    server: ServerProcess, chats: list[PlainChat], tmp_path: Path
+) -> None:
+    alice = join(server, chats, "Alice")
+    alice.send(f"/upload {tmp_path / 'nope.png'}")
+    assert "Cannot read" in alice.expect("nope.png")

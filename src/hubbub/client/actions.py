@@ -50,13 +50,21 @@ class ShowText:
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """Upload the file at `path` and send its link to `target`."""
+
+    path: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
 class Quit:
     """Leave the server with `reason` and end the program."""
 
     reason: str
 
 
-Action = SendText | SendMessage | OpenBuffer | CloseBuffer | ShowText | Quit
+Action = SendText | SendMessage | OpenBuffer | CloseBuffer | ShowText | Upload | Quit
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from hubbub.client.actions import (
     SendMessage,
     SendText,
     ShowText,
+    Upload,
 )
 from hubbub.client.events import MessageKind
 from hubbub.protocol.message import Message, ParseError, parse_message
@@ -184,6 +185,12 @@ def _query(args: list[str], rest: str, context: InputContext) -> list[Action]:
 def _me(args: list[str], rest: str, context: InputContext) -> list[Action]:
     target = require_target(context, "/me action")
     return [SendText(target, rest, MessageKind.ACTION)]
+
+
+@slash_command("/upload PATH", "share a file: upload it and send its link", min_args=1)
+def _upload(args: list[str], rest: str, context: InputContext) -> list[Action]:
+    target = require_target(context, "/upload PATH")
+    return [Upload(rest.strip(), target)]
 
 
 @slash_command("/notice target text", "send a notice", min_args=2)

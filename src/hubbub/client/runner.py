@@ -23,6 +23,7 @@ from hubbub.client.actions import (
     SendMessage,
     SendText,
     ShowText,
+    Upload,
 )
 from hubbub.client.backoff import Backoff
 from hubbub.client.buffers import BufferKind, Shown
@@ -43,7 +44,8 @@ from hubbub.client.events import (
 from hubbub.client.model import ChatModel
 from hubbub.client.outgoing import assumed_source, parse_action, text_messages
 from hubbub.client.session import ClientSession, Clock, Registration, utc_now
-from hubbub.protocol.message import Message
+from hubbub.client.uploads import UploadError, UploadGrant, parse_grant, upload
+from hubbub.protocol.message import Message, ParseError, parse_message
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ NickAsker = Callable[[str], Awaitable[str | None]]
 
 _KEEPALIVE_TOKEN = "hubbub-alive"
 _QUIT_GRACE_SECONDS = 3.0  # how long to wait for the server to close after QUIT
+_GRANT_SECONDS = 10.0  # how long to wait for the answer to FILEHOST
 
 
 class ChatError(Exception):
@@ -101,6 +104,9 @@ class ChatClient:
         self._connection: Connection | None = None
         self._has_registered = False  # ever: from then on, failures reconnect
         self._quit_requested = asyncio.Event()
+        # /upload: FILEHOST replies awaited, oldest first, and running uploads.
+        self._grant_waiters: list[asyncio.Future[UploadGrant | None]] = []
+        self._uploads: set[asyncio.Task[None]] = set()
 
     # Running
 
@@ -171,6 +177,8 @@ class ChatClient:
         try:
             while True:
                 line = await self._read_line(connection, session)
+                if self._grant_waiters and " FILEHOST " in line:
+                    self._take_grant(line)
                 for event in session.receive_line(line):
                     await self._handle(event, session)
                 self._flush()
@@ -267,10 +275,56 @@ class ChatClient:
             case ShowText(text):
                 for line in text.splitlines():
                     self._emit(NoteShown(line))
+            case Upload(path, target):
+                self._require_session().send(Message("FILEHOST"))
+                waiter = asyncio.get_running_loop().create_future()
+                self._grant_waiters.append(waiter)
+                task = asyncio.create_task(self._share(waiter, path, target))
+                self._uploads.add(task)
+                task.add_done_callback(self._uploads.discard)
             case Quit(reason):
                 self.quit(reason)
             case _:
                 assert_never(action)
+
+    # File sharing
+
+    def _take_grant(self, line: str) -> None:
+        """A FILEHOST reply (or FAIL FILEHOST) answers the oldest /upload."""
+        try:
+            message = parse_message(line)
+        except ParseError:
+            return
+        if message.command == "FILEHOST":
+            grant = parse_grant(message.params)
+        elif message.command == "FAIL" and message.param(0) == "FILEHOST":
+            grant = None
+        else:
+            return
+        waiter = self._grant_waiters.pop(0)
+        if not waiter.done():
+            waiter.set_result(grant)
+
+    async def _share(
+        self, waiter: asyncio.Future[UploadGrant | None], path: str, target: str
+    ) -> None:
+        try:
+            async with asyncio.timeout(_GRANT_SECONDS):
+                grant = await waiter
+            if grant is None:
+                raise UploadError("This server does not offer file sharing.")
+            link = await upload(grant, path)
+        except TimeoutError:
+            self._emit(NoteShown("The server did not answer FILEHOST.", is_error=True))
+            return
+        except UploadError as error:
+            self._emit(NoteShown(str(error), is_error=True))
+            return
+        if self._session is None:
+            self._emit(NoteShown(f"Uploaded {link}, but the connection is gone."))
+            return
+        self._send_text(SendText(target, link))
+        self._flush()
 
     def _require_session(self) -> ClientSession:
         session = self._session
