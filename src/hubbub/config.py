@@ -156,6 +156,11 @@ class Config(_Model):
     ping_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
     registration_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
     server_description: str = "hubbub chat server"  # LINKS and WHOIS
+    # The built-in services' pseudo-server, as LINKS lists it; default
+    # "services.<server_name>".
+    services_name: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9.\-]+\.[A-Za-z0-9.\-]+$"
+    )
     admin_location: str = "hubbub chat server"
     admin_email: str = "admin@localhost"
     operators: tuple[Operator, ...] = ()

@@ -80,17 +80,26 @@ def check_registration(ctx: Context, name: str, email: str, password: str) -> st
             text="Finish connecting before registering",
         )
     if name == "*":
-        if user.nick == "*":
+        if user.nick != "*":
+            name = user.nick
+        elif user.requested_nick is not None:
+            name = user.requested_nick  # refused (in use): checked below
+        else:
             raise StandardReplyError(
                 "REGISTER", "NEED_NICK", "*", text="Choose a nick first"
             )
-        name = user.nick
     if not is_valid_nick(name, ctx.config.limits.nick_length) or is_service(name):
         raise StandardReplyError(
             "REGISTER",
             "BAD_ACCOUNT_NAME",
             name,
             text="That account name is not allowed",
+        )
+    holder = ctx.state.users.get(casefold(name))
+    if holder is not None and holder is not user:
+        # No land grabs: the name is someone else's nick right now.
+        raise StandardReplyError(
+            "REGISTER", "ACCOUNT_EXISTS", name, text="That name is in use"
         )
     if settings.email_required and not _EMAIL.match(email):
         raise StandardReplyError(

@@ -50,8 +50,9 @@ class Send(Protocol):
 
 def format_server_time(at: float) -> str:
     """IRCv3 server-time: `YYYY-MM-DDThh:mm:ss.sssZ` in UTC."""
-    millis = int(at * 1000) % 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{millis:03d}Z"
+    total = round(at * 1000)
+    seconds, millis = divmod(total, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 class Outgoing:
@@ -123,9 +124,18 @@ class Delivery:
         self.server_name = server_name
         self.send = send  # capture-aware: labeled-response collects the caller's lines
         self._now = clock.now
+        self._event_tags = ""
+        self._event_at: float | None = None
 
-    def deliver(self, event: Event) -> None:  # noqa: C901 - one branch per event type
-        """Send `event` to everyone who sees it. Call before `state.apply(event)`."""
+    def deliver(  # noqa: C901 - one branch per event type
+        self, event: Event, msgid: str | None = None, at: float | None = None
+    ) -> None:
+        """Send `event` to everyone who sees it. Call before `state.apply(event)`.
+
+        `msgid` and `at` are what history recorded the event with, if anything.
+        """
+        self._event_tags = f"msgid={msgid}" if msgid else ""
+        self._event_at = at
         match event:
             case MessageSent():
                 self._message(event)
@@ -167,6 +177,11 @@ class Delivery:
             case _:
                 assert_never(event)
 
+    def _event_out(self, text: str) -> Outgoing:
+        """A recorded event's line, with the time and msgid history gave it."""
+        at = self._event_at if self._event_at is not None else self._now()
+        return Outgoing(text, at, self._event_tags)
+
     def _observers(self, user: User, cap: str) -> set[User]:
         """Who hears of `user`'s own changes under `cap`: channel peers, and
         MONITOR watchers with extended-monitor (IRCv3 extended-monitor)."""
@@ -189,24 +204,24 @@ class Delivery:
             text = line(user.mask, "PART", channel.name)
         else:
             text = text_line(user.mask, "PART", channel.name, event.reason)
-        self._to_all(channel.members, Outgoing(text, self._now()))
+        self._to_all(channel.members, self._event_out(text))
 
     def _kick(self, event: UserKicked) -> None:
         channel = self.state.channels[casefold(event.channel)]
         target = self.state.users[casefold(event.nick)]
         text = text_line(event.by, "KICK", channel.name, target.nick, event.reason)
-        self._to_all(channel.members, Outgoing(text, self._now()))
+        self._to_all(channel.members, self._event_out(text))
 
     def _topic(self, event: TopicChanged) -> None:
         channel = self.state.channels[casefold(event.channel)]
         text = text_line(event.by, "TOPIC", channel.name, event.topic)
-        self._to_all(channel.members, Outgoing(text, event.at))
+        self._to_all(channel.members, self._event_out(text))
 
     def _channel_mode(self, event: ChannelModeChanged) -> None:
         channel = self.state.channels[casefold(event.channel)]
         params = format_mode_changes(list(event.changes))
         text = " ".join((f":{event.by}", "MODE", channel.name, *params))
-        self._to_all(channel.members, Outgoing(text, event.at))
+        self._to_all(channel.members, self._event_out(text))
 
     def _user_mode(self, event: UserModeChanged) -> None:
         user = self.state.users[casefold(event.nick)]
@@ -216,7 +231,7 @@ class Delivery:
 
     def _quit(self, event: UserQuit) -> None:
         user = self.state.users[casefold(event.nick)]
-        out = Outgoing(text_line(event.mask, "QUIT", event.reason), event.at)
+        out = self._event_out(text_line(event.mask, "QUIT", event.reason))
         self._to_all(shared_channel_members(user), out)
         self._monitor(user.nick, online=None)
 
@@ -319,10 +334,10 @@ class Delivery:
         channel = self.state.channels.get(casefold(event.channel))
         name = channel.name if channel is not None else event.channel
         at = event.at
-        plain = Outgoing(line(user.mask, "JOIN", name), at)
+        plain = self._event_out(line(user.mask, "JOIN", name))
         account = user.account or "*"
-        extended = Outgoing(
-            " ".join((f":{user.mask}", "JOIN", name, account, ":" + user.realname)), at
+        extended = self._event_out(
+            " ".join((f":{user.mask}", "JOIN", name, account, ":" + user.realname))
         )
         members = [*channel.members] if channel is not None else []
         for member in [*members, user]:
@@ -333,14 +348,9 @@ class Delivery:
             self._to_all((m for m in members if m.has_cap("away-notify")), away)
 
     def _nick(self, event: NickChanged) -> None:
-        old_nick, new_nick, old_mask, at = (
-            event.old_nick,
-            event.new_nick,
-            event.old_mask,
-            event.at,
-        )
+        old_nick, new_nick, old_mask = event.old_nick, event.new_nick, event.old_mask
         user = self.state.users[casefold(old_nick)]
-        out = Outgoing(line(old_mask, "NICK", new_nick), at)
+        out = self._event_out(line(old_mask, "NICK", new_nick))
         self._to_all([user, *shared_channel_members(user)], out)
         if casefold(old_nick) != casefold(new_nick):
             self._monitor(old_nick, online=None)
@@ -354,7 +364,9 @@ class Delivery:
         target = self.state.users[casefold(event.nick)]
         channel = self.state.channels.get(casefold(channel_name))
         out = Outgoing(
-            line(inviter.mask, "INVITE", target.nick, channel_name), self._now()
+            line(inviter.mask, "INVITE", target.nick, channel_name),
+            self._now(),
+            account=inviter.account,
         )
         self.send(target, out.to(target))
         if channel is None:

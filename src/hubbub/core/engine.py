@@ -307,11 +307,16 @@ class Engine:
         Returns what history recorded of it.
         """
         items: list[HistoryItem] = []
+        at = getattr(event, "at", None)
+        if at is None:
+            at = self.clock.now()
         if self.recording:
-            items = history_items(self.state, event, self.new_msgid, self.clock.now())
+            items = history_items(self.state, event, self.new_msgid, at)
             for item in items:
                 self.history.append(item)
-        self.delivery.deliver(event)
+        # Live lines of recorded events carry the msgid history knows them by
+        # (CHATHISTORY with event-playback refers to them).
+        self.delivery.deliver(event, msgid=items[0].msgid if items else None, at=at)
         self.state.apply(event)
         return items
 

@@ -36,8 +36,8 @@ class SystemClock:
     """The real clock."""
 
     def now(self) -> float:
-        """Seconds since the epoch."""
-        return time.time()
+        """Seconds since the epoch, to the millisecond (as server-time shows it)."""
+        return round(time.time(), 3)
 
 
 class PasswordChecker(Protocol):
@@ -189,8 +189,9 @@ class HistoryStore(Protocol):
     async def targets(
         self, owner: str, channels: list[str], after: float, before: float, limit: int
     ) -> list[tuple[str, float]]:
-        """Conversations with activity in (after, before): this owner's private
-        ones and the given channels, as (target, latest time), most recent first."""
+        """Conversations whose latest item falls in (after, before): this owner's
+        private ones and the given channels, as (target, latest time), most
+        recent first."""
 
     async def apply_retention(
         self, *, older_than: float | None, keep_per_target: int | None

@@ -36,6 +36,9 @@ class User:
     secure: bool = False  # connected over TLS
     certfp: str | None = None  # SHA-256 of the TLS client certificate, if any
     nick: str = "*"
+    # The last NICK asked for before registration, even when it was refused
+    # (in use): what `REGISTER *` names.
+    requested_nick: str | None = None
     username: str = ""
     realname: str = ""
     registered: bool = False

@@ -48,7 +48,8 @@ class AuthenticateBuffer:
             self._chunks.append(chunk)
             self._size += len(chunk)
             if self._size * 3 // 4 > MAX_PAYLOAD_BYTES:
-                raise SaslTooLongError("payload too long")
+                self._chunks, self._size = [], 0
+                raise SaslError("payload too long")
             if len(chunk) == CHUNK_BYTES:
                 return None  # exactly 400: more follows (or "+")
         encoded = "".join(self._chunks)

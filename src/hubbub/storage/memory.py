@@ -146,10 +146,9 @@ class MemoryHistoryStore:
         wanted = set(channels)
         latest: list[HistoryItem] = []
         for (history_owner, target), history in self._histories.items():
-            if history_owner == owner or (history_owner == "" and target in wanted):
-                end = bisect.bisect_left(history, before, key=lambda item: item.at)
-                if end > 0 and history[end - 1].at > after:
-                    latest.append(history[end - 1])
+            mine = history_owner == owner or (history_owner == "" and target in wanted)
+            if mine and history and after < history[-1].at < before:
+                latest.append(history[-1])
         latest.sort(key=_position, reverse=True)
         return [(item.target, item.at) for item in latest[:limit]]
 

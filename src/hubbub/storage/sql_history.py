@@ -102,10 +102,9 @@ class SqlHistoryStore:
                     history.c.owner == owner,
                     and_(history.c.owner == "", history.c.target.in_(channels)),
                 ),
-                history.c.at > after,
-                history.c.at < before,
             )
             .group_by(history.c.target)
+            .having(and_(latest > after, latest < before))
             .order_by(latest.desc(), func.max(history.c.seq).desc())
             .limit(limit)
         )

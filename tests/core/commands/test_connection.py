@@ -297,9 +297,13 @@ async def test_links_lists_this_server(engine: Engine) -> None:
     alice = await connect(engine, "alice")
     await alice.send("LINKS")
     lines = alice.received()
-    assert codes(lines) == ["364", "365"]
+    assert codes(lines) == ["364", "364", "365"]
     assert lines[0].startswith(":irc.test 364 alice irc.test irc.test :0 ")
-    assert lines[1] == ":irc.test 365 alice * :End of /LINKS list"
+    # The built-in services, as the leaf server they would be elsewhere.
+    assert (
+        lines[1] == ":irc.test 364 alice services.irc.test irc.test :1 hubbub services"
+    )
+    assert lines[2] == ":irc.test 365 alice * :End of /LINKS list"
 
 
 # HELP

@@ -106,6 +106,9 @@ async def handle_links(ctx: Context, msg: Message) -> None:
     """The servers of this network: this one only."""
     description = f"0 {ctx.config.server_description}"
     ctx.reply(n.RPL_LINKS, ctx.server_name, ctx.server_name, text=description)
+    # NickServ and ChanServ are built in; list them as the leaf they would be.
+    services = ctx.config.services_name or f"services.{ctx.server_name}"
+    ctx.reply(n.RPL_LINKS, services, ctx.server_name, text="1 hubbub services")
     ctx.reply(n.RPL_ENDOFLINKS, "*")
 
 

@@ -130,6 +130,8 @@ async def handle_nick(ctx: Context, msg: Message) -> None:
         raise IrcError(n.ERR_NONICKNAMEGIVEN)
     if not is_valid_nick(nick, ctx.config.limits.nick_length) or is_service(nick):
         raise IrcError(n.ERR_ERRONEUSNICKNAME, nick)
+    if not user.registered:
+        user.requested_nick = nick
     holder = ctx.state.users.get(casefold(nick))
     if holder is not None and holder is not user:
         raise IrcError(n.ERR_NICKNAMEINUSE, nick)
