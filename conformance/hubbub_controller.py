@@ -29,7 +29,6 @@ from irctest.basecontrollers import (
     ProcessStopped,
     TestCaseControllerConfig,
 )
-from irctest.runner import NotImplementedByController
 from irctest.specifications import Capabilities, OptionalBehaviors
 
 SERVER_NAME = "My.Little.Server"
@@ -78,15 +77,26 @@ def toml_bool(value: bool) -> str:
 
 
 def render_config(
-    host: str, port: int, password: str | None, test_config: TestCaseControllerConfig
+    host: str,
+    port: int,
+    password: str | None,
+    test_config: TestCaseControllerConfig,
+    *,
+    ssl: bool = False,
+    websocket_port: int | None = None,
 ) -> str:
+    # With ssl, irctest's port is the TLS listener (its certificate is the
+    # self-signed one hubbub makes); plain IRC then takes any free port.
     lines = [
         f"host = {toml_string(host)}",
-        f"port = {port}",
+        f"port = {0 if ssl else port}",
         f"server_name = {toml_string(SERVER_NAME)}",
         f"network_name = {toml_string(NETWORK_NAME)}",
         # irctest's LINKS test expects this exact server description.
         'server_description = "test server"',
+        # links.py::ServicesLinksTestCase expects the services' pseudo-server
+        # under this name (LINKS lists hubbub's built-in services).
+        'services_name = "My.Little.Services"',
     ]
     if password is not None:
         lines.append(f"password = {toml_string(password)}")
@@ -117,18 +127,19 @@ def render_config(
         "history = true",
         "",
         # The TLS (6697) and web (8080) listeners are on by default, on fixed
-        # ports: parallel test servers would fight over them (the second one
-        # exits with "address in use"). The controller does not drive TLS or
-        # WebSocket yet (run() raises NotImplementedByController), so turn
-        # them, and file uploads that need the web port, off.
+        # ports: parallel test servers would fight over them, so each is on
+        # only when irctest asks for it, on the port it gives.
         "[tls]",
-        "enabled = false",
+        f"enabled = {toml_bool(ssl)}",
+        f"port = {port if ssl else 0}",
         "",
         "[web]",
-        "enabled = false",
+        f"enabled = {toml_bool(websocket_port is not None)}",
+        f"port = {websocket_port or 0}",
+        'allowed_origins = ["*"]',
         "",
         "[files]",
-        "enabled = false",
+        f"enabled = {toml_bool(websocket_port is not None)}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -215,10 +226,6 @@ class HubbubController(BaseServerController, DirectoryBasedController):
         websocket_hostname: str | None,
         websocket_port: int | None,
     ) -> None:
-        if websocket_hostname is not None or websocket_port is not None:
-            raise NotImplementedByController("Websocket")
-        if ssl:
-            raise NotImplementedByController("TLS")
         # run_services: NickServ, ChanServ, SASL and history are part of
         # hubbub itself, so there is nothing extra to start.
         assert self.proc is None
@@ -235,7 +242,14 @@ class HubbubController(BaseServerController, DirectoryBasedController):
         data_dir = self.directory / "data"
         data_dir.mkdir()
         config_path.write_text(
-            render_config(bind_host, port, password, self.test_config)
+            render_config(
+                bind_host,
+                port,
+                password,
+                self.test_config,
+                ssl=ssl,
+                websocket_port=websocket_port,
+            )
         )
         self._config_path = config_path
         self._data_dir = data_dir

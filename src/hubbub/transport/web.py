@@ -52,6 +52,9 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
 
 
 async def _index(request: web.Request) -> web.StreamResponse:
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        # IRC-over-WebSocket clients that give no path (ws://host:port) land here.
+        return await serve_websocket(request, request.app[ENGINE])
     index = STATIC_DIR / "index.html"
     if not index.is_file():
         raise web.HTTPNotFound(text="the browser client is not installed\n")

@@ -506,3 +506,17 @@ async def test_messages_from_a_human_carry_no_bot_tag(engine: Engine) -> None:
     await alice.send("PRIVMSG bob :hi")
     (message,) = parsed(bob)
     assert "bot" not in message.tags
+
+
+async def test_a_message_too_long_to_relay_gets_417_and_is_not_cut(
+    engine: Engine,
+) -> None:
+    alice, bob = await connect(engine, "alice"), await connect(engine, "bob")
+    # Fits the 512 bytes alice may send, but not once her mask is prefixed.
+    text = "x" * (510 - len("PRIVMSG bob :"))
+    await alice.send(f"PRIVMSG bob :{text}")
+    assert alice.received() == [":irc.test 417 alice :Input line was too long"]
+    assert bob.received() == []
+    fitting = "y" * (510 - len(":alice!~alice@127.0.0.1 PRIVMSG bob :"))
+    await alice.send(f"PRIVMSG bob :{fitting}")
+    assert bob.received() == [f":alice!~alice@127.0.0.1 PRIVMSG bob :{fitting}"]

@@ -13,8 +13,20 @@ from hubbub.core.events import MessageSent, WallopsSent
 from hubbub.core.services.registry import is_service, message_service
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import CHANTYPES
+from hubbub.protocol.framing import MAX_LINE_BYTES
 from hubbub.protocol.message import Message
 from hubbub.protocol.modes import PREFIX_SYMBOLS
+
+
+def check_relayed_length(source: str, command: str, target: str, text: str) -> None:
+    """The relayed line must fit IRC's 512 bytes once the sender's mask is added.
+
+    Raises:
+        IrcError(ERR_INPUTTOOLONG): it would not (refused whole, never cut).
+    """
+    relayed = f":{source} {command} {target} :{text}\r\n"
+    if len(relayed) > MAX_LINE_BYTES // 4 and len(relayed.encode()) > MAX_LINE_BYTES:
+        raise IrcError(n.ERR_INPUTTOOLONG)
 
 
 async def _deliver_one(
@@ -37,6 +49,8 @@ async def _deliver_one(
         target = recipient.nick
         if msg.command == "PRIVMSG" and recipient.away is not None:
             ctx.reply(n.RPL_AWAY, recipient.nick, text=recipient.away)
+    if text is not None:
+        check_relayed_length(user.mask, msg.command, target, text)
     client_tags = {key: value for key, value in msg.tags.items() if key.startswith("+")}
     event = MessageSent(
         user.nick,
