@@ -466,7 +466,7 @@ DIRECT = [
 CONNECT = [
     Figure("seconds to register all", _get("seconds"), 2),
     Figure("registered", _get("registered"), 0),
-    Figure("failures", _get("failures"), 0),
+    Figure("failures", _get("failures"), 0, ratio=False),
     Figure("server RSS bytes per client", _get("server_bytes_per_client"), 0),
     Figure("server RSS before MB", lambda r: _mb(r, "server_rss_before_bytes"), 1),
     Figure("server RSS after MB", lambda r: _mb(r, "server_rss_after_bytes"), 1),
@@ -684,7 +684,7 @@ def summary(
         rows: dict[str, dict[str, Cell]] = {}
         for figure in figures_for(scenario):
             cells: dict[str, Cell] = {}
-            for server in SERVERS:
+            for server in dict.fromkeys(r.server for r in results):
                 values = [
                     v
                     for r in results
@@ -728,10 +728,9 @@ def _ratio(mine: Cell | None, theirs: Cell | None) -> str:
 def format_table(
     scenarios: list[Scenario],
     table: dict[str, dict[str, dict[str, Cell]]],
-    servers: list[Server],
+    names: list[str],
 ) -> str:
     """A Markdown table: medians (range) per server and hubbub/peer ratios."""
-    names = [s.name for s in servers]
     peers = [n for n in names if n != "hubbub"]
     header = ["scenario", "figure", *names]
     if "hubbub" in names:
@@ -984,6 +983,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "gives the cost of history storage",
     )
     parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="run nothing: print the table and targets of a saved run again",
+    )
+    parser.add_argument(
         "--json",
         type=Path,
         default=None,
@@ -1032,10 +1038,8 @@ class Document:
     wall_seconds: float = 0.0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the comparison; print the table; write the JSON."""
-    global HUBBUB
-    args = parse_args(argv)
+def configure(args: argparse.Namespace) -> None:
+    """Apply the options that change this process or the server table."""
     if args.nice:
         try:
             os.setpriority(os.PRIO_PROCESS, 0, args.nice)
@@ -1052,6 +1056,52 @@ def main(argv: list[str] | None = None) -> int:
             name=f"hubbub-{name}",
             template=str(Path(template).resolve()),
         )
+
+
+def report(
+    scenarios: list[Scenario], names: list[str], results: list[Result], quick: bool
+) -> tuple[dict[str, dict[str, dict[str, Cell]]], str, list[Target]]:
+    """Print the table, the targets and the failures; return them."""
+    table = summary(scenarios, results)
+    text = format_table(scenarios, table, names)
+    print(
+        "\nMedian of the repetitions (range); ratios are hubbub's median / the peer's."
+    )
+    print(text)
+    targets = [] if quick else judge(table, results)
+    if targets:
+        print("\nTargets (issue 6):")
+        print(format_targets(targets))
+    for r in results:
+        if r.error:
+            print(f"\n{r.server} {r.scenario} #{r.repetition + 1}: {r.error}")
+            if r.server_log_tail:
+                tail = r.server_log_tail.replace("\n", "\n    ")
+                print(f"  server log tail:\n    {tail}")
+    return table, text, targets
+
+
+def report_saved(path: Path) -> int:
+    """Print the table and targets of a saved run again (current formatting)."""
+    saved = json.loads(path.read_text())
+    scenarios = [
+        Scenario(**{**s, "servers": tuple(s["servers"]) if s["servers"] else None})
+        for s in saved["scenarios"]
+    ]
+    results = [Result(**r) for r in saved["results"]]
+    names = list(dict.fromkeys(r.server for r in results))
+    print(f"{path}: {saved['date']}; " + "; ".join(saved["versions"].values()))
+    report(scenarios, names, results, saved["quick"])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the comparison; print the table; write the JSON."""
+    global HUBBUB
+    args = parse_args(argv)
+    if args.report is not None:
+        return report_saved(args.report)
+    configure(args)
     scenarios, servers = choose(args)
     exported = tempfile.TemporaryDirectory(prefix="bench-hubbub-src-")
     if args.hubbub_rev:
@@ -1062,23 +1112,8 @@ def main(argv: list[str] | None = None) -> int:
     versions = {s.name: s.version() for s in servers}
     print("; ".join(versions.values()), flush=True)
     results = run_all(scenarios, servers, repeat, args.attempts)
-    table = summary(scenarios, results)
-    text = format_table(scenarios, table, servers)
-    print(
-        "\nMedian of the repetitions (range); ratios are hubbub's median / the peer's."
-    )
-    print(text)
-    targets = [] if args.quick else judge(table, results)
-    if targets:
-        print("\nTargets (issue 6):")
-        print(format_targets(targets))
-    failed = [r for r in results if r.error]
-    for r in failed:
-        print(f"\n{r.server} {r.scenario} #{r.repetition + 1}: {r.error}")
-        if r.server_log_tail:
-            print(
-                "  server log tail:\n    " + r.server_log_tail.replace("\n", "\n    ")
-            )
+    names = [s.name for s in servers]
+    table, text, targets = report(scenarios, names, results, args.quick)
     document = Document(
         date=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         command=[sys.argv[0], *(argv if argv is not None else sys.argv[1:])],
@@ -1110,7 +1145,7 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(asdict(document), indent=2, default=str) + "\n")
     print(f"\nwrote {path} ({document.wall_seconds:.0f} s in all)")
     exported.cleanup()
-    return 1 if failed else 0
+    return 1 if any(r.error for r in results) else 0
 
 
 if __name__ == "__main__":
