@@ -58,13 +58,13 @@ def format_server_time(at: float) -> str:
 class Outgoing:
     """One line for many recipients, encoded at most once per tag profile."""
 
-    __slots__ = ("_encoded", "account_tag", "line", "message_tags", "time_tag")
+    __slots__ = ("_encoded", "account_tag", "at", "line", "message_tags")
 
     def __init__(
         self, line: str, at: float, message_tags: str = "", account: str | None = None
     ) -> None:
         self.line = line
-        self.time_tag = "time=" + format_server_time(at)
+        self.at = at  # formatted only if a recipient asked for server-time
         # Tags only clients with message-tags get: msgid, client tags, bot.
         self.message_tags = message_tags
         # IRCv3 account-tag: the sender's account, for clients with the cap.
@@ -78,7 +78,7 @@ class Outgoing:
         if data is None:
             tags = []
             if mask & TAGS_SERVER_TIME:
-                tags.append(self.time_tag)
+                tags.append("time=" + format_server_time(self.at))
             if mask & TAGS_MESSAGE_TAGS and self.message_tags:
                 tags.append(self.message_tags)
             if mask & TAGS_ACCOUNT and self.account_tag:
