@@ -950,7 +950,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=3,
         help="run a scenario again, up to this many times in all, while other "
-        f"processes use over {MAX_OTHER_LOAD:.0%} of the machine (default 3)",
+        f"processes use over {MAX_OTHER_LOAD * 100:.0f}%% of the machine (default 3)",
     )
     parser.add_argument(
         "--nice",

@@ -35,6 +35,15 @@ async def test_unknown_account_is_none(storage: Storage) -> None:
     assert await storage.accounts.get_account("nobody") is None
 
 
+async def test_account_exists_follows_create_and_delete(storage: Storage) -> None:
+    assert not await storage.accounts.account_exists("alice")
+    await storage.accounts.create_account(account("Al[ice]"))
+    assert await storage.accounts.account_exists("aL{ICE}")
+    assert not await storage.accounts.account_exists("bob")
+    await storage.accounts.delete_account("al[ice]")
+    assert not await storage.accounts.account_exists("Al[ice]")
+
+
 async def test_account_without_scram_or_email_reads_back(storage: Storage) -> None:
     bare = account(scram=None, email=None, verified=False, verification_code="12345")
     await storage.accounts.create_account(bare)

@@ -157,6 +157,9 @@ async def protect_nick(ctx: Context, user: User) -> None:
     if grace <= 0 or (user.account is not None and casefold(user.account) == user.key):
         return
     nick = user.nick
+    # Most nicks are no account's: answered from memory, without a query.
+    if not await ctx.engine.accounts.account_exists(nick):
+        return
     account = await ctx.engine.accounts.get_account(nick)
     if account is None or user.nick != nick or user.quitting:
         return  # unregistered, or the nick changed while we looked

@@ -100,6 +100,14 @@ class AccountStore(Protocol):
     async def get_account(self, name: str) -> Account | None:
         """The account called `name`, if any."""
 
+    async def account_exists(self, name: str) -> bool:
+        """Whether an account may be called `name`: cheap, asked on every NICK.
+
+        False is certain for accounts made through this store; one made by
+        another process (the `hubbub accounts` CLI) may take a few seconds to
+        show. True may be stale: confirm with `get_account`.
+        """
+
     async def create_account(self, account: Account) -> bool:
         """Store a new account; False when the name is taken."""
 

@@ -28,6 +28,10 @@ class MemoryAccountStore:
         """The account called `name`, if any."""
         return self._accounts.get(casefold(name))
 
+    async def account_exists(self, name: str) -> bool:
+        """Whether an account is called `name`."""
+        return casefold(name) in self._accounts
+
     async def create_account(self, account: Account) -> bool:
         """Store a new account; False when the name is taken."""
         key = casefold(account.name)

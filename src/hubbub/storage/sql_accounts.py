@@ -7,7 +7,11 @@ every transaction goes through `Database.transaction` (retries, then
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections import defaultdict
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,12 +23,88 @@ from hubbub.storage import rows
 from hubbub.storage.database import Database
 from hubbub.storage.schema import account_certfps, accounts, channels
 
+logger = logging.getLogger(__name__)
+
+# How stale the set of account names behind `account_exists` may get before it
+# is read again (accounts made by another process, such as `hubbub accounts`).
+NAMES_REFRESH_SECONDS = 5.0
+
 
 class SqlAccountStore:
-    """`AccountStore` over SQL. Keys are casefolded names (rfc1459)."""
+    """`AccountStore` over SQL. Keys are casefolded names (rfc1459).
 
-    def __init__(self, database: Database) -> None:
+    Every NICK asks `account_exists` (nick protection). A query each time cost
+    more than the rest of registration together, so the store keeps the set
+    of account names in memory: its own writes update it at once, and it is
+    read again in the background once it is `names_refresh_seconds` old.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        names_refresh_seconds: float = NAMES_REFRESH_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._database = database
+        self._names: set[str] | None = None  # None until first read
+        self._names_read_at = 0.0
+        self._names_refresh_seconds = names_refresh_seconds
+        self._monotonic = monotonic
+        self._names_reading: asyncio.Task[None] | None = None
+        # Our own writes made while a read is in flight: (key, exists), replayed
+        # over its result, which may predate them.
+        self._names_changed: list[tuple[str, bool]] = []
+
+    async def account_exists(self, name: str) -> bool:
+        """Whether an account may be called `name` (from the in-memory set)."""
+        if self._names is None:
+            await asyncio.shield(self._read_names())
+        elif self._monotonic() - self._names_read_at > self._names_refresh_seconds:
+            self._read_names()  # in the background: answer from what we have
+        assert self._names is not None
+        return casefold(name) in self._names
+
+    def _read_names(self) -> asyncio.Task[None]:
+        """The read of every account name in flight, started if there is none."""
+        if self._names_reading is None or self._names_reading.done():
+            self._names_changed = []
+            self._names_reading = asyncio.get_running_loop().create_task(
+                self._load_names()
+            )
+        return self._names_reading
+
+    async def _load_names(self) -> None:
+        started = self._monotonic()
+
+        async def read(connection: AsyncConnection) -> set[str]:
+            return set(await connection.scalars(select(accounts.c.key)))
+
+        try:
+            names = await self._database.transaction(read)
+        except Exception:
+            if self._names is None:
+                raise  # the first read: the caller waiting for it hears why
+            logger.exception("! could not read the account names again")
+            self._names_read_at = started  # try again after another interval
+            return
+        for key, exists in self._names_changed:
+            if exists:
+                names.add(key)
+            else:
+                names.discard(key)
+        self._names_changed = []
+        self._names = names
+        self._names_read_at = started
+
+    def _name_changed(self, key: str, *, exists: bool) -> None:
+        if self._names is not None:
+            if exists:
+                self._names.add(key)
+            else:
+                self._names.discard(key)
+        if self._names_reading is not None and not self._names_reading.done():
+            self._names_changed.append((key, exists))
 
     # Accounts
 
@@ -47,6 +127,7 @@ class SqlAccountStore:
             await self._database.transaction(insert)
         except IntegrityError:
             return False
+        self._name_changed(casefold(account.name), exists=True)
         return True
 
     async def update_account(self, account: Account) -> bool:
@@ -81,7 +162,9 @@ class SqlAccountStore:
             )
             return result.rowcount > 0
 
-        return await self._database.transaction(delete)
+        deleted = await self._database.transaction(delete)
+        self._name_changed(key, exists=False)
+        return deleted
 
     async def list_accounts(self) -> list[Account]:
         """Every account, by casefolded name."""

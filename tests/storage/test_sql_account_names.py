@@ -1,0 +1,90 @@
+"""`SqlAccountStore.account_exists`: the in-memory set of names and its refresh."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hubbub.storage.database import Database
+from hubbub.storage.sql_accounts import SqlAccountStore
+from tests.storage.conftest import POSTGRES_URL, SQL_KINDS, DatabaseAtHead
+from tests.storage.samples import account
+
+
+class Clock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=SQL_KINDS)
+def sql_at_head(request: pytest.FixtureRequest, tmp_path: Path) -> DatabaseAtHead:
+    """A database of each SQL kind at the head (sync: see `at_head`)."""
+    if request.param == "sqlite":
+        path = tmp_path / "hubbub.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return DatabaseAtHead(f"sqlite:///{path}")
+    assert POSTGRES_URL is not None
+    return DatabaseAtHead(POSTGRES_URL, request.getfixturevalue("postgres_schema"))
+
+
+@pytest.fixture
+async def database(sql_at_head: DatabaseAtHead) -> AsyncIterator[Database]:
+    """That database, emptied."""
+    database = await sql_at_head.open_empty()
+    yield database
+    await database.close()
+
+
+async def settle() -> None:
+    """Let a background read of the names finish."""
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+
+
+async def test_names_in_the_database_at_start_exist(database: Database) -> None:
+    await SqlAccountStore(database).create_account(account("alice"))
+    fresh = SqlAccountStore(database)
+    assert await fresh.account_exists("ALICE")
+    assert not await fresh.account_exists("bob")
+
+
+async def test_another_writers_account_shows_after_the_refresh(
+    database: Database,
+) -> None:
+    clock = Clock()
+    server = SqlAccountStore(database, names_refresh_seconds=5.0, monotonic=clock)
+    cli = SqlAccountStore(database)  # as `hubbub accounts create` would
+    assert not await server.account_exists("carol")
+    await cli.create_account(account("carol"))
+    clock.now = 4.0
+    assert not await server.account_exists("carol")  # still fresh: not read again
+    clock.now = 6.0
+    await server.account_exists("carol")  # stale: starts a read, answers at once
+    await settle()
+    assert await server.account_exists("carol")
+    # Deleted elsewhere: gone after the next refresh.
+    await cli.delete_account("carol")
+    clock.now = 12.0
+    await server.account_exists("carol")
+    await settle()
+    assert not await server.account_exists("carol")
+
+
+async def test_own_write_during_a_refresh_is_kept(database: Database) -> None:
+    clock = Clock()
+    store = SqlAccountStore(database, names_refresh_seconds=1.0, monotonic=clock)
+    await store.account_exists("x")
+    clock.now = 2.0
+    await store.account_exists("x")  # a refresh is now in flight
+    await store.create_account(account("dave"))
+    await settle()
+    assert await store.account_exists("dave")
