@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -43,19 +45,30 @@ def _bench(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("scenario", "options", "check"),
     [
-        ("fanout", ["--clients", "6", "--senders", "2"], "received"),
-        ("fanout", ["--clients", "6", "--senders", "2", "--rate", "50"], "received"),
-        ("direct", ["--pairs", "3"], "received"),
-        ("direct", ["--pairs", "2", "--mode", "stream"], "received"),
+        ("fanout", "--clients 6 --senders 2 --seconds 1", "received"),
+        ("fanout", "--clients 6 --senders 2 --rate 50 --seconds 1", "received"),
+        (
+            "fanout",
+            "--clients 6 --workers 2 --seconds 1 --setup-in-flight 2 "
+            "--connect-timeout 10",
+            "received",
+        ),
+        ("direct", "--pairs 3 --seconds 1", "received"),
+        ("direct", "--pairs 2 --mode stream --seconds 1", "received"),
+        (
+            "direct",
+            "--pairs 2 --seconds 1 --setup-in-flight 1 --connect-timeout 10",
+            "received",
+        ),
         (
             "connect",
-            ["--clients", "20", "--in-flight", "5", "--workers", "2"],
+            "--clients 20 --in-flight 5 --workers 2 --connect-timeout 10",
             "registered",
         ),
     ],
 )
 def test_each_scenario_runs_for_a_second_against_hubbub(
-    tmp_path: Path, scenario: str, options: list[str], check: str
+    tmp_path: Path, scenario: str, options: str, check: str
 ) -> None:
     report_path = tmp_path / "report.json"
     with hubbub_serve(tmp_path) as server:
@@ -63,9 +76,7 @@ def test_each_scenario_runs_for_a_second_against_hubbub(
         result = _bench(
             scenario,
             address,
-            *options,
-            "--seconds",
-            "1",
+            *options.split(),
             "--server-pid",
             str(server.process.pid),
             "--json",
@@ -87,5 +98,31 @@ def test_each_scenario_runs_for_a_second_against_hubbub(
 def test_unreachable_server_is_a_one_line_error() -> None:
     result = _bench("fanout", "127.0.0.1:1", "--clients", "2", "--seconds", "1")
     assert result.returncode == 1
-    assert result.stderr.startswith("hubbub bench: a worker failed")
+    assert result.stderr.startswith(
+        "hubbub bench: a worker failed: 2 of 2 clients failed to register: "
+        "ConnectionRefusedError: "
+    )
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("scenario", ["fanout", "direct"])
+def test_a_server_that_never_welcomes_fails_setup_within_the_timeout(
+    scenario: str,
+) -> None:
+    # A listening socket that nobody accepts from: TCP connects, IRC never answers.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        size = ["--clients", "3"] if scenario == "fanout" else ["--pairs", "2"]
+        began = time.monotonic()
+        result = _bench(
+            scenario, f"127.0.0.1:{port}", *size, "--connect-timeout", "0.5"
+        )
+    assert result.returncode == 1
+    clients = 3 if scenario == "fanout" else 4
+    assert result.stderr == (
+        f"hubbub bench: a worker failed: {clients} of {clients} clients failed to "
+        "register: TimeoutError: no answer after 0.5 s waiting for the welcome (001)\n"
+    )
+    assert time.monotonic() - began < 30

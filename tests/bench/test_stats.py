@@ -48,3 +48,13 @@ def test_reservoir_memory_stays_bounded() -> None:
     assert len(reservoir.samples) < 100
     # Thinning keeps samples spread over the whole run, not just the start.
     assert max(reservoir.samples) > 90_000
+
+
+def test_a_cleared_reservoir_starts_again_at_full_intake() -> None:
+    reservoir = SampleReservoir(capacity=10)
+    for value in range(1000):
+        reservoir.add(float(value))
+    reservoir.clear()
+    for value in range(5):
+        reservoir.add(float(value))
+    assert reservoir.samples == [0.0, 1.0, 2.0, 3.0, 4.0]

@@ -20,45 +20,92 @@ def _address(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def _common(function: Any) -> Any:
-    options = [
-        click.argument("server", default="127.0.0.1:6667"),
-        click.option(
-            "--seconds",
-            type=click.FloatRange(0.1, 3600),
-            default=10.0,
-            show_default=True,
-            help="How long to send.",
-        ),
-        click.option(
-            "--workers",
-            type=click.IntRange(1, 64),
-            default=1,
-            show_default=True,
-            help="Generator processes to spread the clients over.",
-        ),
-        click.option(
-            "--server-pid", type=int, help="Read this process's CPU and memory."
-        ),
-        click.option(
-            "--json",
-            "json_path",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="Also write the report as JSON here.",
-        ),
-        click.option(
-            "--size",
-            type=click.IntRange(20, 400),
-            default=100,
-            show_default=True,
-            help="Message body bytes.",
-        ),
-        click.option("--prefix", default="b", show_default=True, help="Nick prefix."),
-        click.option("--quiet", is_flag=True, help="No progress line."),
-    ]
+def _apply(options: list[Any], function: Any) -> Any:
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def _common(function: Any) -> Any:
+    """The options every subcommand takes: where, how spread, what to report."""
+    return _apply(
+        [
+            click.argument("server", default="127.0.0.1:6667"),
+            click.option(
+                "--workers",
+                type=click.IntRange(1, 64),
+                default=1,
+                show_default=True,
+                help="Generator processes to spread the clients over.",
+            ),
+            click.option(
+                "--connect-timeout",
+                type=click.FloatRange(0.1, 3600),
+                default=60.0,
+                show_default=True,
+                help="Seconds each registration may take, from TCP connect to "
+                "the end of the MOTD.",
+            ),
+            click.option(
+                "--server-pid", type=int, help="Read this process's CPU and memory."
+            ),
+            click.option(
+                "--json",
+                "json_path",
+                type=click.Path(path_type=Path, dir_okay=False),
+                help="Also write the report as JSON here.",
+            ),
+            click.option(
+                "--prefix", default="b", show_default=True, help="Nick prefix."
+            ),
+            click.option("--quiet", is_flag=True, help="No progress line."),
+        ],
+        function,
+    )
+
+
+def _traffic(function: Any) -> Any:
+    """The options of the subcommands that send messages (fanout, direct)."""
+    return _apply(
+        [
+            click.option(
+                "--seconds",
+                type=click.FloatRange(0.1, 3600),
+                default=10.0,
+                show_default=True,
+                help="How long to send.",
+            ),
+            click.option(
+                "--size",
+                type=click.IntRange(20, 400),
+                default=100,
+                show_default=True,
+                help="Message body bytes.",
+            ),
+            click.option(
+                "--window",
+                type=click.IntRange(2, 100_000),
+                default=100,
+                show_default=True,
+                help="Messages in flight per sender when sending flat out "
+                "(fanout without --rate, direct --mode stream).",
+            ),
+            click.option(
+                "--setup-in-flight",
+                type=click.IntRange(1, 100_000),
+                default=100,
+                show_default=True,
+                help="Registrations in progress at once while the clients set "
+                "up, over all workers (not measured).",
+            ),
+        ],
+        function,
+    )
+
+
+def _per_worker(in_flight: int, workers: int) -> int:
+    """Share registrations in flight over all workers out among them."""
+    return max(1, in_flight // workers)
 
 
 def _run(plan: Plan, json_path: Path | None) -> None:
@@ -79,6 +126,7 @@ def bench() -> None:
 
 @bench.command()
 @_common
+@_traffic
 @click.option(
     "--clients", type=click.IntRange(2, 100_000), default=100, show_default=True
 )
@@ -92,13 +140,6 @@ def bench() -> None:
     show_default=True,
     help="Total messages per second over all senders; 0 sends flat out.",
 )
-@click.option(
-    "--window",
-    type=click.IntRange(2, 100_000),
-    default=100,
-    show_default=True,
-    help="Flat out: messages in flight per sender.",
-)
 def fanout(
     server: str,
     clients: int,
@@ -106,10 +147,12 @@ def fanout(
     rate: float,
     window: int,
     seconds: float,
+    size: int,
+    setup_in_flight: int,
     workers: int,
+    connect_timeout: float,
     server_pid: int | None,
     json_path: Path | None,
-    size: int,
     prefix: str,
     quiet: bool,
 ) -> None:
@@ -126,6 +169,8 @@ def fanout(
         rate=rate,
         window=window,
         size=size,
+        in_flight=_per_worker(setup_in_flight, workers),
+        connect_timeout_seconds=connect_timeout,
         prefix=prefix,
     )
     _run(Plan(spec, clients, workers, server_pid, not quiet), json_path)
@@ -155,26 +200,24 @@ def connect(
     clients: int,
     in_flight: int,
     hold_seconds: float,
-    seconds: float,
     workers: int,
+    connect_timeout: float,
     server_pid: int | None,
     json_path: Path | None,
-    size: int,
     prefix: str,
     quiet: bool,
 ) -> None:
     """Open and register CLIENTS connections; report rate, failures, server memory."""
     host, port = _address(server)
-    per_worker = max(1, in_flight // workers)
     spec = Spec(
         "connect",
         host,
         port,
         0,
         0,
-        seconds=seconds,
-        in_flight=per_worker,
+        in_flight=_per_worker(in_flight, workers),
         hold_seconds=hold_seconds,
+        connect_timeout_seconds=connect_timeout,
         prefix=prefix,
     )
     _run(Plan(spec, clients, workers, server_pid, not quiet), json_path)
@@ -182,6 +225,7 @@ def connect(
 
 @bench.command()
 @_common
+@_traffic
 @click.option("--pairs", type=click.IntRange(1, 50_000), default=50, show_default=True)
 @click.option(
     "--mode",
@@ -189,23 +233,18 @@ def connect(
     default="pingpong",
     show_default=True,
 )
-@click.option(
-    "--window",
-    type=click.IntRange(2, 100_000),
-    default=100,
-    show_default=True,
-    help="Stream: messages in flight per pair.",
-)
 def direct(
     server: str,
     pairs: int,
     mode: str,
     window: int,
     seconds: float,
+    size: int,
+    setup_in_flight: int,
     workers: int,
+    connect_timeout: float,
     server_pid: int | None,
     json_path: Path | None,
-    size: int,
     prefix: str,
     quiet: bool,
 ) -> None:
@@ -221,6 +260,8 @@ def direct(
         mode=mode,
         window=window,
         size=size,
+        in_flight=_per_worker(setup_in_flight, workers),
+        connect_timeout_seconds=connect_timeout,
         prefix=prefix,
     )
     _run(Plan(spec, pairs * 2, workers, server_pid, not quiet), json_path)

@@ -15,7 +15,14 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from hubbub.bench.procstat import ProcessSample, sample_process
-from hubbub.bench.scenarios import SCENARIOS, Pipe, Spec, WorkerResult
+from hubbub.bench.scenarios import (
+    SCENARIOS,
+    Pipe,
+    SetupError,
+    Spec,
+    WorkerResult,
+    describe_error,
+)
 from hubbub.bench.stats import LatencySummary, Loss, micros_per, per_second
 
 COORDINATION_SECONDS = 600.0  # the longest any phase may take before giving up
@@ -56,8 +63,11 @@ def _worker_main(spec: Spec, connection: Connection) -> None:
 
     try:
         result = uvloop.run(SCENARIOS[spec.scenario](spec, Pipe(connection)))
+    except SetupError as error:  # its message is the whole story
+        connection.send(("error", str(error)))
+        return
     except Exception as error:  # reported to the coordinator, which explains it
-        connection.send(("error", f"{type(error).__name__}: {error}"))
+        connection.send(("error", describe_error(error)))
         return
     connection.send(("result", asdict(result)))
 

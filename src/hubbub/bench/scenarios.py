@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -29,6 +29,10 @@ from hubbub.bench.wire import (
 
 CHANNEL = "#bench"
 SYNC_SECONDS = 60.0
+# The longest a worker waits for the coordinator's next word. The coordinator
+# gives up on any phase after 600 s (runner.COORDINATION_SECONDS), so this only
+# ends a worker whose coordinator has stopped answering without closing the pipe.
+COORDINATOR_SECONDS = 900.0
 
 
 @dataclass(frozen=True)
@@ -45,11 +49,13 @@ class Spec:
     rate: float = 0.0  # fanout: total msg/s over all senders; 0 = flat out
     window: int = 100  # flat out: messages in flight per sender
     size: int = 100  # message body bytes
-    in_flight: int = 100  # connect: registrations in flight (per worker)
+    # Registrations in flight per worker: what `connect` measures, and how many
+    # `fanout` and `direct` start at once while they set up.
+    in_flight: int = 100
     hold_seconds: float = 0.0  # connect: keep clients this long, then check them
     mode: str = "pingpong"  # direct: pingpong or stream
     drain_seconds: float = 10.0
-    connect_timeout_seconds: float = 60.0
+    connect_timeout_seconds: float = 60.0  # per registration, TCP connect included
     prefix: str = "b"
 
 
@@ -71,6 +77,36 @@ class WorkerResult:
     alive: int = 0
 
 
+class SetupError(Exception):
+    """Some of a worker's clients did not register, so its scenario cannot start."""
+
+
+def describe_error(error: BaseException) -> str:
+    """`Type: message`, never empty even when the exception has no message."""
+    name = type(error).__name__
+    text = str(error)
+    return f"{name}: {text}" if text else f"{name} (raised without a message)"
+
+
+def setup_failure_message(
+    failures: list[BaseException], clients: int, not_attempted: int
+) -> str:
+    """Say how many of `clients` failed to register and why, most common first.
+
+    >>> setup_failure_message([TimeoutError("no answer after 60 s")] * 3, 500, 0)
+    '3 of 500 clients failed to register: TimeoutError: no answer after 60 s'
+    """
+    reasons = Counter(describe_error(error) for error in failures)
+    if len(reasons) == 1:
+        why = next(iter(reasons))
+    else:
+        why = "; ".join(f"{n} x {reason}" for reason, n in reasons.most_common(3))
+        if len(reasons) > 3:
+            why += f"; and {len(reasons) - 3} other reasons"
+    skipped = f" ({not_attempted} not attempted after that)" if not_attempted else ""
+    return f"{len(failures)} of {clients} clients failed to register{skipped}: {why}"
+
+
 class Pipe:
     """The worker's side of the coordinator pipe, awaited without blocking the loop."""
 
@@ -81,8 +117,12 @@ class Pipe:
         """Send one message tuple."""
         self.connection.send(message)
 
-    async def receive(self) -> tuple[Any, ...]:
-        """Wait (without blocking the event loop) for the next message tuple."""
+    async def receive(self, seconds: float = COORDINATOR_SECONDS) -> tuple[Any, ...]:
+        """Wait (without blocking the event loop) for the next message tuple.
+
+        Raises:
+            TimeoutError: nothing came within `seconds`.
+        """
         if not self.connection.poll():
             loop = asyncio.get_running_loop()
             readable: asyncio.Future[None] = loop.create_future()
@@ -94,7 +134,12 @@ class Pipe:
 
             loop.add_reader(descriptor, wake)
             try:
-                await readable
+                async with asyncio.timeout(seconds):
+                    await readable
+            except TimeoutError:
+                raise TimeoutError(
+                    f"the coordinator sent nothing for {seconds:g} s"
+                ) from None
             finally:
                 loop.remove_reader(descriptor)
                 # The loop made the pipe non-blocking; pickled results need it blocking.
@@ -111,21 +156,46 @@ def nick_for(spec: Spec, index: int) -> str:
 async def connect_all(
     spec: Spec, reservoir: SampleReservoir, *, sample_all: bool
 ) -> list[BenchConnection]:
-    """Connect and register this worker's clients, `in_flight` at a time."""
+    """Connect and register this worker's clients, `in_flight` at a time.
+
+    The clients come back in index order (`direct` pairs neighbours). Once one
+    registration fails no more are started, since the run cannot go ahead;
+    those in flight finish (each within the timeout), then every client that
+    did register is closed and the failure is raised.
+
+    Raises:
+        SetupError: says how many failed, how many were not tried, and why.
+    """
     limit = asyncio.Semaphore(spec.in_flight)
+    clients: list[BenchConnection | None] = [None] * spec.count
+    failures: list[BaseException] = []
+    not_attempted = 0
 
-    async def one(index: int) -> BenchConnection:
+    async def one(slot: int) -> None:
+        nonlocal not_attempted
         async with limit:
-            return await open_connection(
-                spec.host,
-                spec.port,
-                nick_for(spec, index),
-                sample_all=sample_all,
-                reservoir=reservoir,
-                timeout_seconds=spec.connect_timeout_seconds,
-            )
+            if failures:
+                not_attempted += 1
+                return
+            try:
+                clients[slot] = await open_connection(
+                    spec.host,
+                    spec.port,
+                    nick_for(spec, spec.first + slot),
+                    sample_all=sample_all,
+                    reservoir=reservoir,
+                    timeout_seconds=spec.connect_timeout_seconds,
+                )
+            except Exception as error:  # any failure ends the setup, said once
+                failures.append(error)
 
-    return list(await asyncio.gather(*(one(spec.first + i) for i in range(spec.count))))
+    await asyncio.gather(*(one(slot) for slot in range(spec.count)))
+    registered = [client for client in clients if client is not None]
+    if failures:
+        for client in registered:
+            client.close()
+        raise SetupError(setup_failure_message(failures, spec.count, not_attempted))
+    return registered
 
 
 async def _report_progress(pipe: Pipe, clients: list[BenchConnection]) -> None:
@@ -155,12 +225,22 @@ async def _send_flat_out(
         pending.append(client.expect(token.encode()))
         client.send_raw((lines + f"PING :{token}\r\n").encode())
         if len(pending) >= 2:
-            async with asyncio.timeout(SYNC_SECONDS):
-                await pending.popleft()
-    async with asyncio.timeout(SYNC_SECONDS):
-        while pending:
-            await pending.popleft()
+            await _batch_acknowledged(client, pending.popleft())
+    while pending:  # at most two
+        await _batch_acknowledged(client, pending.popleft())
     return seq
+
+
+async def _batch_acknowledged(
+    client: BenchConnection, pong: asyncio.Future[bytes]
+) -> None:
+    try:
+        async with asyncio.timeout(SYNC_SECONDS):
+            await pong
+    except TimeoutError:
+        raise TimeoutError(
+            f"sender {client.nick} got no PONG for a batch within {SYNC_SECONDS:g} s"
+        ) from None
 
 
 async def _send_at_rate(
@@ -199,6 +279,23 @@ async def run_fanout(spec: Spec, pipe: Pipe) -> WorkerResult:
     return await _measure(spec, pipe, clients, reservoir, CHANNEL)
 
 
+async def _ready_steady(
+    pipe: Pipe, counted: list[BenchConnection], reservoir: SampleReservoir
+) -> None:
+    """Zero the counters, say "ready", wait for "go".
+
+    The counters are zeroed before "ready", not after "go": nobody sends before
+    "go", but once it comes another worker may send before this one has read
+    it, and its first deliveries belong in the count (`expected` has them).
+    """
+    for client in counted:
+        client.deliveries = 0
+        client.last_delivery = 0.0
+    reservoir.clear()
+    pipe.send("ready")
+    await pipe.receive()  # "go"
+
+
 async def _measure(
     spec: Spec,
     pipe: Pipe,
@@ -206,13 +303,23 @@ async def _measure(
     reservoir: SampleReservoir,
     target: str,
 ) -> WorkerResult:
-    pipe.send("ready")
-    await pipe.receive()  # "go"
-    for client in clients:
-        client.deliveries = 0
-    reservoir.samples.clear()
+    await _ready_steady(pipe, clients, reservoir)
     result = WorkerResult(started=time.monotonic(), cpu_seconds=-own_cpu_seconds())
     progress = asyncio.create_task(_report_progress(pipe, clients))
+    try:
+        return await _send_and_drain(spec, pipe, clients, reservoir, target, result)
+    finally:
+        progress.cancel()
+
+
+async def _send_and_drain(
+    spec: Spec,
+    pipe: Pipe,
+    clients: list[BenchConnection],
+    reservoir: SampleReservoir,
+    target: str,
+    result: WorkerResult,
+) -> WorkerResult:
     deadline = result.started + spec.seconds
     senders = [
         (client, spec.first + i)
@@ -245,7 +352,6 @@ async def _measure(
         if all(client.deliveries >= expected[id(client)] for client in clients):
             break
         await asyncio.sleep(0.01)
-    progress.cancel()
     result.finished = time.monotonic()
     result.cpu_seconds += own_cpu_seconds()
     result.received = sum(client.deliveries for client in clients)
@@ -326,8 +432,7 @@ async def _measure_pingpong(
     pairs: list[tuple[BenchConnection, BenchConnection]],
     reservoir: SampleReservoir,
 ) -> WorkerResult:
-    pipe.send("ready")
-    await pipe.receive()
+    await _ready_steady(pipe, [], reservoir)
     result = WorkerResult(started=time.monotonic(), cpu_seconds=-own_cpu_seconds())
     deadline = result.started + spec.seconds
     rounds = [0]
@@ -337,8 +442,16 @@ async def _measure_pingpong(
         done: asyncio.Future[None] = loop.create_future()
         finished.append(done)
         _wire_pair(a, b, spec, deadline, rounds, done)
-    async with asyncio.timeout(spec.seconds + SYNC_SECONDS):
-        await asyncio.gather(*finished)
+    limit = spec.seconds + SYNC_SECONDS
+    try:
+        async with asyncio.timeout(limit):
+            await asyncio.gather(*finished)
+    except TimeoutError:
+        stalled = sum(not done.done() for done in finished)
+        raise TimeoutError(
+            f"{stalled} of {len(pairs)} ping-pong pairs stalled (a message lost?) "
+            f"and were not done {limit:g} s after the start"
+        ) from None
     result.finished = time.monotonic()
     result.cpu_seconds += own_cpu_seconds()
     result.sent = result.received = result.expected = rounds[0] * 2
@@ -387,10 +500,7 @@ async def _measure_stream(
     pairs: list[tuple[BenchConnection, BenchConnection]],
     reservoir: SampleReservoir,
 ) -> WorkerResult:
-    pipe.send("ready")
-    await pipe.receive()
-    for _, b in pairs:
-        b.deliveries = 0
+    await _ready_steady(pipe, [b for _, b in pairs], reservoir)
     result = WorkerResult(started=time.monotonic(), cpu_seconds=-own_cpu_seconds())
     deadline = result.started + spec.seconds
     counts = await asyncio.gather(

@@ -75,6 +75,12 @@ class SampleReservoir:
         self._stride = 1
         self._seen = 0
 
+    def clear(self) -> None:
+        """Forget every sample and start again at full intake."""
+        self.samples = []
+        self._stride = 1
+        self._seen = 0
+
     def add(self, value: float) -> None:
         """Offer one sample."""
         self._seen += 1

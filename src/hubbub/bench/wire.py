@@ -80,7 +80,8 @@ class BenchConnection(asyncio.Protocol):
             self.closed.set_result(None)
         for _, waiter in self._waiters:
             if not waiter.done():
-                waiter.set_exception(ConnectionError("connection closed"))
+                reason = f" ({exc})" if exc else ""
+                waiter.set_exception(ConnectionError(f"connection closed{reason}"))
                 # Mark it retrieved: an awaiter still gets it, nobody else warns.
                 waiter.exception()
         self._waiters.clear()
@@ -159,37 +160,71 @@ async def open_connection(
 ) -> BenchConnection:
     """Connect and register `nick`; return once the welcome burst is over.
 
+    On any failure the connection is closed before the error propagates, so a
+    client that did not register never holds a socket open.
+
     Raises:
-        OSError, TimeoutError, ConnectionError: the server refused or did not answer.
+        OSError: the server refused the connection.
+        TimeoutError: registration took over `timeout_seconds` (the message says
+            which step was waiting).
+        ConnectionError: the server closed the connection during registration.
     """
     loop = asyncio.get_running_loop()
-    async with asyncio.timeout(timeout_seconds):
-        _, connection = await loop.create_connection(
-            lambda: BenchConnection(nick, sample_all=sample_all, reservoir=reservoir),
-            host,
-            port,
-        )
-        # The end of the MOTD (376) or its absence (422) ends the burst.
-        welcome = connection.expect(b" 001 ")
-        motd_end = connection.expect(b" 376 ")
-        no_motd = connection.expect(b" 422 ")
-        connection.send_raw(f"NICK {nick}\r\nUSER {nick} 0 * :bench\r\n".encode())
-        await welcome
-        done, _ = await asyncio.wait(
-            {motd_end, no_motd}, return_when=asyncio.FIRST_COMPLETED
-        )
-        for waiter in (motd_end, no_motd):
-            if waiter not in done:
-                waiter.cancel()
-        connection._waiters = [(f, w) for f, w in connection._waiters if not w.done()]
+    waiting_for = "the TCP connection"
+    connection: BenchConnection | None = None
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            _, connection = await loop.create_connection(
+                lambda: BenchConnection(
+                    nick, sample_all=sample_all, reservoir=reservoir
+                ),
+                host,
+                port,
+            )
+            # The end of the MOTD (376) or its absence (422) ends the burst.
+            welcome = connection.expect(b" 001 ")
+            motd_end = connection.expect(b" 376 ")
+            no_motd = connection.expect(b" 422 ")
+            connection.send_raw(f"NICK {nick}\r\nUSER {nick} 0 * :bench\r\n".encode())
+            waiting_for = "the welcome (001)"
+            await welcome
+            waiting_for = "the end of the MOTD (376 or 422)"
+            done, _ = await asyncio.wait(
+                {motd_end, no_motd}, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in done:
+                waiter.result()  # raises ConnectionError if the server hung up
+    except BaseException as error:
+        if connection is not None:
+            connection.close()  # connection_lost then fails the waiters left
+        if isinstance(error, TimeoutError) and not str(error):
+            raise TimeoutError(
+                f"no answer after {timeout_seconds:g} s waiting for {waiting_for}"
+            ) from None
+        raise
+    for waiter in (motd_end, no_motd):
+        if waiter not in done:
+            waiter.cancel()
+    connection._waiters = [(f, w) for f, w in connection._waiters if not w.done()]
     return connection
 
 
 async def sync_with_server(
     connection: BenchConnection, token: str, seconds: float
 ) -> None:
-    """Send PING and wait for its PONG: every earlier line has been handled."""
+    """Send PING and wait for its PONG: every earlier line has been handled.
+
+    Raises:
+        TimeoutError: no PONG within `seconds`.
+        ConnectionError: the connection closed first.
+    """
     pong = connection.expect(token.encode())
     connection.send_raw(f"PING :{token}\r\n".encode())
-    async with asyncio.timeout(seconds):
-        await pong
+    try:
+        async with asyncio.timeout(seconds):
+            await pong
+    except TimeoutError:
+        pong.cancel()
+        raise TimeoutError(
+            f"{connection.nick} got no PONG {token} within {seconds:g} s"
+        ) from None

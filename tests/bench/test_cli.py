@@ -1,0 +1,78 @@
+"""The load generator's command line (bench/cli.py): options reach the Spec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from hubbub.bench import cli
+from hubbub.bench.runner import Plan
+
+
+def _invoke(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[Result, Plan]:
+    plans: list[Plan] = []
+
+    def fake_run(plan: Plan) -> dict[str, Any]:
+        plans.append(plan)
+        return {"scenario": plan.spec.scenario}
+
+    monkeypatch.setattr(cli, "run", fake_run)
+    result = CliRunner().invoke(cli.bench, list(args))
+    assert result.exit_code == 0, result.output
+    return result, plans[0]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "size"), [("fanout", ["--clients", "8"]), ("direct", ["--pairs", "4"])]
+)
+def test_setup_in_flight_and_connect_timeout_reach_the_spec(
+    monkeypatch: pytest.MonkeyPatch, scenario: str, size: list[str]
+) -> None:
+    _, plan = _invoke(
+        monkeypatch,
+        scenario,
+        "127.0.0.1:7000",
+        *size,
+        "--workers",
+        "2",
+        "--setup-in-flight",
+        "10",
+        "--connect-timeout",
+        "2.5",
+    )
+    assert plan.clients == 8
+    assert plan.spec.in_flight == 5  # 10 over all workers: 5 each
+    assert plan.spec.connect_timeout_seconds == 2.5
+    assert (plan.spec.host, plan.spec.port) == ("127.0.0.1", 7000)
+
+
+def test_defaults_keep_the_old_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, plan = _invoke(monkeypatch, "fanout")
+    assert (plan.spec.in_flight, plan.spec.connect_timeout_seconds) == (100, 60.0)
+
+
+def test_connect_takes_in_flight_and_connect_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, plan = _invoke(
+        monkeypatch,
+        "connect",
+        "--clients",
+        "30",
+        "--in-flight",
+        "9",
+        "--workers",
+        "3",
+        "--connect-timeout",
+        "7",
+    )
+    assert (plan.spec.in_flight, plan.spec.connect_timeout_seconds) == (3, 7.0)
+
+
+@pytest.mark.parametrize("option", ["--seconds", "--size", "--setup-in-flight"])
+def test_connect_has_no_options_it_would_ignore(option: str) -> None:
+    result = CliRunner().invoke(cli.bench, ["connect", option, "5"])
+    assert result.exit_code == 2
+    assert f"No such option '{option}'" in result.output

@@ -1,0 +1,134 @@
+"""What a worker does with its clients (bench/scenarios.py)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from hubbub.bench.scenarios import (
+    Pipe,
+    SetupError,
+    Spec,
+    _measure,
+    connect_all,
+    describe_error,
+    setup_failure_message,
+)
+from hubbub.bench.stats import SampleReservoir
+from hubbub.bench.wire import BenchConnection, message_body
+from tests.bench.fake_server import fake_server
+
+
+def _spec(port: int, count: int, **fields: Any) -> Spec:
+    return Spec("fanout", "127.0.0.1", port, 0, count, **fields)
+
+
+async def test_connect_all_returns_the_clients_in_index_order() -> None:
+    async with fake_server() as server:
+        clients = await connect_all(
+            _spec(server.port, 5, in_flight=5), SampleReservoir(), sample_all=False
+        )
+        assert [client.nick for client in clients] == [f"b{i}" for i in range(5)]
+        for client in clients:
+            client.close()
+
+
+async def test_a_failed_setup_says_how_many_and_why_and_closes_everyone() -> None:
+    async with fake_server(silent=frozenset({"b1"})) as server:
+        spec = _spec(server.port, 3, in_flight=3, connect_timeout_seconds=0.3)
+        with pytest.raises(SetupError) as raised:
+            await connect_all(spec, SampleReservoir(), sample_all=False)
+        # The two that registered are closed, and so is the one that did not.
+        await server.wait_closed(3)
+    assert str(raised.value) == (
+        "1 of 3 clients failed to register: "
+        "TimeoutError: no answer after 0.3 s waiting for the welcome (001)"
+    )
+
+
+async def test_no_registration_starts_after_one_has_failed() -> None:
+    async with fake_server(hang_up=frozenset({"b0"})) as server:
+        spec = _spec(server.port, 4, in_flight=1)
+        with pytest.raises(SetupError) as raised:
+            await connect_all(spec, SampleReservoir(), sample_all=False)
+    assert server.nicks == ["b0"]
+    assert str(raised.value).startswith(
+        "1 of 4 clients failed to register (3 not attempted after that): "
+        "ConnectionError: connection closed"
+    )
+
+
+def test_setup_failure_message_counts_each_reason() -> None:
+    failures: list[BaseException] = [
+        TimeoutError("no answer after 60 s waiting for the welcome (001)"),
+        ConnectionRefusedError(111, "Connect call failed"),
+        TimeoutError("no answer after 60 s waiting for the welcome (001)"),
+    ]
+    assert setup_failure_message(failures, 500, 0) == (
+        "3 of 500 clients failed to register: "
+        "2 x TimeoutError: no answer after 60 s waiting for the welcome (001); "
+        "1 x ConnectionRefusedError: [Errno 111] Connect call failed"
+    )
+
+
+def test_an_exception_without_a_message_is_still_described() -> None:
+    assert describe_error(TimeoutError()) == "TimeoutError (raised without a message)"
+    assert describe_error(ValueError("bad")) == "ValueError: bad"
+
+
+class ScriptedPipe(Pipe):
+    """A coordinator that answers each receive from a script, running a hook first."""
+
+    def __init__(self, script: list[tuple[Callable[[], None], tuple[Any, ...]]]):
+        self.script = script
+        self.sent: list[tuple[Any, ...]] = []
+
+    def send(self, *message: Any) -> None:
+        self.sent.append(message)
+
+    async def receive(self, seconds: float = 0.0) -> tuple[Any, ...]:
+        hook, message = self.script.pop(0)
+        hook()
+        return message
+
+
+def _delivery(sender: int) -> bytes:
+    body = message_body(sender, 0, 40)
+    return f":b{sender}!u@h PRIVMSG #bench :{body}\r\n".encode()
+
+
+async def test_deliveries_after_ready_count_even_before_this_worker_reads_go() -> None:
+    reservoir = SampleReservoir()
+    clients = [
+        BenchConnection(f"b{i}", sample_all=False, reservoir=reservoir) for i in (5, 6)
+    ]
+    for client in clients:
+        client.data_received(_delivery(9))  # left over from before: not counted
+
+    def another_worker_already_sends() -> None:
+        for client in clients:
+            client.data_received(_delivery(0))
+
+    pipe = ScriptedPipe(
+        [(another_worker_already_sends, ("go",)), (lambda: None, ("total", 1))]
+    )
+    # This worker's clients are 5 and 6 and send nothing; client 0 sent one message.
+    spec = Spec("fanout", "h", 1, 5, 2, seconds=0.1, senders=1, drain_seconds=0.3)
+    began = time.monotonic()
+    result = await _measure(spec, pipe, clients, reservoir, "#bench")
+    assert pipe.sent[0] == ("ready",)
+    assert (result.expected, result.received) == (2, 2)
+    assert len(result.samples_ms) == 2  # the latency of both counted deliveries
+    assert time.monotonic() - began < 0.3  # the drain saw nothing missing
+
+
+async def test_pipe_receive_gives_up_with_a_message() -> None:
+    parent, child = multiprocessing.Pipe()
+    with pytest.raises(TimeoutError, match=r"the coordinator sent nothing for 0\.05 s"):
+        await Pipe(child).receive(0.05)
+    parent.send(("go",))
+    assert await Pipe(child).receive(1.0) == ("go",)
