@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hubbub.protocol.casemap import casefold, is_valid_channel, is_valid_nick
 
@@ -40,3 +42,19 @@ def test_valid_channels(name: str) -> None:
 )
 def test_invalid_channels(name: str) -> None:
     assert not is_valid_channel(name, 64)
+
+
+_REFERENCE = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~", "abcdefghijklmnopqrstuvwxyz{}|^"
+)
+
+
+@given(st.text())
+def test_casefold_folds_exactly_the_rfc1459_characters(name: str) -> None:
+    # The fast ASCII path must agree with the plain rfc1459 table everywhere:
+    # non-ASCII letters ("É") are never folded.
+    assert casefold(name) == name.translate(_REFERENCE)
+
+
+def test_casefold_leaves_non_ascii_letters_alone() -> None:
+    assert casefold("ÉCOLE[1]") == "École{1}"

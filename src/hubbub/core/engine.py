@@ -128,7 +128,10 @@ class Engine:
             except ParseError:
                 return  # an empty or blank line: Modern says to ignore it silently
             logger.debug("< %d %s", user.session_id, received.text)
-            await self.handle_message(user, msg)
+            if msg.tags and "label" in msg.tags:
+                await self.handle_message(user, msg)
+            else:  # the common case, without the labeled-response wrapper
+                await dispatch(Context(self, user, msg), msg)
         if self._schedule is None:
             self.flush()
 

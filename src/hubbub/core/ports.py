@@ -37,7 +37,9 @@ class SystemClock:
 
     def now(self) -> float:
         """Seconds since the epoch, to the millisecond (as server-time shows it)."""
-        return round(time.time(), 3)
+        # Whole milliseconds from the integer clock: round(time.time(), 3) cost
+        # four times as much, and every message asks.
+        return time.time_ns() // 1_000_000 / 1000
 
 
 class PasswordChecker(Protocol):

@@ -150,6 +150,8 @@ class ServerState:
     def apply(self, event: Event) -> None:  # noqa: C901 - one branch per event type
         """Change the state as `event` says."""
         match event:
+            case MessageSent() | WallopsSent():
+                pass  # delivered, nothing to store here (history is a port)
             case UserRegistered(nick):
                 user = self.users[casefold(nick)]
                 user.registered = True
@@ -205,8 +207,6 @@ class ServerState:
                     del self.channels[registered.key]
             case ChannelRestored(registration):
                 self._restore(registration)
-            case MessageSent() | WallopsSent():
-                pass  # delivered, nothing to store here (history is a port)
             case _:
                 assert_never(event)
 

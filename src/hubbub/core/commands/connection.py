@@ -122,7 +122,7 @@ def _help_lines(subject: str) -> list[str] | None:
     found = COMMANDS.get(subject.upper())
     if found is None:
         return None
-    doc = (found.handler.__doc__ or "").strip()
+    doc = (found.help or found.handler.__doc__ or "").strip()
     return [found.name, *(line.strip() for line in doc.splitlines() if line.strip())]
 
 

@@ -29,15 +29,16 @@ def check_relayed_length(source: str, command: str, target: str, text: str) -> N
         raise IrcError(n.ERR_INPUTTOOLONG)
 
 
-async def _deliver_one(
+def _message_to(
     ctx: Context, msg: Message, target: str, text: str | None
-) -> None:
+) -> MessageSent:
+    """Check that the caller may send to `target`; the event that delivers it.
+
+    Raises:
+        IrcError: no such target, or the caller may not speak there.
+    """
     user = ctx.user
     bare = target.lstrip(PREFIX_SYMBOLS)
-    if is_service(target):
-        if msg.command == "PRIVMSG" and text is not None:
-            await message_service(ctx, target, text)
-        return
     if bare[:1] in CHANTYPES:
         channel = ctx.state.require_channel(bare)
         channel.check_can_speak(user)
@@ -51,8 +52,12 @@ async def _deliver_one(
             ctx.reply(n.RPL_AWAY, recipient.nick, text=recipient.away)
     if text is not None:
         check_relayed_length(user.mask, msg.command, target, text)
-    client_tags = {key: value for key, value in msg.tags.items() if key.startswith("+")}
-    event = MessageSent(
+    client_tags = (
+        {key: value for key, value in msg.tags.items() if key.startswith("+")}
+        if msg.tags
+        else {}
+    )
+    return MessageSent(
         user.nick,
         msg.command,
         target,
@@ -61,58 +66,74 @@ async def _deliver_one(
         ctx.now(),
         client_tags,
     )
-    ctx.apply(event)
-    if user.has_cap("echo-message") or user.has_cap("labeled-response"):
-        # The echo (or the labeled ACK) tells the client its message is kept:
-        # wait for the group commit that makes it durable.
-        await ctx.engine.history.commit()
+
+
+def _targets_and_text(
+    ctx: Context, msg: Message, quiet: bool
+) -> tuple[list[str], str | None] | None:
+    """The targets and text of a message, or None (answered) when they are amiss."""
+    params = msg.params
+    if not params or not params[0]:
+        if not quiet:
+            ctx.reply(n.ERR_NORECIPIENT, text=f"No recipient given ({msg.command})")
+        return None
+    text: str | None = None
+    if msg.command != "TAGMSG":
+        if len(params) < 2 or not params[1]:
+            if not quiet:
+                ctx.reply(n.ERR_NOTEXTTOSEND)
+            return None
+        text = params[1]
+    targets = params[0].split(",")
+    if len(targets) > ctx.config.limits.targets_per_command:
+        if not quiet:
+            ctx.reply(n.ERR_TOOMANYTARGETS, params[0])
+        return None
+    return targets, text
+
+
+async def _echo(ctx: Context, event: MessageSent) -> None:
+    # The echo (or the labeled ACK) tells the client its message is kept:
+    # wait for the group commit that makes it durable.
+    await ctx.engine.history.commit()
     ctx.engine.delivery.echo(event)
 
 
-async def _relay(ctx: Context, msg: Message) -> None:
+@command("PRIVMSG", help="Send a message to channels and users.")
+@command(
+    "NOTICE",
+    help="Send a notice: like PRIVMSG, but never answered with an error or away reply.",
+)
+@command(
+    "TAGMSG",
+    help="Send only tags (reactions, typing notifications) to message-tags clients.",
+)
+async def handle_message(ctx: Context, msg: Message) -> None:
+    """PRIVMSG, NOTICE and TAGMSG to channels and users."""
+    # The server's hot path: everything up to the delivery runs without
+    # awaiting; only a service's answer or an echo waits for something.
     quiet = msg.command == "NOTICE"  # no automatic error replies to a NOTICE
-    tagmsg = msg.command == "TAGMSG"
-    if not msg.params or not msg.params[0]:
-        if not quiet:
-            ctx.reply(n.ERR_NORECIPIENT, text=f"No recipient given ({msg.command})")
+    checked = _targets_and_text(ctx, msg, quiet)
+    if checked is None:
         return
-    text: str | None = None
-    if not tagmsg:
-        if len(msg.params) < 2 or not msg.params[1]:
-            if not quiet:
-                ctx.reply(n.ERR_NOTEXTTOSEND)
-            return
-        text = msg.params[1]
-    targets = msg.params[0].split(",")
-    if len(targets) > ctx.config.limits.targets_per_command:
-        if not quiet:
-            ctx.reply(n.ERR_TOOMANYTARGETS, msg.params[0])
-        return
-    ctx.user.last_active = ctx.now()
+    targets, text = checked
+    user = ctx.user
+    user.last_active = ctx.now()
+    echo = user.has_cap("echo-message") or user.has_cap("labeled-response")
     for target in targets:
         try:
-            await _deliver_one(ctx, msg, target, text)
+            if is_service(target):
+                if msg.command == "PRIVMSG" and text is not None:
+                    await message_service(ctx, target, text)
+                continue
+            event = _message_to(ctx, msg, target, text)
         except IrcError as error:
             if not quiet:
                 ctx.reply(error.numeric, *error.params, text=error.text)
-
-
-@command("PRIVMSG")
-async def handle_privmsg(ctx: Context, msg: Message) -> None:
-    """Send a message to channels and users."""
-    await _relay(ctx, msg)
-
-
-@command("NOTICE")
-async def handle_notice(ctx: Context, msg: Message) -> None:
-    """Send a notice: like PRIVMSG, but never answered with an error or away reply."""
-    await _relay(ctx, msg)
-
-
-@command("TAGMSG")
-async def handle_tagmsg(ctx: Context, msg: Message) -> None:
-    """Send only tags (reactions, typing notifications) to message-tags clients."""
-    await _relay(ctx, msg)
+            continue
+        ctx.apply(event)
+        if echo:
+            await _echo(ctx, event)
 
 
 @command("WALLOPS", min_params=1)

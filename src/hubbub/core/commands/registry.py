@@ -22,19 +22,27 @@ class Command:
     handler: Handler
     min_params: int = 0
     before_registration: bool = False  # usable before NICK/USER complete
+    help: str | None = None  # HELP's text, when not the handler's docstring
 
 
 COMMANDS: dict[str, Command] = {}
 
 
 def command(
-    name: str, *, min_params: int = 0, before_registration: bool = False
+    name: str,
+    *,
+    min_params: int = 0,
+    before_registration: bool = False,
+    help: str | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler of `name`."""
+    """Register the decorated function as the handler of `name`.
+
+    One handler may serve several commands, each with its own `help`.
+    """
 
     def register(handler: Handler) -> Handler:
         assert name not in COMMANDS, f"{name} registered twice"
-        COMMANDS[name] = Command(name, handler, min_params, before_registration)
+        COMMANDS[name] = Command(name, handler, min_params, before_registration, help)
         return handler
 
     return register
