@@ -58,7 +58,7 @@ def format_server_time(at: float) -> str:
 class Outgoing:
     """One line for many recipients, encoded at most once per tag profile."""
 
-    __slots__ = ("_encoded", "account_tag", "at", "line", "message_tags")
+    __slots__ = ("account_tag", "at", "encoded", "line", "message_tags")
 
     def __init__(
         self, line: str, at: float, message_tags: str = "", account: str | None = None
@@ -69,12 +69,13 @@ class Outgoing:
         self.message_tags = message_tags
         # IRCv3 account-tag: the sender's account, for clients with the cap.
         self.account_tag = "account=" + escape_tag_value(account) if account else ""
-        self._encoded: list[bytes | None] = [None] * 8
+        # By tag mask: the bytes for recipients with those tags, once made.
+        self.encoded: list[bytes | None] = [None] * 8
 
     def to(self, user: User) -> bytes:
         """The bytes for `user`, given the tags its capabilities ask for."""
         mask = user.tag_mask
-        data = self._encoded[mask]
+        data = self.encoded[mask]
         if data is None:
             tags = []
             if mask & TAGS_SERVER_TIME:
@@ -85,7 +86,7 @@ class Outgoing:
                 tags.append(self.account_tag)
             prefix = "@" + ";".join(tags) + " " if tags else ""
             data = (prefix + self.line + "\r\n").encode("utf-8", errors="replace")
-            self._encoded[mask] = data
+            self.encoded[mask] = data
         return data
 
 
@@ -316,7 +317,17 @@ class Delivery:
         minimum: str,
         only_tagged: bool,
     ) -> None:
-        send = self.send
+        # Straight into each member's outbox: labeled-response captures only
+        # the caller's own lines, and the sender is not among the recipients.
+        if not minimum and not only_tagged:
+            # The hot path: one tight loop, bytes shared by every member whose
+            # capabilities ask for the same tags.
+            encoded = out.encoded
+            for member in channel.members:
+                if member is not sender:
+                    data = encoded[member.tag_mask] or out.to(member)
+                    member.outbox.put(data)
+            return
         lowest = minimum[-1:] if minimum else ""
         for member, status in channel.members.items():
             if member is sender:
@@ -325,7 +336,7 @@ class Delivery:
                 continue
             if lowest and not _has_rank(status, lowest):
                 continue
-            send(member, out.to(member))
+            member.outbox.put(out.to(member))
 
     # Membership
 

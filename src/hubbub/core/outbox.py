@@ -44,8 +44,9 @@ class Outbox:
         if not chunks:
             self._on_dirty(self)
         chunks.append(data)
-        self._size += len(data)
-        if self._size > self.limit_bytes:
+        size = self._size + len(data)
+        self._size = size
+        if size > self.limit_bytes:
             self.overflowed = True
             chunks.clear()
             self._size = 0
