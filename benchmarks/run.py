@@ -12,10 +12,10 @@ gives the median of the repetitions (with the range) and hubbub's ratio to
 each peer; the JSON has every run's full report.
 
 The load comes from `hubbub bench` itself, called through its Python API
-(`hubbub.bench.runner.run`) rather than its command line, because the command
-line cannot yet set how many registrations are in flight while `fanout` and
-`direct` set up, nor the registration timeout; ngIRCd's listen backlog of 10
-makes the difference (see README.md).
+(`hubbub.bench.runner.run`), which takes the same settings as its command
+line (`--setup-in-flight`, `--connect-timeout` and the rest) without a
+subprocess per turn; ngIRCd's listen backlog of 10 is why setup runs 10
+registrations at a time for it (see README.md).
 """
 
 from __future__ import annotations
