@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import time
@@ -194,6 +195,27 @@ async def _check_timeouts(engine: Engine, config: Config) -> None:
         engine.check_timeouts()
 
 
+# Young objects a garbage collection waits for (CPython's default is 700).
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def tune_garbage_collector() -> None:
+    """Once started: keep the collector off what start-up made, and run it less.
+
+    Every message allocates a few short-lived objects (the parsed line, the
+    event, its history items), which set off CPython's cyclic collector every
+    700 allocations, and each older collection walked every module, class and
+    function loaded at start-up as well. Frozen, those are never scanned
+    again; with a higher young threshold, collections are rarer. Measured on
+    private-message ping-pong with history: 35.7 -> 32.4 µs of server CPU per
+    message (benchmarks/RESULTS.md).
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 async def serve(config: Config) -> None:
     """Run until SIGINT or SIGTERM."""
     loop = asyncio.get_running_loop()
@@ -203,6 +225,7 @@ async def serve(config: Config) -> None:
     async with run_app(config) as app:
         # SIGHUP: read the TLS certificate again without dropping anyone.
         loop.add_signal_handler(signal.SIGHUP, app.reload_tls)
+        tune_garbage_collector()
         await stop.wait()
         logger.info("= signal received, shutting down")
 
