@@ -8,6 +8,7 @@ Rows come from SQLAlchemy untyped; they are turned into typed values here.
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from collections.abc import Iterable
 from typing import Any
 
@@ -132,6 +133,15 @@ HISTORY_COLUMNS = [
 _NO_TAGS = json.dumps({})
 
 
+def params_json(params: tuple[str, ...]) -> str:
+    """`json.dumps(list(params))`, exactly, at a fraction of its cost.
+
+    json.dumps builds a new encoder on every call, which cost more than the
+    rest of a history row; the strings go through the same C escaping.
+    """
+    return "[" + ", ".join(map(encode_basestring_ascii, params)) + "]"
+
+
 def history_tuple(item: HistoryItem) -> tuple[Any, ...]:
     """`history_values` as a tuple in HISTORY_COLUMNS order, for executemany."""
     return (
@@ -142,7 +152,7 @@ def history_tuple(item: HistoryItem) -> tuple[Any, ...]:
         item.source,
         item.account,
         item.command,
-        json.dumps(list(item.params)),
+        params_json(item.params),
         json.dumps(dict(item.tags)) if item.tags else _NO_TAGS,
     )
 
