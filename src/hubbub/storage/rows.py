@@ -8,8 +8,8 @@ Rows come from SQLAlchemy untyped; they are turned into typed values here.
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring_ascii
 from collections.abc import Iterable
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from sqlalchemy import Row
