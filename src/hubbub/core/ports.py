@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+from hubbub.protocol.message import NO_TAGS
 
 
 class Writer(Protocol):
@@ -141,14 +143,16 @@ class AccountStore(Protocol):
 # History
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryItem:
+class HistoryItem(NamedTuple):
     """One stored message or channel event, as one viewer's history holds it.
 
     Channel history has `owner` "" and `target` the casefolded channel name.
     A private message is stored twice, once per party: `owner` is the party's
     identity ("a:<account>" when logged in, else "n:<casefolded nick>") and
     `target` the casefolded nick of the other party.
+
+    A NamedTuple (immutable, and five times faster to build than a frozen
+    dataclass): history makes one or two for every message.
     """
 
     owner: str
@@ -159,7 +163,7 @@ class HistoryItem:
     account: str | None
     command: str  # PRIVMSG, NOTICE, TAGMSG, JOIN, PART, QUIT, KICK, TOPIC, NICK, MODE
     params: tuple[str, ...]
-    tags: Mapping[str, str] = field(default_factory=dict)  # client-only (+) tags
+    tags: Mapping[str, str] = NO_TAGS  # client-only (+) tags
     seq: int = 0  # storage order, assigned by the store; breaks ties of `at`
 
 

@@ -7,7 +7,7 @@ CRLF, plus up to 8191 bytes of tags (IRCv3 message-tags).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -30,8 +30,7 @@ class LineProblem:
     NUL = "contains NUL"
 
 
-@dataclass(frozen=True, slots=True)
-class DecodedLine:
+class DecodedLine(NamedTuple):
     """One received line: the text, or why it was refused (`problem`).
 
     For a refused line `text` is still a best-effort decoding, so the caller can

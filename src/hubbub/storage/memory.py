@@ -106,7 +106,7 @@ class MemoryHistoryStore:
 
     def append(self, item: HistoryItem) -> None:
         """Store an item now, with the next storage order `seq`."""
-        stored = dataclasses.replace(item, seq=next(self._next_seq))
+        stored = item._replace(seq=next(self._next_seq))
         history = self._histories[(item.owner, item.target)]
         bisect.insort(history, stored, key=_position)
         if len(history) > self.max_per_history * 1.1:
