@@ -39,6 +39,8 @@ def history_items(
     state: ServerState, event: Event, new_msgid: Callable[[], str], at: float
 ) -> list[HistoryItem]:
     """The history items `event` adds (none for events history does not keep)."""
+    if type(event) is MessageSent:  # the common case first
+        return _message_items(state, event)
     channel_event = _channel_event(event)
     if channel_event is not None:
         nick, channel, command, params = channel_event
@@ -82,33 +84,41 @@ def _nick_of(mask: str) -> str:
 
 
 def _message_items(state: ServerState, event: MessageSent) -> list[HistoryItem]:
-    sender = state.users.get(casefold(event.source))
-    if sender is None or event.target[:1] in "@+":
+    target = event.target
+    if target[:1] in "@+":
         return []
-    params = (event.target,) if event.text is None else (event.target, event.text)
-
-    def item(owner: str, target: str) -> HistoryItem:
-        return HistoryItem(
-            owner,
-            target,
-            event.msgid,
-            event.at,
-            sender.mask,
-            sender.account,
-            event.command,
-            params,
-            event.client_tags,  # events are immutable: no copy needed
-        )
-
-    if event.target[:1] in CHANTYPES:
-        return [item("", casefold(event.target))]
-    recipient = state.users.get(casefold(event.target))
+    sender = state.users.get(casefold(event.source))
+    if sender is None:
+        return []
+    params = (target,) if event.text is None else (target, event.text)
+    mask, account = sender.mask, sender.account
+    if target[:1] in CHANTYPES:
+        return [
+            HistoryItem(
+                "",
+                casefold(target),
+                event.msgid,
+                event.at,
+                mask,
+                account,
+                event.command,
+                params,
+                event.client_tags,  # events are immutable: no copy needed
+            )
+        ]
+    recipient = state.users.get(casefold(target))
     if recipient is None:
         return []
-    items = [item(identity(sender), recipient.key)]
-    if recipient is not sender:
-        items.append(item(identity(recipient), sender.key))
-    return items
+    msgid, at, command, tags = event.msgid, event.at, event.command, event.client_tags
+    mine = HistoryItem(
+        identity(sender), recipient.key, msgid, at, mask, account, command, params, tags
+    )
+    if recipient is sender:
+        return [mine]
+    theirs = HistoryItem(
+        identity(recipient), sender.key, msgid, at, mask, account, command, params, tags
+    )
+    return [mine, theirs]
 
 
 def _channel_item(

@@ -142,19 +142,33 @@ def params_json(params: tuple[str, ...]) -> str:
     return "[" + ", ".join(map(encode_basestring_ascii, params)) + "]"
 
 
-def history_tuple(item: HistoryItem) -> tuple[Any, ...]:
-    """`history_values` as a tuple in HISTORY_COLUMNS order, for executemany."""
-    return (
-        item.owner,
-        item.target,
-        item.msgid,
-        item.at,
-        item.source,
-        item.account,
-        item.command,
-        params_json(item.params),
-        json.dumps(dict(item.tags)) if item.tags else _NO_TAGS,
-    )
+def history_tuples(items: Iterable[HistoryItem]) -> list[tuple[Any, ...]]:
+    """Rows for executemany, in HISTORY_COLUMNS order.
+
+    The two items of one private message (next to each other, sharing their
+    params) have their params encoded once.
+    """
+    values = []
+    last_params: tuple[str, ...] | None = None
+    params = ""
+    for item in items:
+        if item.params is not last_params:
+            last_params = item.params
+            params = params_json(last_params)
+        values.append(
+            (
+                item.owner,
+                item.target,
+                item.msgid,
+                item.at,
+                item.source,
+                item.account,
+                item.command,
+                params,
+                json.dumps(dict(item.tags)) if item.tags else _NO_TAGS,
+            )
+        )
+    return values
 
 
 def history_item_from_row(row: Row[Any]) -> HistoryItem:

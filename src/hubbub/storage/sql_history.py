@@ -47,7 +47,7 @@ class SqlHistoryStore:
         await self.writes.flush()
 
     async def _write_batch(self, items: list[HistoryItem]) -> None:
-        values = [rows.history_tuple(item) for item in items]
+        values = rows.history_tuples(items)
         statement = dialect.insert_many_sql(
             self._database.dialect, history.name, rows.HISTORY_COLUMNS
         )
