@@ -51,8 +51,8 @@ async def table_names(database: Database) -> set[str]:
 def test_revisions_form_one_line_ending_at_the_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     revisions = [revision.revision for revision in script.walk_revisions()]
-    assert revisions == ["0002", PREVIOUS]
-    assert head_revision() == "0002"
+    assert revisions == ["0003", "0002", PREVIOUS]
+    assert head_revision() == "0003"
 
 
 async def test_empty_database_comes_up_to_the_head(database: Database) -> None:
@@ -114,6 +114,40 @@ async def test_database_at_previous_revision_comes_up_keeping_its_data(
     assert kept is not None
     assert kept.params == ("#tea", "kept")
     await storage.close()
+
+
+async def test_history_at_0002_keeps_its_rows_and_finds_them_by_msgid(
+    database: Database,
+) -> None:
+    await upgrade(database, "0002")
+
+    async def fill(connection: AsyncConnection) -> None:
+        await connection.execute(
+            insert(history),
+            [
+                {
+                    "owner": owner,
+                    "target": target,
+                    "msgid": "m7",
+                    "at": T0,
+                    "source": "alice!a@h",
+                    "command": "PRIVMSG",
+                    "params": '["bob", "before the index changed"]',
+                    "tags": "{}",
+                }
+                for owner, target in (("n:alice", "bob"), ("n:bob", "alice"))
+            ],
+        )
+
+    await database.transaction(fill)
+    storage = await open_sql_storage(database)
+    for owner, target in (("n:alice", "bob"), ("n:bob", "alice")):
+        kept = await storage.history.find(owner, target, "m7")
+        assert kept is not None
+        assert (kept.owner, kept.target) == (owner, target)
+    assert await storage.history.find("n:carol", "bob", "m7") is None
+    await storage.close()
+    assert await schema_differences(database) == []
 
 
 async def test_upgrading_at_the_head_changes_nothing(database: Database) -> None:

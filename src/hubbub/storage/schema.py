@@ -96,7 +96,7 @@ history = Table(
     Column("command", Text, nullable=False),
     Column("params", Text, nullable=False),  # JSON list of strings
     Column("tags", Text, nullable=False),  # JSON object of client-only tags
-    Index(None, "owner", "target", "msgid"),
+    Index(None, "msgid", "owner", "target"),  # msgid lookups (r0003)
     Index(None, "owner", "target", "at", "seq"),
     sqlite_autoincrement=True,
 )
