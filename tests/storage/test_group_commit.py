@@ -11,7 +11,7 @@ from sqlalchemy import event
 from hubbub.storage.database import Database, open_database
 from hubbub.storage.errors import StorageError
 from hubbub.storage.group_commit import GroupCommit
-from hubbub.storage.open import open_sql_storage
+from hubbub.storage.open import Storage, open_sql_storage
 from hubbub.storage.sql import SqlHistoryStore
 from tests.storage.conftest import QUICK_RETRY
 from tests.storage.samples import item
@@ -159,30 +159,41 @@ async def test_a_cancelled_flush_does_not_disturb_the_others(
 # Over a real database
 
 
-def count_commits(database: Database) -> list[int]:
-    """A one-element list counting the database's COMMITs from now on."""
-    commits = [0]
+class Commits:
+    """Counts the COMMITs of a storage's database from now on: SQLAlchemy's,
+    and those of the SQLite history writer's own connection."""
 
-    def on_commit(_connection: Any) -> None:
-        commits[0] += 1
+    def __init__(self, storage: Storage) -> None:
+        assert storage.database is not None
+        assert isinstance(storage.history, SqlHistoryStore)
+        self._writer = storage.history.sqlite_writer
+        self._writer_before = self._writer.commits if self._writer else 0
+        self._engine = 0
+        event.listen(storage.database.engine.sync_engine, "commit", self._on_commit)
 
-    event.listen(database.engine.sync_engine, "commit", on_commit)
-    return commits
+    def _on_commit(self, _connection: Any) -> None:
+        self._engine += 1
+
+    @property
+    def count(self) -> int:
+        """COMMITs since this counter was made."""
+        writer = self._writer.commits - self._writer_before if self._writer else 0
+        return self._engine + writer
 
 
 async def test_many_appends_take_one_transaction(database: Database) -> None:
     storage = await open_sql_storage(database)
-    commits = count_commits(database)
+    commits = Commits(storage)
     for n in range(500):
         storage.history.append(item(str(n)))
     await storage.history.commit()
-    assert commits == [1]
+    assert commits.count == 1
     await storage.close()
 
 
 async def test_concurrent_senders_share_transactions(database: Database) -> None:
     storage = await open_sql_storage(database)
-    commits = count_commits(database)
+    commits = Commits(storage)
 
     async def send(n: int) -> None:
         storage.history.append(item(str(n)))
@@ -190,9 +201,9 @@ async def test_concurrent_senders_share_transactions(database: Database) -> None
 
     for _ in range(5):
         await asyncio.gather(*(send(n) for n in range(40)))
-    assert commits[0] <= 10
+    assert 1 <= commits.count <= 10
     assert isinstance(storage.history, SqlHistoryStore)
-    assert storage.history.writes.batches_written == commits[0]
+    assert storage.history.writes.batches_written == commits.count
     await storage.close()
 
 

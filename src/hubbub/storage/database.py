@@ -49,6 +49,13 @@ class Database:
         self.dialect = engine.dialect.name  # dialect.SQLITE or dialect.POSTGRESQL
         self._retry = retry or RetryPolicy()
 
+    @property
+    def sqlite_file(self) -> str | None:
+        """The file of a SQLite database (None for PostgreSQL or `:memory:`)."""
+        if self.dialect != dialect.SQLITE or self.engine.url.database in _NO_FILE:
+            return None
+        return self.engine.url.database
+
     async def transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` in one transaction, committed when it returns.
 

@@ -45,7 +45,7 @@ _ASYNC_DRIVERS = {
 }
 
 # Run on every new SQLite connection, outside any transaction.
-_SQLITE_PRAGMAS = (
+SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",  # readers never block the writer, nor it them
     "PRAGMA synchronous=FULL",  # see "What is durable when" above
     "PRAGMA busy_timeout=5000",  # wait up to 5 s for another writer's lock
@@ -94,7 +94,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # migrations and reads are real transactions (SQLAlchemy's documented recipe).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in _SQLITE_PRAGMAS:
+    for pragma in SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
 

@@ -17,6 +17,7 @@ from hubbub.storage import dialect, rows
 from hubbub.storage.database import Database
 from hubbub.storage.group_commit import GroupCommit
 from hubbub.storage.schema import history
+from hubbub.storage.sqlite_writer import SqliteBatchWriter
 
 # Retention deletes at most this many rows per transaction, so the history
 # writer (which waits for SQLite's single write lock) is never held up long.
@@ -33,6 +34,15 @@ class SqlHistoryStore:
     def __init__(self, database: Database) -> None:
         self._database = database
         self.writes = GroupCommit(self._write_batch)  # `batches_written` for tests
+        self._insert = dialect.insert_many_sql(
+            database.dialect, history.name, rows.HISTORY_COLUMNS
+        )
+        # A SQLite file gets a writer of its own, one thread hop per batch (see
+        # sqlite_writer.py); PostgreSQL's inserts go through asyncpg.
+        path = database.sqlite_file
+        self.sqlite_writer = (
+            None if path is None else SqliteBatchWriter(path, self._insert)
+        )
 
     def append(self, item: HistoryItem) -> None:
         """Queue an item; it becomes durable at the next group commit."""
@@ -48,12 +58,12 @@ class SqlHistoryStore:
 
     async def _write_batch(self, items: list[HistoryItem]) -> None:
         values = rows.history_tuples(items)
-        statement = dialect.insert_many_sql(
-            self._database.dialect, history.name, rows.HISTORY_COLUMNS
-        )
+        if self.sqlite_writer is not None:
+            await self.sqlite_writer.write(values)
+            return
 
         async def insert(connection: AsyncConnection) -> None:
-            await connection.exec_driver_sql(statement, values)
+            await connection.exec_driver_sql(self._insert, values)
 
         await self._database.transaction(insert)
 
@@ -201,6 +211,8 @@ class SqlHistoryStore:
         """Commit what is pending and stop the writer (`Storage.close` closes the
         database)."""
         await self.writes.close()
+        if self.sqlite_writer is not None:
+            await self.sqlite_writer.close()
 
 
 def _in_history(owner: str, target: str) -> Select[Any]:

@@ -1,0 +1,89 @@
+"""`SqliteBatchWriter`: history batches into a SQLite file, one thread hop each.
+
+Through SQLAlchemy and aiosqlite a history transaction is a dozen trips
+between the event loop and aiosqlite's thread (pool checkout, BEGIN, the
+insert, COMMIT, each a queued call and a wake-up of the loop), and its fixed
+cost was paid by every batch. At a few messages a second, when each batch
+holds one message, that fixed cost was most of what history cost: in the
+1,000-client fanout at 50 messages a second it added 0.6 µs to every one of
+the 999 deliveries of a message (benchmarks/RESULTS.md).
+
+So the history writer keeps a plain `sqlite3` connection of its own to the
+file and hands each whole batch (BEGIN, executemany, COMMIT) to its one
+thread in a single call. Reads, accounts and retention still go through
+SQLAlchemy; SQLite's write lock orders the two connections, and the writer
+waits for it in its thread (`busy_timeout`), never on the event loop.
+
+Durability is unchanged: the same WAL and `synchronous=FULL` (`dialect.py`),
+and `write()` returns only after the COMMIT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from hubbub.storage import dialect
+from hubbub.storage.errors import StorageError
+
+
+class SqliteBatchWriter:
+    """Inserts batches of rows into a SQLite file, one transaction per batch."""
+
+    def __init__(self, path: str, statement: str) -> None:
+        self._path = path
+        self._statement = statement  # an INSERT with qmark placeholders
+        self._connection: sqlite3.Connection | None = None  # opened by the thread
+        self.commits = 0  # transactions committed, for tests and benchmarks
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="hubbub-history")
+        self._closed = False
+
+    async def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert `rows` in one transaction; return once it is committed.
+
+        Raises:
+            StorageError: SQLite refused the batch (none of it is kept).
+        """
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._thread, self._write, rows)
+        except sqlite3.Error as error:
+            raise StorageError(f"history batch not written: {error}") from error
+        self.commits += 1
+
+    def _write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        # In the writer's thread: the connection is only ever used here.
+        connection = self._connect()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(self._statement, rows)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            connection = sqlite3.connect(self._path, isolation_level=None)
+            for pragma in dialect.SQLITE_PRAGMAS:
+                connection.execute(pragma)
+            self._connection = connection
+        return self._connection
+
+    async def close(self) -> None:
+        """Close the connection and stop the thread (after the last write)."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._thread, self._close)
+        self._thread.shutdown(wait=True)
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

@@ -1,0 +1,80 @@
+"""`SqliteBatchWriter`: the history writer's own SQLite connection."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from hubbub.storage import dialect, rows
+from hubbub.storage.database import open_database
+from hubbub.storage.errors import StorageError
+from hubbub.storage.migrate import upgrade
+from hubbub.storage.sqlite_writer import SqliteBatchWriter
+
+INSERT = dialect.insert_many_sql(dialect.SQLITE, "history", rows.HISTORY_COLUMNS)
+
+
+def row(msgid: str, source: object = "alice!a@h") -> tuple[object, ...]:
+    return ("", "#tea", msgid, 1.0, source, None, "PRIVMSG", '["#tea", "hi"]', "{}")
+
+
+@pytest.fixture
+async def path(tmp_path: Path) -> str:
+    """A SQLite file migrated to the head."""
+    file = tmp_path / "hubbub.db"
+    database = open_database(f"sqlite:///{file}")
+    await upgrade(database)
+    await database.close()
+    return str(file)
+
+
+def stored(path: str) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        return [msgid for (msgid,) in connection.execute("SELECT msgid FROM history")]
+
+
+async def test_a_batch_is_committed_when_write_returns(path: str) -> None:
+    writer = SqliteBatchWriter(path, INSERT)
+    await writer.write([row("m1"), row("m2")])
+    assert stored(path) == ["m1", "m2"]  # read by another connection
+    assert writer.commits == 1
+    await writer.close()
+    await writer.close()  # a second close does nothing
+
+
+async def test_a_refused_batch_keeps_none_of_its_rows(path: str) -> None:
+    writer = SqliteBatchWriter(path, INSERT)
+    with pytest.raises(StorageError, match="not written"):
+        await writer.write([row("ok"), row("bad", source=None)])  # NOT NULL
+    assert stored(path) == []
+    await writer.write([row("next")])  # the writer goes on
+    assert stored(path) == ["next"]
+    await writer.close()
+
+
+async def test_waits_in_its_thread_while_another_connection_writes(path: str) -> None:
+    writer = SqliteBatchWriter(path, INSERT)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # holds SQLite's write lock
+    released = threading.Timer(0.3, other.execute, ("COMMIT",))
+    released.start()
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    await writer.write([row("after the lock")])
+    ticker.cancel()
+    released.join()
+    other.close()
+    assert stored(path) == ["after the lock"]
+    assert ticks >= 10  # the loop kept running while the writer waited
+    await writer.close()
