@@ -197,6 +197,90 @@ async def test_private_message_is_found_by_each_party(storage: Storage) -> None:
     assert (mine.owner, theirs.owner) == ("a:alice", "n:bob")
 
 
+def private(text: str, *, at: float = T0, msgid: str | None = None) -> HistoryItem:
+    """alice (logged in) to bob: one item in both their histories."""
+    return item(text, owner="a:alice", target="bob", at=at, msgid=msgid)._replace(
+        peer_owner="n:bob", peer_target="alice"
+    )
+
+
+async def test_private_message_is_one_item_in_both_histories(storage: Storage) -> None:
+    await append_all(storage, private("hi", at=T0), private("there", at=T0 + 1))
+    mine = await read_all(storage, "a:alice", "bob")
+    theirs = await read_all(storage, "n:bob", "alice")
+    assert texts(mine) == texts(theirs) == ["hi", "there"]
+    assert [m.seq for m in mine] == [t.seq for t in theirs]
+    # Each side sees it as its own history holds it.
+    assert {(m.owner, m.target, m.peer_owner) for m in mine} == {
+        ("a:alice", "bob", "n:bob")
+    }
+    assert {(t.owner, t.target, t.peer_owner) for t in theirs} == {
+        ("n:bob", "alice", "a:alice")
+    }
+    assert await read_all(storage, "n:carol", "alice") == []
+
+
+async def test_private_history_merges_both_sides_in_order(storage: Storage) -> None:
+    # alice's history with bob: her messages (her rows) and his (rows where
+    # she is the peer), interleaved by time, with cursors and limits.
+    his = item("b1", owner="n:bob", target="alice", at=T0 + 1)._replace(
+        peer_owner="a:alice", peer_target="bob"
+    )
+    await append_all(
+        storage,
+        private("a0", at=T0),
+        his,
+        private("a2", at=T0 + 2),
+        his._replace(params=("alice", "b3"), msgid="id-b3", at=T0 + 3),
+    )
+    everything = await read_all(storage, "a:alice", "bob")
+    assert [i.params[1] for i in everything] == ["a0", "b1", "a2", "b3"]
+    newest = await storage.history.select(
+        "a:alice", "bob", after=None, before=None, limit=3, newest_first=True
+    )
+    assert [i.params[1] for i in newest] == ["b3", "a2", "b1"]
+    middle = await storage.history.select(
+        "n:bob",
+        "alice",
+        after=Cursor(everything[0].at, everything[0].seq),
+        before=Cursor(everything[3].at, everything[3].seq),
+        limit=10,
+        newest_first=False,
+    )
+    assert [i.params[1] for i in middle] == ["b1", "a2"]
+
+
+async def test_private_message_is_found_by_msgid_from_either_side(
+    storage: Storage,
+) -> None:
+    await append_all(storage, private("hi", msgid="pm9"))
+    mine = await storage.history.find("a:alice", "bob", "pm9")
+    theirs = await storage.history.find("n:bob", "alice", "pm9")
+    assert mine is not None
+    assert theirs is not None
+    assert (mine.owner, theirs.owner) == ("a:alice", "n:bob")
+    assert await storage.history.find("n:carol", "bob", "pm9") is None
+
+
+async def test_targets_lists_a_private_conversation_for_both_parties(
+    storage: Storage,
+) -> None:
+    await append_all(storage, private("hi", at=T0 + 2))
+    for owner, other in (("a:alice", "bob"), ("n:bob", "alice")):
+        found = await storage.history.targets(owner, [], T0, T0 + 10, limit=10)
+        assert found == [(other, T0 + 2)]
+
+
+async def test_retention_trims_a_private_history_for_both_parties(
+    storage: Storage,
+) -> None:
+    await append_all(storage, *(private(str(n), at=T0 + n) for n in range(5)))
+    deleted = await storage.history.apply_retention(older_than=None, keep_per_target=2)
+    assert deleted >= 3
+    assert texts(await read_all(storage, "a:alice", "bob")) == ["3", "4"]
+    assert texts(await read_all(storage, "n:bob", "alice")) == ["3", "4"]
+
+
 # Targets
 
 

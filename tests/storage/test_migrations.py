@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -11,6 +12,7 @@ from sqlalchemy import insert, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hubbub.core.ports import HistoryItem
 from hubbub.storage.database import Database
 from hubbub.storage.migrate import alembic_config, current_revision, upgrade
 from hubbub.storage.open import open_sql_storage
@@ -51,8 +53,8 @@ async def table_names(database: Database) -> set[str]:
 def test_revisions_form_one_line_ending_at_the_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     revisions = [revision.revision for revision in script.walk_revisions()]
-    assert revisions == ["0003", "0002", PREVIOUS]
-    assert head_revision() == "0003"
+    assert revisions == ["0004", "0003", "0002", PREVIOUS]
+    assert head_revision() == "0004"
 
 
 async def test_empty_database_comes_up_to_the_head(database: Database) -> None:
@@ -154,3 +156,29 @@ async def test_upgrading_at_the_head_changes_nothing(database: Database) -> None
     await upgrade(database)
     await upgrade(database)
     assert await current_revision(database) == head_revision()
+
+
+async def test_downgrade_from_0004_splits_private_messages_into_two_rows(
+    database: Database,
+) -> None:
+    storage = await open_sql_storage(database)
+    storage.history.append(
+        HistoryItem(
+            "a:alice", "bob", "pm1", T0, "alice!a@h", "alice", "PRIVMSG", ("bob", "hi")
+        )._replace(peer_owner="n:bob", peer_target="alice")
+    )
+    await storage.close()
+
+    async def downgrade(connection: AsyncConnection) -> None:
+        await connection.run_sync(
+            lambda sync: command.downgrade(alembic_config(connection=sync), "0003")
+        )
+
+    await database.transaction(downgrade)
+    assert await current_revision(database) == "0003"
+    storage = await open_sql_storage(database)  # and up again
+    for owner, target in (("a:alice", "bob"), ("n:bob", "alice")):
+        found = await storage.history.find(owner, target, "pm1")
+        assert found is not None
+        assert found.params == ("bob", "hi")
+    await storage.close()

@@ -15,11 +15,12 @@ from hubbub.storage.errors import StorageError
 from hubbub.storage.migrate import upgrade
 from hubbub.storage.sqlite_writer import SqliteBatchWriter
 
+PARAMS = '["#tea", "hi"]'
 INSERT = dialect.insert_many_sql(dialect.SQLITE, "history", rows.HISTORY_COLUMNS)
 
 
 def row(msgid: str, source: object = "alice!a@h") -> tuple[object, ...]:
-    return ("", "#tea", msgid, 1.0, source, None, "PRIVMSG", '["#tea", "hi"]', "{}")
+    return ("", "#tea", msgid, 1.0, source, None, "PRIVMSG", PARAMS, "{}", None, None)
 
 
 @pytest.fixture

@@ -147,9 +147,13 @@ class HistoryItem(NamedTuple):
     """One stored message or channel event, as one viewer's history holds it.
 
     Channel history has `owner` "" and `target` the casefolded channel name.
-    A private message is stored twice, once per party: `owner` is the party's
-    identity ("a:<account>" when logged in, else "n:<casefolded nick>") and
-    `target` the casefolded nick of the other party.
+    A private message is one item in two histories, one per party: a party's
+    history is named by its identity ("a:<account>" when logged in, else
+    "n:<casefolded nick>") and the casefolded nick of the other party. The
+    item is appended as the sender's history holds it (`owner`, `target`),
+    with the recipient's history in `peer_owner` and `peer_target` ("" for a
+    channel item or a message to oneself); stores give it back as the history
+    it is read from holds it (`seen_from`).
 
     A NamedTuple (immutable, and five times faster to build than a frozen
     dataclass): history makes one or two for every message.
@@ -165,6 +169,19 @@ class HistoryItem(NamedTuple):
     params: tuple[str, ...]
     tags: Mapping[str, str] = NO_TAGS  # client-only (+) tags
     seq: int = 0  # storage order, assigned by the store; breaks ties of `at`
+    peer_owner: str = ""  # a private message's other history, see above
+    peer_target: str = ""
+
+    def seen_from(self, owner: str, target: str) -> HistoryItem:
+        """This item as the history (owner, target) holds it."""
+        if not self.peer_owner or (owner, target) == (self.owner, self.target):
+            return self
+        return self._replace(
+            owner=self.peer_owner,
+            target=self.peer_target,
+            peer_owner=self.owner,
+            peer_target=self.target,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,9 @@
 """What history keeps of each event: channel messages and events, private messages.
 
 Called before an event is applied (a QUIT still knows its channels). Channel
-items have owner "" and the channel as target; a private message is kept once
-per party (see `HistoryItem`). STATUSMSG messages (`@#chan`) are not kept:
-channel history is readable by every member.
+items have owner "" and the channel as target; a private message is one item
+in both parties' histories (see `HistoryItem`). STATUSMSG messages (`@#chan`)
+are not kept: channel history is readable by every member.
 """
 
 from __future__ import annotations
@@ -109,16 +109,23 @@ def _message_items(state: ServerState, event: MessageSent) -> list[HistoryItem]:
     recipient = state.users.get(casefold(target))
     if recipient is None:
         return []
-    msgid, at, command, tags = event.msgid, event.at, event.command, event.client_tags
-    mine = HistoryItem(
-        identity(sender), recipient.key, msgid, at, mask, account, command, params, tags
-    )
-    if recipient is sender:
-        return [mine]
-    theirs = HistoryItem(
-        identity(recipient), sender.key, msgid, at, mask, account, command, params, tags
-    )
-    return [mine, theirs]
+    # One item in both parties' histories (the recipient's as its peer).
+    to_self = recipient is sender
+    return [
+        HistoryItem(
+            identity(sender),
+            recipient.key,
+            event.msgid,
+            event.at,
+            mask,
+            account,
+            event.command,
+            params,
+            event.client_tags,
+            peer_owner="" if to_self else identity(recipient),
+            peer_target="" if to_self else sender.key,
+        )
+    ]
 
 
 def _channel_item(

@@ -105,9 +105,16 @@ class MemoryHistoryStore:
         self._next_seq = itertools.count(1)
 
     def append(self, item: HistoryItem) -> None:
-        """Store an item now, with the next storage order `seq`."""
+        """Store an item now, with the next storage order `seq`, in its history
+        and (a private message) its peer's."""
         stored = item._replace(seq=next(self._next_seq))
-        history = self._histories[(item.owner, item.target)]
+        self._insert(stored, item.owner, item.target)
+        if item.peer_owner:
+            peer_view = stored.seen_from(item.peer_owner, item.peer_target)
+            self._insert(peer_view, item.peer_owner, item.peer_target)
+
+    def _insert(self, stored: HistoryItem, owner: str, target: str) -> None:
+        history = self._histories[(owner, target)]
         bisect.insort(history, stored, key=_position)
         if len(history) > self.max_per_history * 1.1:
             del history[: len(history) - self.max_per_history]

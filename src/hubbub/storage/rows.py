@@ -116,6 +116,8 @@ def history_values(item: HistoryItem) -> dict[str, Any]:
         "command": item.command,
         "params": json.dumps(list(item.params)),
         "tags": json.dumps(dict(item.tags)),
+        "peer_owner": item.peer_owner or None,
+        "peer_target": item.peer_target or None,
     }
 
 
@@ -129,6 +131,8 @@ HISTORY_COLUMNS = [
     "command",
     "params",
     "tags",
+    "peer_owner",
+    "peer_target",
 ]
 _NO_TAGS = json.dumps({})
 
@@ -143,36 +147,27 @@ def params_json(params: tuple[str, ...]) -> str:
 
 
 def history_tuples(items: Iterable[HistoryItem]) -> list[tuple[Any, ...]]:
-    """Rows for executemany, in HISTORY_COLUMNS order.
-
-    The two items of one private message (next to each other, sharing their
-    params) have their params encoded once.
-    """
-    values = []
-    last_params: tuple[str, ...] | None = None
-    params = ""
-    for item in items:
-        if item.params is not last_params:
-            last_params = item.params
-            params = params_json(last_params)
-        values.append(
-            (
-                item.owner,
-                item.target,
-                item.msgid,
-                item.at,
-                item.source,
-                item.account,
-                item.command,
-                params,
-                json.dumps(dict(item.tags)) if item.tags else _NO_TAGS,
-            )
+    """Rows for executemany, in HISTORY_COLUMNS order."""
+    return [
+        (
+            item.owner,
+            item.target,
+            item.msgid,
+            item.at,
+            item.source,
+            item.account,
+            item.command,
+            params_json(item.params),
+            json.dumps(dict(item.tags)) if item.tags else _NO_TAGS,
+            item.peer_owner or None,
+            item.peer_target or None,
         )
-    return values
+        for item in items
+    ]
 
 
-def history_item_from_row(row: Row[Any]) -> HistoryItem:
-    """The `HistoryItem` of a `history` row."""
+def history_item_from_row(row: Row[Any], owner: str, target: str) -> HistoryItem:
+    """The `HistoryItem` of a `history` row, as the history (owner, target) holds it."""
     return HistoryItem(
         owner=row.owner,
         target=row.target,
@@ -184,4 +179,6 @@ def history_item_from_row(row: Row[Any]) -> HistoryItem:
         params=tuple(json.loads(row.params)),
         tags=json.loads(row.tags),
         seq=row.seq,
-    )
+        peer_owner=row.peer_owner or "",
+        peer_target=row.peer_target or "",
+    ).seen_from(owner, target)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    text,
 )
 
 # Constraint names that Alembic can find again on both databases.
@@ -96,7 +97,20 @@ history = Table(
     Column("command", Text, nullable=False),
     Column("params", Text, nullable=False),  # JSON list of strings
     Column("tags", Text, nullable=False),  # JSON object of client-only tags
+    # A private message's other history (HistoryItem.peer_*; NULL otherwise):
+    # one row in both parties' histories (r0004).
+    Column("peer_owner", Text),
+    Column("peer_target", Text),
     Index(None, "msgid", "owner", "target"),  # msgid lookups (r0003)
     Index(None, "owner", "target", "at", "seq"),
+    Index(
+        None,
+        "peer_owner",
+        "peer_target",
+        "at",
+        "seq",
+        sqlite_where=text("peer_owner IS NOT NULL"),
+        postgresql_where=text("peer_owner IS NOT NULL"),
+    ),
     sqlite_autoincrement=True,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubbub.core.ports import Cursor, HistoryItem
@@ -71,8 +71,13 @@ class SqlHistoryStore:
 
     async def find(self, owner: str, target: str, msgid: str) -> HistoryItem | None:
         """The item with this msgid in this history, if any."""
-        query = _in_history(owner, target).where(history.c.msgid == msgid)
-        found = await self._read(query.order_by(history.c.seq).limit(1))
+        query = (
+            select(history)
+            .where(history.c.msgid == msgid, _in_history(owner, target))
+            .order_by(history.c.seq)
+            .limit(1)
+        )
+        found = await self._read(query, owner, target)
         return found[0] if found else None
 
     async def select(
@@ -87,16 +92,33 @@ class SqlHistoryStore:
     ) -> list[HistoryItem]:
         """Up to `limit` items strictly between the cursors, oldest first, or
         the newest ones, newest first, when `newest_first`."""
-        query = _in_history(owner, target)
-        if after is not None:
-            query = query.where(_later_than(after))
-        if before is not None:
-            query = query.where(_earlier_than(before))
-        if newest_first:
-            query = query.order_by(history.c.at.desc(), history.c.seq.desc())
+
+        def between(query: Select[Any]) -> Select[Any]:
+            if after is not None:
+                query = query.where(_later_than(after))
+            if before is not None:
+                query = query.where(_earlier_than(before))
+            return query
+
+        def ordered(query: Select[Any], at: Any, seq: Any) -> Select[Any]:
+            if newest_first:
+                return query.order_by(at.desc(), seq.desc()).limit(limit)
+            return query.order_by(at, seq).limit(limit)
+
+        # A history is its own rows plus, for a private one, the rows where it
+        # is the peer: each side through its own index, limited, then merged.
+        own = between(select(history).where(_as_owner(owner, target)))
+        if not owner:  # a channel: no peer rows
+            query = ordered(own, history.c.at, history.c.seq)
         else:
-            query = query.order_by(history.c.at, history.c.seq)
-        return await self._read(query.limit(limit))
+            peer = between(select(history).where(_as_peer(owner, target)))
+            sides = [
+                select(ordered(side, history.c.at, history.c.seq).subquery())
+                for side in (own, peer)
+            ]
+            merged = union_all(*sides).subquery()
+            query = ordered(select(merged), merged.c.at, merged.c.seq)
+        return await self._read(query, owner, target)
 
     async def targets(
         self, owner: str, channels: list[str], after: float, before: float, limit: int
@@ -104,18 +126,20 @@ class SqlHistoryStore:
         """Conversations with activity in (after, before): this owner's private
         ones and the given channels, as (target, latest time), most recent first."""
         await self.commit()
-        latest = func.max(history.c.at)
+        c = history.c
+        own = select(c.target.label("name"), c.at, c.seq).where(
+            or_(c.owner == owner, and_(c.owner == "", c.target.in_(channels)))
+        )
+        peer = select(c.peer_target.label("name"), c.at, c.seq).where(
+            c.peer_owner == owner
+        )
+        rows_ = union_all(own, peer).subquery()
+        latest = func.max(rows_.c.at)
         query = (
-            select(history.c.target, latest)
-            .where(
-                or_(
-                    history.c.owner == owner,
-                    and_(history.c.owner == "", history.c.target.in_(channels)),
-                ),
-            )
-            .group_by(history.c.target)
+            select(rows_.c.name, latest)
+            .group_by(rows_.c.name)
             .having(and_(latest > after, latest < before))
-            .order_by(latest.desc(), func.max(history.c.seq).desc())
+            .order_by(latest.desc(), func.max(rows_.c.seq).desc())
             .limit(limit)
         )
 
@@ -125,12 +149,14 @@ class SqlHistoryStore:
 
         return await self._database.transaction(read)
 
-    async def _read(self, query: Select[Any]) -> list[HistoryItem]:
+    async def _read(
+        self, query: Select[Any], owner: str, target: str
+    ) -> list[HistoryItem]:
         await self.commit()
 
         async def read(connection: AsyncConnection) -> list[HistoryItem]:
             result = await connection.execute(query)
-            return [rows.history_item_from_row(row) for row in result]
+            return [rows.history_item_from_row(row, owner, target) for row in result]
 
         return await self._database.transaction(read)
 
@@ -168,9 +194,16 @@ class SqlHistoryStore:
                 return deleted
 
     async def _delete_beyond(self, keep: int) -> int:
+        # Every history's rows: its own, and those where it is a private
+        # message's peer.
+        c = history.c
+        views = union_all(
+            select(c.owner.label("owner"), c.target.label("target")),
+            select(c.peer_owner, c.peer_target).where(c.peer_owner.is_not(None)),
+        ).subquery()
         crowded = (
-            select(history.c.owner, history.c.target)
-            .group_by(history.c.owner, history.c.target)
+            select(views.c.owner, views.c.target)
+            .group_by(views.c.owner, views.c.target)
             .having(func.count() > keep)
         )
 
@@ -185,10 +218,11 @@ class SqlHistoryStore:
         return deleted
 
     async def _trim_history(self, owner: str, target: str, keep: int) -> int:
-        # The newest item to go is the (keep+1)th newest; it and all older go.
+        # The newest item to go is the (keep+1)th newest; it and all older go
+        # (a private message's row leaves both parties' histories).
         newest_to_go = (
             select(history.c.at, history.c.seq)
-            .where(history.c.owner == owner, history.c.target == target)
+            .where(_in_history(owner, target))
             .order_by(history.c.at.desc(), history.c.seq.desc())
             .offset(keep)
             .limit(1)
@@ -199,9 +233,7 @@ class SqlHistoryStore:
             if row is None:
                 return 0
             statement = history.delete().where(
-                history.c.owner == owner,
-                history.c.target == target,
-                ~_later_than(Cursor(row.at, row.seq)),
+                _in_history(owner, target), ~_later_than(Cursor(row.at, row.seq))
             )
             return (await connection.execute(statement)).rowcount
 
@@ -215,8 +247,20 @@ class SqlHistoryStore:
             await self.sqlite_writer.close()
 
 
-def _in_history(owner: str, target: str) -> Select[Any]:
-    return select(history).where(history.c.owner == owner, history.c.target == target)
+def _as_owner(owner: str, target: str) -> ColumnElement[bool]:
+    return and_(history.c.owner == owner, history.c.target == target)
+
+
+def _as_peer(owner: str, target: str) -> ColumnElement[bool]:
+    return and_(history.c.peer_owner == owner, history.c.peer_target == target)
+
+
+def _in_history(owner: str, target: str) -> ColumnElement[bool]:
+    """The rows of the history (owner, target): its own, and a private
+    message's rows where it is the peer."""
+    if not owner:
+        return _as_owner(owner, target)
+    return or_(_as_owner(owner, target), _as_peer(owner, target))
 
 
 def _later_than(cursor: Cursor) -> ColumnElement[bool]:
