@@ -91,39 +91,30 @@ def _message_items(state: ServerState, event: MessageSent) -> list[HistoryItem]:
     if sender is None:
         return []
     params = (target,) if event.text is None else (target, event.text)
-    mask, account = sender.mask, sender.account
+    peer_owner = peer_target = ""
     if target[:1] in CHANTYPES:
-        return [
-            HistoryItem(
-                "",
-                casefold(target),
-                event.msgid,
-                event.at,
-                mask,
-                account,
-                event.command,
-                params,
-                event.client_tags,  # events are immutable: no copy needed
-            )
-        ]
-    recipient = state.users.get(casefold(target))
-    if recipient is None:
-        return []
-    # One item in both parties' histories (the recipient's as its peer).
-    to_self = recipient is sender
+        owner, key = "", casefold(target)
+    else:
+        recipient = state.users.get(casefold(target))
+        if recipient is None:
+            return []
+        owner, key = identity(sender), recipient.key
+        if recipient is not sender:
+            # One item in both parties' histories: the recipient's as its peer.
+            peer_owner, peer_target = identity(recipient), sender.key
     return [
         HistoryItem(
-            identity(sender),
-            recipient.key,
+            owner,
+            key,
             event.msgid,
             event.at,
-            mask,
-            account,
+            sender.mask,
+            sender.account,
             event.command,
             params,
-            event.client_tags,
-            peer_owner="" if to_self else identity(recipient),
-            peer_target="" if to_self else sender.key,
+            event.client_tags,  # events are immutable: no copy needed
+            peer_owner=peer_owner,
+            peer_target=peer_target,
         )
     ]
 
