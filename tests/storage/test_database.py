@@ -80,3 +80,12 @@ def test_sqlite_file_directory_is_created(tmp_path: Path) -> None:
 def test_schema_is_refused_for_sqlite(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="PostgreSQL"):
         open_database(f"sqlite:///{tmp_path / 'x.db'}", schema="other")
+
+
+def test_sqlite_file_is_known_only_for_a_plain_file_url(tmp_path: Path) -> None:
+    plain = open_database(f"sqlite:///{tmp_path / 'h.db'}")
+    assert plain.sqlite_file == str(tmp_path / "h.db")
+    assert open_database("sqlite://").sqlite_file is None  # in memory
+    # A URI filename means something only SQLAlchemy's connection knows how
+    # to open: the history writer leaves it to SQLAlchemy.
+    assert open_database(f"sqlite:///file:{tmp_path}/u.db?uri=true").sqlite_file is None

@@ -276,9 +276,38 @@ async def test_retention_trims_a_private_history_for_both_parties(
 ) -> None:
     await append_all(storage, *(private(str(n), at=T0 + n) for n in range(5)))
     deleted = await storage.history.apply_retention(older_than=None, keep_per_target=2)
-    assert deleted >= 3
+    assert deleted == 3
     assert texts(await read_all(storage, "a:alice", "bob")) == ["3", "4"]
     assert texts(await read_all(storage, "n:bob", "alice")) == ["3", "4"]
+
+
+async def test_retention_keeps_what_the_other_party_still_holds(
+    storage: Storage,
+) -> None:
+    # alice is logged in: her history with bob holds all four messages, but
+    # bob files the last two under her second nick. Trimming her history to
+    # two must not empty his history with "alice", which holds only two.
+    def to_bob(text: str, at: float, nick: str) -> HistoryItem:
+        return private(text, at=at)._replace(peer_target=nick)
+
+    await append_all(
+        storage,
+        to_bob("m1", T0 + 1, "alice"),
+        to_bob("m2", T0 + 2, "alice"),
+        to_bob("m3", T0 + 3, "alice2"),
+        to_bob("m4", T0 + 4, "alice2"),
+    )
+    deleted = await storage.history.apply_retention(older_than=None, keep_per_target=2)
+    assert deleted == 0  # m1 and m2 left alice's history, not bob's
+    assert texts(await read_all(storage, "a:alice", "bob")) == ["m3", "m4"]
+    assert texts(await read_all(storage, "n:bob", "alice")) == ["m1", "m2"]
+    assert texts(await read_all(storage, "n:bob", "alice2")) == ["m3", "m4"]
+    # Older than everything: gone from every history, each counted once.
+    assert (
+        await storage.history.apply_retention(older_than=T0 + 10, keep_per_target=None)
+        == 4
+    )
+    assert await read_all(storage, "n:bob", "alice") == []
 
 
 # Targets

@@ -176,6 +176,16 @@ async def test_downgrade_from_0004_splits_private_messages_into_two_rows(
 
     await database.transaction(downgrade)
     assert await current_revision(database) == "0003"
+    if database.dialect == "sqlite":
+
+        async def table_sql(connection: AsyncConnection) -> str:
+            result = await connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'history'"
+            )
+            return str(result.scalar_one())
+
+        # The rebuilt table still never reuses a seq.
+        assert "AUTOINCREMENT" in await database.transaction(table_sql)
     storage = await open_sql_storage(database)  # and up again
     for owner, target in (("a:alice", "bob"), ("n:bob", "alice")):
         found = await storage.history.find(owner, target, "pm1")

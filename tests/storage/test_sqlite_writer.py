@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hubbub.storage import dialect, rows
-from hubbub.storage.database import open_database
+from hubbub.storage.database import RetryPolicy, open_database
 from hubbub.storage.errors import StorageError
 from hubbub.storage.migrate import upgrade
 from hubbub.storage.sqlite_writer import SqliteBatchWriter
@@ -78,4 +78,41 @@ async def test_waits_in_its_thread_while_another_connection_writes(path: str) ->
     other.close()
     assert stored(path) == ["after the lock"]
     assert ticks >= 10  # the loop kept running while the writer waited
+    await writer.close()
+
+
+async def test_retries_when_the_lock_stays_taken_past_busy_timeout(path: str) -> None:
+    writer = SqliteBatchWriter(
+        path,
+        INSERT,
+        RetryPolicy(attempts=6, first_delay_seconds=0.05),
+        busy_timeout_seconds=0.05,
+    )
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    released = threading.Timer(0.4, other.execute, ("COMMIT",))
+    released.start()
+    await writer.write([row("patient")])
+    released.join()
+    other.close()
+    assert stored(path) == ["patient"]
+    await writer.close()
+
+
+async def test_gives_up_with_storage_error_when_the_lock_never_frees(
+    path: str,
+) -> None:
+    writer = SqliteBatchWriter(
+        path,
+        INSERT,
+        RetryPolicy(attempts=2, first_delay_seconds=0.01),
+        busy_timeout_seconds=0.02,
+    )
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StorageError, match="locked"):
+        await writer.write([row("lost")])
+    other.execute("ROLLBACK")
+    other.close()
+    assert stored(path) == []
     await writer.close()

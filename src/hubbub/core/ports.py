@@ -228,7 +228,9 @@ class HistoryStore(Protocol):
         self, *, older_than: float | None, keep_per_target: int | None
     ) -> int:
         """Delete items older than `older_than` and beyond the newest
-        `keep_per_target` of each history; return how many were deleted."""
+        `keep_per_target` of each history; return how many items are gone
+        from every history (a private message trimmed from one party's
+        history only is still the other's)."""
 
     async def close(self) -> None:
         """Commit what is pending and release the database."""

@@ -47,14 +47,17 @@ class Database:
     def __init__(self, engine: AsyncEngine, retry: RetryPolicy | None = None) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name  # dialect.SQLITE or dialect.POSTGRESQL
-        self._retry = retry or RetryPolicy()
+        self.retry = retry or RetryPolicy()
 
     @property
     def sqlite_file(self) -> str | None:
         """The file of a SQLite database (None for PostgreSQL or `:memory:`)."""
-        if self.dialect != dialect.SQLITE or self.engine.url.database in _NO_FILE:
+        url = self.engine.url
+        if self.dialect != dialect.SQLITE or url.database in _NO_FILE:
             return None
-        return self.engine.url.database
+        if "uri" in url.query:  # sqlite:///file:...?uri=true: SQLAlchemy's only
+            return None
+        return url.database
 
     async def transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` in one transaction, committed when it returns.
@@ -73,8 +76,8 @@ class Database:
         return await self._transaction(work)
 
     async def _transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        delay = self._retry.first_delay_seconds
-        for attempt in range(1, self._retry.attempts + 1):
+        delay = self.retry.first_delay_seconds
+        for attempt in range(1, self.retry.attempts + 1):
             try:
                 async with self.engine.begin() as connection:
                     return await work(connection)
@@ -84,7 +87,7 @@ class Database:
                 if not error.connection_invalidated:
                     raise
                 failure = error
-            if attempt == self._retry.attempts:
+            if attempt == self.retry.attempts:
                 raise StorageError(
                     f"database unavailable after {attempt} attempts: {failure}"
                 ) from failure

@@ -167,20 +167,28 @@ class MemoryHistoryStore:
         self, *, older_than: float | None, keep_per_target: int | None
     ) -> int:
         """Delete items older than `older_than` and beyond the newest
-        `keep_per_target` of each history; return how many were deleted."""
-        deleted = 0
+        `keep_per_target` of each history; return how many items are gone
+        from every history (a private message trimmed from one party's
+        history only is still the other's)."""
+        dropped: set[int] = set()  # seqs let go of by some history
         for key, history in list(self._histories.items()):
             kept = history
             if older_than is not None:
                 kept = kept[bisect.bisect_left(kept, older_than, key=lambda i: i.at) :]
             if keep_per_target is not None:
                 kept = kept[max(0, len(kept) - keep_per_target) :]
-            deleted += len(history) - len(kept)
+            dropped.update(item.seq for item in history[: len(history) - len(kept)])
             if kept:
                 self._histories[key] = kept
             else:
                 del self._histories[key]
-        return deleted
+        still_held = {
+            item.seq
+            for history in self._histories.values()
+            for item in history
+            if item.seq in dropped
+        }
+        return len(dropped - still_held)
 
     async def close(self) -> None:
         """Nothing to release."""

@@ -35,8 +35,9 @@ class SqlAccountStore:
 
     Every NICK asks `account_exists` (nick protection). A query each time cost
     more than the rest of registration together, so the store keeps the set
-    of account names in memory: its own writes update it at once, and it is
-    read again in the background once it is `names_refresh_seconds` old.
+    of account names in memory: its own writes update it at once, and once it
+    is `names_refresh_seconds` old it is read again (in the background when
+    the answer is "yes", which `get_account` confirms; before answering "no").
     """
 
     def __init__(
@@ -58,12 +59,17 @@ class SqlAccountStore:
 
     async def account_exists(self, name: str) -> bool:
         """Whether an account may be called `name` (from the in-memory set)."""
+        key = casefold(name)
         if self._names is None:
             await asyncio.shield(self._read_names())
         elif self._monotonic() - self._names_read_at > self._names_refresh_seconds:
-            self._read_names()  # in the background: answer from what we have
+            reading = self._read_names()
+            if key not in self._names:
+                # A "no" from an old set could let a nick go unprotected for
+                # good: read again first. (A stale "yes" is confirmed anyway.)
+                await asyncio.shield(reading)
         assert self._names is not None
-        return casefold(name) in self._names
+        return key in self._names
 
     def _read_names(self) -> asyncio.Task[None]:
         """The read of every account name in flight, started if there is none."""

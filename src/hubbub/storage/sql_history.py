@@ -41,7 +41,9 @@ class SqlHistoryStore:
         # sqlite_writer.py); PostgreSQL's inserts go through asyncpg.
         path = database.sqlite_file
         self.sqlite_writer = (
-            None if path is None else SqliteBatchWriter(path, self._insert)
+            None
+            if path is None
+            else SqliteBatchWriter(path, self._insert, database.retry)
         )
 
     def append(self, item: HistoryItem) -> None:
@@ -166,7 +168,9 @@ class SqlHistoryStore:
         self, *, older_than: float | None, keep_per_target: int | None
     ) -> int:
         """Delete items older than `older_than` and beyond the newest
-        `keep_per_target` of each history; return how many were deleted."""
+        `keep_per_target` of each history; return how many items are gone
+        from every history (a private message trimmed from one party's
+        history only is still the other's)."""
         deleted = 0
         if older_than is not None:
             deleted += await self._delete_older_than(older_than)
@@ -218,8 +222,10 @@ class SqlHistoryStore:
         return deleted
 
     async def _trim_history(self, owner: str, target: str, keep: int) -> int:
-        # The newest item to go is the (keep+1)th newest; it and all older go
-        # (a private message's row leaves both parties' histories).
+        # The newest item to go is the (keep+1)th newest; it and all older go.
+        # A private message's row stays for the other party (whose history
+        # may hold fewer): this history lets go of it, and the row is deleted
+        # only once neither history holds it.
         newest_to_go = (
             select(history.c.at, history.c.seq)
             .where(_in_history(owner, target))
@@ -227,17 +233,38 @@ class SqlHistoryStore:
             .offset(keep)
             .limit(1)
         )
+        c = history.c
 
-        async def delete(connection: AsyncConnection) -> int:
+        async def trim(connection: AsyncConnection) -> int:
             row = (await connection.execute(newest_to_go)).first()
             if row is None:
                 return 0
-            statement = history.delete().where(
-                _in_history(owner, target), ~_later_than(Cursor(row.at, row.seq))
+            old = ~_later_than(Cursor(row.at, row.seq))
+            own, peer = _as_owner(owner, target), _as_peer(owner, target)
+            only_here = c.peer_owner.is_(None)
+            deleted = await connection.execute(
+                history.delete().where(own, only_here, old)
             )
-            return (await connection.execute(statement)).rowcount
+            # Rows this history is the peer of: the owner keeps them.
+            await connection.execute(
+                history.update()
+                .where(peer, old)
+                .values(peer_owner=None, peer_target=None)
+            )
+            # Rows this history owns, with a peer: they become the peer's own.
+            await connection.execute(
+                history.update()
+                .where(own, c.peer_owner.is_not(None), old)
+                .values(
+                    owner=c.peer_owner,
+                    target=c.peer_target,
+                    peer_owner=None,
+                    peer_target=None,
+                )
+            )
+            return deleted.rowcount
 
-        return await self._database.transaction(delete)
+        return await self._database.transaction(trim)
 
     async def close(self) -> None:
         """Commit what is pending and stop the writer (`Storage.close` closes the

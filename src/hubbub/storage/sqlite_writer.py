@@ -21,20 +21,33 @@ and `write()` returns only after the COMMIT.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hubbub.storage import dialect
+from hubbub.storage.database import RetryPolicy
 from hubbub.storage.errors import StorageError
+
+logger = logging.getLogger(__name__)
 
 
 class SqliteBatchWriter:
     """Inserts batches of rows into a SQLite file, one transaction per batch."""
 
-    def __init__(self, path: str, statement: str) -> None:
+    def __init__(
+        self,
+        path: str,
+        statement: str,
+        retry: RetryPolicy | None = None,
+        *,
+        busy_timeout_seconds: float = 5.0,  # as dialect.SQLITE_PRAGMAS
+    ) -> None:
         self._path = path
+        self._retry = retry or RetryPolicy()
+        self._busy_timeout_ms = round(busy_timeout_seconds * 1000)
         self._statement = statement  # an INSERT with qmark placeholders
         self._connection: sqlite3.Connection | None = None  # opened by the thread
         self.commits = 0  # transactions committed, for tests and benchmarks
@@ -48,11 +61,23 @@ class SqliteBatchWriter:
             StorageError: SQLite refused the batch (none of it is kept).
         """
         loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(self._thread, self._write, rows)
-        except sqlite3.Error as error:
-            raise StorageError(f"history batch not written: {error}") from error
-        self.commits += 1
+        delay = self._retry.first_delay_seconds
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                await loop.run_in_executor(self._thread, self._write, rows)
+            except sqlite3.OperationalError as error:
+                # Busy past busy_timeout (another connection kept the write
+                # lock): ride it out as Database.transaction does.
+                if not _is_busy(error) or attempt == self._retry.attempts:
+                    raise StorageError(f"history batch not written: {error}") from error
+                logger.warning("! storage: %s; retrying in %.2f s", error, delay)
+                await asyncio.sleep(delay)
+                delay *= 2
+            except sqlite3.Error as error:
+                raise StorageError(f"history batch not written: {error}") from error
+            else:
+                self.commits += 1
+                return
 
     def _write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         # In the writer's thread: the connection is only ever used here.
@@ -71,6 +96,7 @@ class SqliteBatchWriter:
             connection = sqlite3.connect(self._path, isolation_level=None)
             for pragma in dialect.SQLITE_PRAGMAS:
                 connection.execute(pragma)
+            connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
             self._connection = connection
         return self._connection
 
@@ -87,3 +113,10 @@ class SqliteBatchWriter:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(error) or "busy" in str(error)

@@ -45,6 +45,9 @@ def downgrade() -> None:
         " command, params, tags FROM history WHERE peer_owner IS NOT NULL"
     )
     op.drop_index(_INDEX, table_name="history")
-    with op.batch_alter_table("history") as batch:
+    # SQLite rebuilds the table: keep seq AUTOINCREMENT (never reused).
+    with op.batch_alter_table(
+        "history", table_kwargs={"sqlite_autoincrement": True}
+    ) as batch:
         batch.drop_column("peer_target")
         batch.drop_column("peer_owner")
