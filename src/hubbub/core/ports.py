@@ -156,7 +156,7 @@ class HistoryItem(NamedTuple):
     it is read from holds it (`seen_from`).
 
     A NamedTuple (immutable, and five times faster to build than a frozen
-    dataclass): history makes one or two for every message.
+    dataclass): history makes one for every message.
     """
 
     owner: str

@@ -104,23 +104,6 @@ def channel_from_row(row: Row[Any]) -> RegisteredChannel:
     )
 
 
-def history_values(item: HistoryItem) -> dict[str, Any]:
-    """The `history` row of `item`; the database assigns `seq`."""
-    return {
-        "owner": item.owner,
-        "target": item.target,
-        "msgid": item.msgid,
-        "at": item.at,
-        "source": item.source,
-        "account": item.account,
-        "command": item.command,
-        "params": json.dumps(list(item.params)),
-        "tags": json.dumps(dict(item.tags)),
-        "peer_owner": item.peer_owner or None,
-        "peer_target": item.peer_target or None,
-    }
-
-
 HISTORY_COLUMNS = [
     "owner",
     "target",

@@ -14,7 +14,7 @@ from hubbub.core.services.registry import is_service, message_service
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import CHANTYPES
 from hubbub.protocol.framing import MAX_LINE_BYTES
-from hubbub.protocol.message import Message
+from hubbub.protocol.message import NO_TAGS, Message
 from hubbub.protocol.modes import PREFIX_SYMBOLS
 
 
@@ -55,7 +55,7 @@ def _message_to(
     client_tags = (
         {key: value for key, value in msg.tags.items() if key.startswith("+")}
         if msg.tags
-        else {}
+        else NO_TAGS  # shared and read-only: nothing to build for most lines
     )
     return MessageSent(
         user.nick,
