@@ -88,7 +88,15 @@ def test_each_scenario_runs_for_a_second_against_hubbub(
     assert report[check] > 0
     if scenario == "connect":
         assert report["failures"] == 0
-        assert report["server_bytes_per_client"] > 0
+        # The RSS readings are real; 20 idle clients may fit in memory the
+        # server already holds, so growth itself is the benchmark's to show.
+        before = report["server_rss_before_bytes"]
+        after = report["server_rss_after_bytes"]
+        assert before > 0
+        assert after > 0
+        assert report["server_bytes_per_client"] == pytest.approx(
+            (after - before) / report["registered"]
+        )
     else:
         assert report["lost"] == 0
         assert report["server_cpu_seconds"] >= 0
