@@ -89,3 +89,5 @@ def test_sqlite_file_is_known_only_for_a_plain_file_url(tmp_path: Path) -> None:
     # A URI filename means something only SQLAlchemy's connection knows how
     # to open: the history writer leaves it to SQLAlchemy.
     assert open_database(f"sqlite:///file:{tmp_path}/u.db?uri=true").sqlite_file is None
+    # ... nor does hubbub make a directory named "file:" for it.
+    assert not Path("file:").exists()

@@ -118,7 +118,11 @@ def open_database(
     """
     engine_url = dialect.async_url(url)
     database = engine_url.database
-    if engine_url.get_backend_name() == dialect.SQLITE and database not in _NO_FILE:
+    if (
+        engine_url.get_backend_name() == dialect.SQLITE
+        and database not in _NO_FILE
+        and "uri" not in engine_url.query  # file:...?uri=true: SQLite's to parse
+    ):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = create_async_engine(
