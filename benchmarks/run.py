@@ -123,24 +123,53 @@ def _git(*args: str) -> str:
 def _hubbub_version() -> str:
     import hubbub
 
+    try:
+        from hubbub import compiled
+
+        hot_path = compiled.describe()
+    except ImportError:  # a revision from before the compiled build
+        hot_path = "pure Python"
     if HUBBUB.src is not None:
-        return f"hubbub {hubbub.__version__} (commit {HUBBUB.revision})"
+        return f"hubbub {hubbub.__version__} (commit {HUBBUB.revision}; {hot_path})"
     described = _git("describe", "--always", "--dirty") or "no git"
-    return f"hubbub {hubbub.__version__} (working tree at {described})"
+    return f"hubbub {hubbub.__version__} (working tree at {described}; {hot_path})"
 
 
-def export_revision(revision: str, into: Path) -> HubbubSource:
-    """Export a git revision of this repository into `into` (git archive)."""
+def export_revision(revision: str, into: Path, build: str) -> HubbubSource:
+    """Export a git revision of this repository into `into` (git archive).
+
+    With `build` "compiled", its hot path is compiled there by mypyc, as
+    `HUBBUB_COMPILE=1 pip install .` does (setup.py; needs mypy, which the dev
+    extra installs); "pure" leaves it plain Python.
+    """
     sha = _git("rev-parse", "--verify", f"{revision}^{{commit}}")
     if not sha:
         raise SystemExit(f"not a revision of {HERE.parent}: {revision!r}")
     archive = subprocess.run(
-        ["git", "-C", str(HERE.parent), "archive", sha, "src"],
+        ["git", "-C", str(HERE.parent), "archive", sha],
         capture_output=True,
         check=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return HubbubSource(into / "src", sha)
+    if build == "compiled":
+        if not (into / "setup.py").exists():
+            raise SystemExit(
+                f"{revision} has no setup.py: measure it with --hubbub-build pure"
+            )
+        print(f"compiling the hot path of {sha[:10]} with mypyc ...", flush=True)
+        compiling = subprocess.run(
+            [sys.executable, "setup.py", "build_ext", "--inplace"],
+            cwd=into,
+            env={**os.environ, "HUBBUB_COMPILE": "1"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if compiling.returncode != 0:
+            raise SystemExit(
+                f"mypyc could not compile {revision}:\n{compiling.stderr[-3000:]}"
+            )
+    return HubbubSource(into / "src", f"{sha}, {build}")
 
 
 def _first_line(argv: list[str]) -> Callable[[], str]:
@@ -967,6 +996,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "also drives the load) instead of the working tree, e.g. HEAD",
     )
     parser.add_argument(
+        "--hubbub-build",
+        choices=("compiled", "pure"),
+        default="compiled",
+        help="with --hubbub-rev: compile its hot path with mypyc, as a "
+        "HUBBUB_COMPILE=1 install does (default), or run it as plain Python",
+    )
+    parser.add_argument(
         "--hubbub-config",
         type=Path,
         default=None,
@@ -1105,7 +1141,9 @@ def main(argv: list[str] | None = None) -> int:
     scenarios, servers = choose(args)
     exported = tempfile.TemporaryDirectory(prefix="bench-hubbub-src-")
     if args.hubbub_rev:
-        HUBBUB = export_revision(args.hubbub_rev, Path(exported.name))
+        HUBBUB = export_revision(
+            args.hubbub_rev, Path(exported.name), args.hubbub_build
+        )
         sys.path.insert(0, str(HUBBUB.src))  # before anything imports hubbub
     repeat = args.repeat or (1 if args.quick else 3)
     began = time.monotonic()

@@ -14,6 +14,7 @@ from typing import cast
 
 from aiohttp import web
 
+from hubbub import compiled
 from hubbub.config import Config
 from hubbub.core.engine import Engine
 from hubbub.core.events import ChannelRestored
@@ -73,6 +74,7 @@ async def _start_listeners(
     listeners.servers.append(irc)
     app = App(engine, {"irc": _bound_port(irc)})
     logger.info("= listening for IRC on %s:%s", config.host, app.ports["irc"])
+    logger.info("= hot path: %s", compiled.describe())
     if config.tls.enabled:
         cert, key = certificate_files(
             config.tls.cert_file,

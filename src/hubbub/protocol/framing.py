@@ -7,7 +7,7 @@ CRLF, plus up to 8191 bytes of tags (IRCv3 message-tags).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -25,9 +25,9 @@ MAX_TAGS_BYTES = 8191  # the tags section, including "@" and the space after it
 class LineProblem:
     """Why a received line cannot be handled (values of `DecodedLine.problem`)."""
 
-    TOO_LONG = "too long"
-    INVALID_UTF8 = "invalid utf-8"
-    NUL = "contains NUL"
+    TOO_LONG: Final = "too long"
+    INVALID_UTF8: Final = "invalid utf-8"
+    NUL: Final = "contains NUL"
 
 
 class DecodedLine(NamedTuple):
