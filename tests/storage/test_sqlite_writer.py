@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from hubbub.storage import dialect, rows
+from hubbub.storage import rows
 from hubbub.storage.database import RetryPolicy, open_database
 from hubbub.storage.errors import StorageError
 from hubbub.storage.migrate import upgrade
 from hubbub.storage.sqlite_writer import SqliteBatchWriter
 
 PARAMS = '["#tea", "hi"]'
-INSERT = dialect.insert_many_sql(dialect.SQLITE, "history", rows.HISTORY_COLUMNS)
 
 
 def row(msgid: str, source: object = "alice!a@h") -> tuple[object, ...]:
@@ -39,7 +38,7 @@ def stored(path: str) -> list[str]:
 
 
 async def test_a_batch_is_committed_when_write_returns(path: str) -> None:
-    writer = SqliteBatchWriter(path, INSERT)
+    writer = SqliteBatchWriter(path, "history", rows.HISTORY_COLUMNS)
     await writer.write([row("m1"), row("m2")])
     assert stored(path) == ["m1", "m2"]  # read by another connection
     assert writer.commits == 1
@@ -47,8 +46,30 @@ async def test_a_batch_is_committed_when_write_returns(path: str) -> None:
     await writer.close()  # a second close does nothing
 
 
+async def test_a_big_batch_goes_in_whole_and_in_order(path: str) -> None:
+    # 345 = 256 + 64 + 16 + 4 + 4 + 1: every chunk size of the multi-row INSERTs.
+    writer = SqliteBatchWriter(path, "history", rows.HISTORY_COLUMNS)
+    msgids = [f"m{index:03}" for index in range(345)]
+    await writer.write([row(msgid) for msgid in msgids])
+    with sqlite3.connect(path) as connection:
+        found = [
+            m for (m,) in connection.execute("SELECT msgid FROM history ORDER BY seq")
+        ]
+    assert found == msgids
+    assert writer.commits == 1
+    await writer.close()
+
+
+async def test_a_row_of_the_wrong_width_is_refused_with_its_batch(path: str) -> None:
+    writer = SqliteBatchWriter(path, "history", rows.HISTORY_COLUMNS)
+    with pytest.raises(StorageError, match="not written"):
+        await writer.write([row("ok"), row("short")[:-1]])
+    assert stored(path) == []
+    await writer.close()
+
+
 async def test_a_refused_batch_keeps_none_of_its_rows(path: str) -> None:
-    writer = SqliteBatchWriter(path, INSERT)
+    writer = SqliteBatchWriter(path, "history", rows.HISTORY_COLUMNS)
     with pytest.raises(StorageError, match="not written"):
         await writer.write([row("ok"), row("bad", source=None)])  # NOT NULL
     assert stored(path) == []
@@ -58,7 +79,7 @@ async def test_a_refused_batch_keeps_none_of_its_rows(path: str) -> None:
 
 
 async def test_waits_in_its_thread_while_another_connection_writes(path: str) -> None:
-    writer = SqliteBatchWriter(path, INSERT)
+    writer = SqliteBatchWriter(path, "history", rows.HISTORY_COLUMNS)
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")  # holds SQLite's write lock
     released = threading.Timer(0.3, other.execute, ("COMMIT",))
@@ -84,7 +105,8 @@ async def test_waits_in_its_thread_while_another_connection_writes(path: str) ->
 async def test_retries_when_the_lock_stays_taken_past_busy_timeout(path: str) -> None:
     writer = SqliteBatchWriter(
         path,
-        INSERT,
+        "history",
+        rows.HISTORY_COLUMNS,
         RetryPolicy(attempts=6, first_delay_seconds=0.05),
         busy_timeout_seconds=0.05,
     )
@@ -104,7 +126,8 @@ async def test_gives_up_with_storage_error_when_the_lock_never_frees(
 ) -> None:
     writer = SqliteBatchWriter(
         path,
-        INSERT,
+        "history",
+        rows.HISTORY_COLUMNS,
         RetryPolicy(attempts=2, first_delay_seconds=0.01),
         busy_timeout_seconds=0.02,
     )

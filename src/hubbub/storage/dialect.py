@@ -137,3 +137,13 @@ def insert_many_sql(dialect: str, table: str, columns: list[str]) -> str:
     else:  # sqlite3: qmark
         marks = ", ".join("?" for _ in columns)
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
+def sqlite_insert_rows_sql(table: str, columns: list[str], count: int) -> str:
+    """One INSERT of `count` rows for sqlite3 (qmark), parameters row after row.
+
+    SQLite takes up to 32,766 parameters in a statement (since 3.32).
+    """
+    row = "(" + ", ".join("?" for _ in columns) + ")"
+    values = ", ".join(row for _ in range(count))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"

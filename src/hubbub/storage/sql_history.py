@@ -43,7 +43,9 @@ class SqlHistoryStore:
         self.sqlite_writer = (
             None
             if path is None
-            else SqliteBatchWriter(path, self._insert, database.retry)
+            else SqliteBatchWriter(
+                path, history.name, rows.HISTORY_COLUMNS, database.retry
+            )
         )
 
     def append(self, item: HistoryItem) -> None:

@@ -14,6 +14,14 @@ thread in a single call. Reads, accounts and retention still go through
 SQLAlchemy; SQLite's write lock orders the two connections, and the writer
 waits for it in its thread (`busy_timeout`), never on the event loop.
 
+Each batch goes in as a few multi-row INSERTs (`CHUNKS` rows at a time),
+not an `executemany`: sqlite3 lets go of the GIL around every step of a
+statement and takes it back after, so `executemany` handed the GIL between
+this thread and the event loop twice for every row, and each handoff is a
+pair of context switches that both threads pay for. A multi-row INSERT binds
+all its parameters in one go and steps once: a handoff per chunk. Measured on
+private-message ping-pong with history (benchmarks/RESULTS.md).
+
 Durability is unchanged: the same WAL and `synchronous=FULL` (`dialect.py`),
 and `write()` returns only after the COMMIT.
 """
@@ -21,6 +29,7 @@ and `write()` returns only after the COMMIT.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -33,6 +42,11 @@ from hubbub.storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
 
+# Rows per INSERT, largest first: a batch is cut into as many of each as fit,
+# so that only these few statements are ever prepared (sqlite3 caches them).
+# 256 rows of a dozen columns stay far below SQLite's 32,766 parameters.
+CHUNKS = (256, 64, 16, 4, 1)
+
 
 class SqliteBatchWriter:
     """Inserts batches of rows into a SQLite file, one transaction per batch."""
@@ -40,7 +54,8 @@ class SqliteBatchWriter:
     def __init__(
         self,
         path: str,
-        statement: str,
+        table: str,
+        columns: list[str],
         retry: RetryPolicy | None = None,
         *,
         busy_timeout_seconds: float = 5.0,  # as dialect.SQLITE_PRAGMAS
@@ -48,7 +63,11 @@ class SqliteBatchWriter:
         self._path = path
         self._retry = retry or RetryPolicy()
         self._busy_timeout_ms = round(busy_timeout_seconds * 1000)
-        self._statement = statement  # an INSERT with qmark placeholders
+        self._columns = len(columns)
+        self._inserts = {  # rows -> an INSERT of that many rows
+            count: dialect.sqlite_insert_rows_sql(table, columns, count)
+            for count in CHUNKS
+        }
         self._connection: sqlite3.Connection | None = None  # opened by the thread
         self.commits = 0  # transactions committed, for tests and benchmarks
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="hubbub-history")
@@ -84,7 +103,17 @@ class SqliteBatchWriter:
         connection = self._connect()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.executemany(self._statement, rows)
+            start = 0
+            for count in CHUNKS:
+                while len(rows) - start >= count:
+                    chunk = rows[start : start + count]
+                    if any(len(row) != self._columns for row in chunk):
+                        raise sqlite3.ProgrammingError(
+                            f"a history row has not {self._columns} values"
+                        )
+                    parameters = list(itertools.chain.from_iterable(chunk))
+                    connection.execute(self._inserts[count], parameters)
+                    start += count
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
