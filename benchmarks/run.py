@@ -169,7 +169,7 @@ def export_revision(revision: str, into: Path, build: str) -> HubbubSource:
             raise SystemExit(
                 f"mypyc could not compile {revision}:\n{compiling.stderr[-3000:]}"
             )
-    return HubbubSource(into / "src", f"{sha}, {build}")
+    return HubbubSource(into / "src", sha)  # the version says how it was built
 
 
 def _first_line(argv: list[str]) -> Callable[[], str]:

@@ -126,24 +126,23 @@ def migration_lock(dialect: str) -> Executable | None:
     return None
 
 
-def insert_many_sql(dialect: str, table: str, columns: list[str]) -> str:
-    """A plain INSERT for `executemany` with the driver's own placeholders.
+def insert_many_sql(dialect: str, table: str, columns: list[str], rows: int = 1) -> str:
+    """A plain INSERT of `rows` rows with the driver's own placeholders.
 
     The history writer sends whole batches this way, skipping SQLAlchemy's
-    per-row parameter processing, which costs more than the insert itself.
+    per-row parameter processing, which costs more than the insert itself:
+    one row for `executemany` (asyncpg), or several rows whose parameters
+    follow one another (the SQLite writer's multi-row INSERTs; SQLite takes
+    up to 32,766 parameters in a statement since 3.32).
     """
+    width = len(columns)
     if dialect == POSTGRESQL:  # asyncpg: $1, $2, ...
-        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+        values = (
+            "("
+            + ", ".join(f"${row * width + index}" for index in range(1, width + 1))
+            + ")"
+            for row in range(rows)
+        )
     else:  # sqlite3: qmark
-        marks = ", ".join("?" for _ in columns)
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-
-
-def sqlite_insert_rows_sql(table: str, columns: list[str], count: int) -> str:
-    """One INSERT of `count` rows for sqlite3 (qmark), parameters row after row.
-
-    SQLite takes up to 32,766 parameters in a statement (since 3.32).
-    """
-    row = "(" + ", ".join("?" for _ in columns) + ")"
-    values = ", ".join(row for _ in range(count))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
+        values = ("(" + ", ".join("?" for _ in columns) + ")" for _ in range(rows))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(values)}"

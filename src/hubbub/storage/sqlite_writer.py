@@ -32,7 +32,7 @@ import asyncio
 import itertools
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -65,7 +65,7 @@ class SqliteBatchWriter:
         self._busy_timeout_ms = round(busy_timeout_seconds * 1000)
         self._columns = len(columns)
         self._inserts = {  # rows -> an INSERT of that many rows
-            count: dialect.sqlite_insert_rows_sql(table, columns, count)
+            count: dialect.insert_many_sql(dialect.SQLITE, table, columns, count)
             for count in CHUNKS
         }
         self._connection: sqlite3.Connection | None = None  # opened by the thread
@@ -100,20 +100,16 @@ class SqliteBatchWriter:
 
     def _write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         # In the writer's thread: the connection is only ever used here.
+        if any(len(row) != self._columns for row in rows):
+            raise sqlite3.ProgrammingError(
+                f"a history row does not have {self._columns} values"
+            )
         connection = self._connect()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            start = 0
-            for count in CHUNKS:
-                while len(rows) - start >= count:
-                    chunk = rows[start : start + count]
-                    if any(len(row) != self._columns for row in chunk):
-                        raise sqlite3.ProgrammingError(
-                            f"a history row has not {self._columns} values"
-                        )
-                    parameters = list(itertools.chain.from_iterable(chunk))
-                    connection.execute(self._inserts[count], parameters)
-                    start += count
+            for count, chunk in _chunks(rows):
+                parameters = list(itertools.chain.from_iterable(chunk))
+                connection.execute(self._inserts[count], parameters)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
@@ -142,6 +138,17 @@ class SqliteBatchWriter:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _chunks(
+    rows: Sequence[tuple[Any, ...]],
+) -> Iterator[tuple[int, Sequence[tuple[Any, ...]]]]:
+    """(size, rows) pieces of `rows`, in order, each size one of `CHUNKS`."""
+    start = 0
+    for count in CHUNKS:
+        while len(rows) - start >= count:
+            yield count, rows[start : start + count]
+            start += count
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
