@@ -217,6 +217,20 @@ SERVERS: dict[str, Server] = {
         _first_line(["/usr/sbin/inspircd", "--version"]),
         "/usr/sbin/inspircd",
     ),
+    # Not a chat server: the floor any Python server on uvloop stands on here
+    # (floor_server.py). Only with --servers ...,pyfloor.
+    "pyfloor": Server(
+        "pyfloor",
+        "",  # no configuration: it takes only --port
+        lambda config, port, workdir: [
+            sys.executable,
+            str(HERE / "floor_server.py"),
+            "--port",
+            str(port),
+        ],
+        lambda: f"floor_server.py (Python {platform.python_version()}, uvloop)",
+        sys.executable,
+    ),
 }
 
 
@@ -257,9 +271,12 @@ def write_config(server: Server, port: int, workdir: Path) -> Path:
         # InspIRCd cannot switch users unless it is root.
         "runas": f'runasuser="{PEER_USER}" runasgroup="{PEER_USER}"' if as_root else "",
     }
-    text = Template((CONFIGS / server.template).read_text()).substitute(values)
-    path = workdir / Path(server.template).name
-    path.write_text(text)
+    if server.template:
+        text = Template((CONFIGS / server.template).read_text()).substitute(values)
+        path = workdir / Path(server.template).name
+        path.write_text(text)
+    else:
+        path = workdir  # a server without a configuration file
     (workdir / "conf.d").mkdir()  # ngIRCd's IncludeDir: empty on purpose
     (workdir / "data").mkdir()
     if as_root and not server.is_hubbub:
@@ -969,7 +986,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--servers",
         default="hubbub,ngircd,inspircd",
-        help="comma-separated, from hubbub, ngircd, inspircd (missing ones skipped)",
+        help="comma-separated, from hubbub, ngircd, inspircd and pyfloor (the Python "
+        "floor, floor_server.py; missing ones skipped)",
     )
     parser.add_argument(
         "--scenarios", default=None, help="comma-separated scenario names (default all)"
