@@ -28,9 +28,11 @@ MODULES = (
     "hubbub.core.delivery",
     "hubbub.core.dispatch",
     "hubbub.core.engine",
+    "hubbub.core.events",
     "hubbub.core.outbox",
     "hubbub.core.ports",
     "hubbub.core.recording",
+    "hubbub.core.services.names",
     "hubbub.core.state",
     "hubbub.core.user",
 )

@@ -81,3 +81,26 @@ def test_arbitrary_bytes_give_lines_or_problems_never_exceptions(
             if line.problem is None:
                 with contextlib.suppress(ParseError):
                     parse_message(line.text)
+
+
+@given(
+    st.lists(st.sampled_from([b"a", b"bc", b" ", b"\r", b"\n", b"\r\n"]), max_size=40),
+    st.lists(st.integers(min_value=0, max_value=60), max_size=6),
+)
+def test_any_cut_of_any_mix_of_cr_lf_and_crlf_gives_the_same_lines(
+    pieces: list[bytes], cuts: list[int]
+) -> None:
+    # The reference: every CRLF, CR or LF ends a line; empty lines are skipped.
+    stream = b"".join(pieces)
+    ended = stream.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")[:-1]
+    expected = [DecodedLine(raw.decode()) for raw in ended if raw]
+    decoder = LineDecoder()
+    received: list[DecodedLine] = []
+    start = 0
+    for cut in sorted(cuts):
+        received += decoder.feed(stream[start:cut])
+        start = max(start, cut)
+    received += decoder.feed(stream[start:])
+    # A CRLF cut between two reads ends the line at the CR; the LF that
+    # follows alone is an empty line, skipped: the same lines either way.
+    assert received == expected

@@ -76,7 +76,10 @@ class Outgoing:
         """The bytes for `user`, given the tags its capabilities ask for."""
         mask = user.tag_mask
         data = self.encoded[mask]
-        if data is None:
+        if data is None and not mask:  # no tags asked for: the common case
+            data = (self.line + "\r\n").encode("utf-8", errors="replace")
+            self.encoded[0] = data
+        elif data is None:
             tags = []
             if mask & TAGS_SERVER_TIME:
                 tags.append("time=" + format_server_time(self.at))
@@ -266,25 +269,34 @@ class Delivery:
 
     # Messages: the hot path
 
-    def render_message(self, event: MessageSent) -> Outgoing:
-        """A PRIVMSG/NOTICE/TAGMSG with its tags, ready for any recipient."""
-        sender = self.state.users[casefold(event.source)]
-        tags = [f"msgid={event.msgid}"]
-        if sender.is_bot:
-            tags.append("bot")
-        tags.extend(
-            f"{key}={escape_tag_value(value)}" if value else key
-            for key, value in event.client_tags.items()
-        )
+    def render_message(
+        self, event: MessageSent, sender: User | None = None
+    ) -> Outgoing:
+        """A PRIVMSG/NOTICE/TAGMSG with its tags, ready for any recipient.
+
+        `sender` is the user `event.source` names, when the caller has it.
+        """
+        if sender is None:
+            sender = self.state.users[casefold(event.source)]
+        message_tags = "msgid=" + event.msgid
+        if sender.is_bot or event.client_tags:
+            tags = [message_tags]
+            if sender.is_bot:
+                tags.append("bot")
+            tags.extend(
+                f"{key}={escape_tag_value(value)}" if value else key
+                for key, value in event.client_tags.items()
+            )
+            message_tags = ";".join(tags)
         if event.text is None:
             text = line(sender.mask, event.command, event.target)
-        else:
-            text = text_line(sender.mask, event.command, event.target, event.text)
-        return Outgoing(text, event.at, ";".join(tags), sender.account)
+        else:  # the common case, built in one go
+            text = f":{sender.mask} {event.command} {event.target} :{event.text}"
+        return Outgoing(text, event.at, message_tags, sender.account)
 
     def _message(self, event: MessageSent) -> None:
         sender = self.state.users[casefold(event.source)]
-        out = self.render_message(event)
+        out = self.render_message(event, sender)
         only_tagged = event.command == "TAGMSG"
         target = event.target.lstrip("@+")
         if target[:1] in "#&":

@@ -80,7 +80,7 @@ class Engine:
         self._flush_scheduled = False
         self._session_ids = itertools.count(1)
         self._msgid_prefix = secrets.token_hex(4)
-        self._msgids = itertools.count(1)
+        self._msgid_count = 0
         self._batch_ids = itertools.count(1)
         # File sharing: the web port's address once it listens, and the
         # short-lived upload tokens handed out over IRC (token -> owner, expiry).
@@ -387,7 +387,8 @@ class Engine:
 
     def new_msgid(self) -> str:
         """A unique message id (IRCv3 message-ids)."""
-        return f"{self._msgid_prefix}{next(self._msgids):x}"
+        self._msgid_count += 1
+        return self._msgid_prefix + hex(self._msgid_count)[2:]
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
         """Disconnect every session with `reason` (graceful shutdown)."""

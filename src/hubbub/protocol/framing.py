@@ -61,17 +61,19 @@ class LineDecoder:
     def feed(self, data: bytes) -> list[DecodedLine]:
         """Add received bytes; return the complete lines they finish."""
         buffer = self._buffer + data if self._buffer else data
-        if b"\r" in buffer:
-            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         *complete, rest = buffer.split(b"\n")
+        if b"\r" in rest:  # a CR alone ends a line (or is a CRLF cut in two)
+            *ended, rest = rest.split(b"\r")
+            complete.extend(ended)
         lines: list[DecodedLine] = []
         for raw in complete:
-            if self._discarding:
-                # The tail of a line already refused as too long.
-                self._discarding = False
-                continue
-            if raw:
-                lines.append(self._decode(raw))
+            if raw.endswith(b"\r"):  # CRLF: no copy of the whole buffer
+                raw = raw[:-1]
+            if b"\r" in raw:
+                for piece in raw.split(b"\r"):
+                    self._take(piece, lines)
+            else:
+                self._take(raw, lines)
         if len(rest) > self.max_total_bytes:
             if not self._discarding:
                 lines.append(DecodedLine(_best_effort(rest[:64]), LineProblem.TOO_LONG))
@@ -79,6 +81,13 @@ class LineDecoder:
             rest = b""
         self._buffer = rest
         return lines
+
+    def _take(self, raw: bytes, lines: list[DecodedLine]) -> None:
+        if self._discarding:
+            # The tail of a line already refused as too long.
+            self._discarding = False
+        elif raw:
+            lines.append(self._decode(raw))
 
     def _decode(self, raw: bytes) -> DecodedLine:
         if len(raw) > self.max_line_bytes - 2 and not self._fits(raw):

@@ -24,13 +24,19 @@ def check_relayed_length(source: str, command: str, target: str, text: str) -> N
     Raises:
         IrcError(ERR_INPUTTOOLONG): it would not (refused whole, never cut).
     """
-    relayed = f":{source} {command} {target} :{text}\r\n"
-    if len(relayed) > MAX_LINE_BYTES // 4 and len(relayed.encode()) > MAX_LINE_BYTES:
+    # ":" source " " command " " target " :" text CRLF, counted without
+    # building it; characters are bytes unless some are not ASCII.
+    size = 7 + len(source) + len(command) + len(target) + len(text)
+    if size > MAX_LINE_BYTES // 4 and not (
+        text.isascii() and source.isascii() and target.isascii()
+    ):
+        size = 7 + sum(len(part.encode()) for part in (source, command, target, text))
+    if size > MAX_LINE_BYTES:
         raise IrcError(n.ERR_INPUTTOOLONG)
 
 
 def _message_to(
-    ctx: Context, msg: Message, target: str, text: str | None
+    ctx: Context, msg: Message, target: str, text: str | None, at: float
 ) -> MessageSent:
     """Check that the caller may send to `target`; the event that delivers it.
 
@@ -63,7 +69,7 @@ def _message_to(
         target,
         text,
         ctx.engine.new_msgid(),
-        ctx.now(),
+        at,
         client_tags,
     )
 
@@ -118,7 +124,7 @@ async def handle_message(ctx: Context, msg: Message) -> None:
         return
     targets, text = checked
     user = ctx.user
-    user.last_active = ctx.now()
+    user.last_active = now = ctx.now()
     echo = user.has_cap("echo-message") or user.has_cap("labeled-response")
     for target in targets:
         try:
@@ -126,7 +132,7 @@ async def handle_message(ctx: Context, msg: Message) -> None:
                 if msg.command == "PRIVMSG" and text is not None:
                     await message_service(ctx, target, text)
                 continue
-            event = _message_to(ctx, msg, target, text)
+            event = _message_to(ctx, msg, target, text, now)
         except IrcError as error:
             if not quiet:
                 ctx.reply(error.numeric, *error.params, text=error.text)
