@@ -4,8 +4,9 @@
 setup.py): the same typed source, run as C extension modules, which about
 halves the server's CPU per fan-out delivery and cuts a third off a private
 message (benchmarks/RESULTS.md). They are
-what every message goes through: framing, parsing, dispatch, the PRIVMSG
-handler, delivery and outboxes, the state they read and history recording
+what every message goes through: the TCP session, framing, parsing, dispatch,
+the PRIVMSG handler, its events, delivery and outboxes, the state they read
+and history recording
 (the rows that history writes are built in plain Python: SQLAlchemy rows are
 not the tuples that mypyc would check for).
 An editable install, or any install without HUBBUB_COMPILE=1, runs the same
@@ -35,6 +36,7 @@ MODULES = (
     "hubbub.core.services.names",
     "hubbub.core.state",
     "hubbub.core.user",
+    "hubbub.transport.session",
 )
 
 
