@@ -25,7 +25,7 @@ class Context:
         self.msg = msg
         self.state = engine.state
         self.config = engine.config
-        self.server_name = engine.config.server_name
+        self.server_name = engine.server_name
 
     def now(self) -> float:
         """The injected clock's time."""

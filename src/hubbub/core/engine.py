@@ -62,6 +62,10 @@ class Engine:
         schedule: Schedule | None = None,
     ) -> None:
         self.config = config
+        # Settings read for every line, as native attributes (the pydantic
+        # model's attribute access is a dictionary lookup and a call).
+        self.server_name = config.server_name
+        self.targets_per_command = config.limits.targets_per_command
         self.clock: Clock = clock or SystemClock()
         self.passwords = passwords
         self.accounts = accounts
@@ -267,7 +271,7 @@ class Engine:
     ) -> None:
         """Send `:server CODE nick params... :text` (the numeric's default text)."""
         trailing = text if text is not None else numeric.text
-        parts = [":" + self.config.server_name, numeric.code, user.nick, *params]
+        parts = [":" + self.server_name, numeric.code, user.nick, *params]
         if trailing is not None:
             parts.append(":" + trailing)
         elif params:

@@ -91,7 +91,7 @@ def _targets_and_text(
             return None
         text = params[1]
     targets = params[0].split(",")
-    if len(targets) > ctx.config.limits.targets_per_command:
+    if len(targets) > ctx.engine.targets_per_command:
         if not quiet:
             ctx.reply(n.ERR_TOOMANYTARGETS, params[0])
         return None
