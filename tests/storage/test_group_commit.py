@@ -62,14 +62,12 @@ async def test_items_appended_during_a_write_form_the_next_batch(
 ) -> None:
     writer.release.clear()
     group.append(1)
-    first = asyncio.create_task(group.flush())  # someone waits: no idle linger
     # The writer lingers, takes [1], and waits for the release.
     await asyncio.sleep(group.linger_seconds * 4)
     for n in (2, 3, 4):
         group.append(n)
     writer.release.set()
     await group.flush()
-    await first
     assert writer.batches == [[1], [2, 3, 4]]
 
 
@@ -239,46 +237,3 @@ async def test_a_trickle_of_items_shares_a_batch_thanks_to_the_linger(
     group.append(2)
     await group.flush()
     assert writer.batches == [[1, 2]]
-
-
-async def test_while_nobody_waits_the_writer_lingers_longer(
-    writer: FakeWriter,
-) -> None:
-    group = GroupCommit(writer.write, linger_seconds=0.005, idle_linger_seconds=0.5)
-    group.append(1)
-    await asyncio.sleep(0.05)  # ten short lingers: the idle one goes on
-    assert writer.batches == []
-    group.append(2)
-    await group.flush()
-    assert writer.batches == [[1, 2]]
-
-
-async def test_a_flush_ends_the_idle_linger_at_once(writer: FakeWriter) -> None:
-    group = GroupCommit(writer.write, linger_seconds=0.005, idle_linger_seconds=30)
-    group.append(1)
-    await asyncio.sleep(0.02)  # the writer is in its idle linger now
-    await asyncio.wait_for(group.flush(), timeout=5)  # not the 30 s
-    assert writer.batches == [[1]]
-
-
-async def test_a_full_batch_ends_the_idle_linger(writer: FakeWriter) -> None:
-    group = GroupCommit(
-        writer.write, linger_seconds=0.005, idle_linger_seconds=30, max_batch=3
-    )
-    group.append(1)
-    await asyncio.sleep(0.02)
-    group.append(2)
-    group.append(3)  # full: written without waiting out the linger
-    for _ in range(500):
-        if writer.batches:
-            break
-        await asyncio.sleep(0.01)
-    assert writer.batches == [[1, 2, 3]]
-
-
-async def test_close_ends_the_idle_linger(writer: FakeWriter) -> None:
-    group = GroupCommit(writer.write, linger_seconds=0.005, idle_linger_seconds=30)
-    group.append(1)
-    await asyncio.sleep(0.02)
-    await asyncio.wait_for(group.close(), timeout=5)
-    assert writer.batches == [[1]]

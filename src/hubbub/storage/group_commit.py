@@ -5,22 +5,13 @@ everything pending, writes it in one transaction, and wakes every `flush()`
 whose items were in it; whatever was appended meanwhile forms the next batch.
 The writer lingers a few milliseconds (`linger_seconds`) before taking a
 batch, so even a trickle of messages shares transactions: the database sees
-at most a few hundred commits a second however many messages arrive.
-
-While nobody waits for the pending items (no `flush()`: no client is owed an
-echo) it lingers longer, up to `idle_linger_seconds`, so that a busy server
-writes fewer, bigger transactions: a row costs SQLite a good deal less in a
-batch of a thousand than in one of a hundred, since each commit rewrites
-every index page the batch touched. A `flush()`, a full batch (`max_batch`)
-or `close()` ends that wait at once. So an item someone waits for is durable
-within `linger_seconds` plus the commit; any other within
-`idle_linger_seconds` plus the commit.
+at most a few hundred commits a second however many messages arrive, and a
+message waits at most that long (plus the commit) before it is durable.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -40,16 +31,11 @@ class GroupCommit(Generic[T]):
         write_batch: Callable[[list[T]], Awaitable[None]],
         *,
         linger_seconds: float = 0.005,
-        idle_linger_seconds: float = 0.05,
         max_batch: int = 5000,
     ) -> None:
         self._write_batch = write_batch
         self.linger_seconds = linger_seconds
-        self.idle_linger_seconds = idle_linger_seconds  # while nobody waits
         self.max_batch = max_batch  # a batch this big is written without lingering
-        # Set when the idle linger must end: a flush() waits, the batch is
-        # full, or the store closes.
-        self._hurry = asyncio.Event()
         self._pending: list[T] = []
         self._appended = 0  # items ever appended
         self._done = 0  # items ever taken by a finished batch, written or not
@@ -70,8 +56,6 @@ class GroupCommit(Generic[T]):
         self._pending.append(item)
         self._appended += 1
         self._wakeup.set()
-        if len(self._pending) >= self.max_batch:
-            self._hurry.set()
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(
                 self._write_forever(), name="hubbub-history-writer"
@@ -87,14 +71,12 @@ class GroupCommit(Generic[T]):
             return
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append((self._appended, waiter))
-        self._hurry.set()
         await waiter
 
     async def close(self) -> None:
         """Write what is pending, then stop the writer; appending is refused after."""
         self._closed = True
         self._wakeup.set()
-        self._hurry.set()
         if self._writer is not None:
             await self._writer
 
@@ -108,25 +90,10 @@ class GroupCommit(Generic[T]):
                 continue
             if len(self._pending) < self.max_batch and not self._closed:
                 await asyncio.sleep(self.linger_seconds)
-                await self._linger_while_idle()
             batch, self._pending = self._pending, []
             error = await self._write(batch)
             self._done += len(batch)
             self._wake_waiters(error)
-
-    async def _linger_while_idle(self) -> None:
-        """Wait up to the idle linger, unless something needs the batch now."""
-        extra = self.idle_linger_seconds - self.linger_seconds
-        if (
-            extra <= 0
-            or self._waiters  # someone waits for a pending item
-            or self._closed
-            or len(self._pending) >= self.max_batch
-        ):
-            return
-        self._hurry.clear()  # no await since the checks: nothing was missed
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._hurry.wait(), extra)
 
     async def _write(self, batch: list[T]) -> StorageError | None:
         try:
