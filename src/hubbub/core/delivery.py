@@ -105,6 +105,8 @@ def line(source: str, command: str, *params: str) -> str:
 
 def text_line(source: str, command: str, *params: str) -> str:
     """Like `line`, but the last parameter (free text) always has its ":"."""
+    if len(params) == 2:  # a target and a text: every PRIVMSG, in one go
+        return f":{source} {command} {params[0]} :{params[1]}"
     *middle, last = params
     return " ".join((f":{source}", command, *middle, ":" + last))
 
@@ -290,8 +292,8 @@ class Delivery:
             message_tags = ";".join(tags)
         if event.text is None:
             text = line(sender.mask, event.command, event.target)
-        else:  # the common case, built in one go
-            text = f":{sender.mask} {event.command} {event.target} :{event.text}"
+        else:
+            text = text_line(sender.mask, event.command, event.target, event.text)
         return Outgoing(text, event.at, message_tags, sender.account)
 
     def _message(self, event: MessageSent) -> None:

@@ -159,7 +159,7 @@ class Engine:
         # IRCv3 labeled-response: no reply -> ACK; one line -> tagged;
         # several -> one labeled-response BATCH.
         tag = "label=" + escape_tag_value(label)
-        server = self.config.server_name
+        server = self.server_name
         if not lines:
             return [f"@{tag} :{server} ACK\r\n".encode()]
         if len(lines) == 1:
@@ -227,7 +227,7 @@ class Engine:
                     self.disconnect(user, f"Ping timeout: {idle} seconds")
             elif now - user.last_received > config.ping_interval_seconds:
                 user.ping_sent_at = now
-                self.send(user, f"PING :{config.server_name}\r\n".encode())
+                self.send(user, f"PING :{self.server_name}\r\n".encode())
             deadline = user.nick_protection_deadline
             if deadline is not None and now >= deadline and not user.quitting:
                 self._rename_to_guest(user)
@@ -240,7 +240,7 @@ class Engine:
         guest = f"Guest{user.session_id}"
         while casefold(guest) in self.state.users:
             guest += "_"
-        source = f"NickServ!NickServ@services.{self.config.server_name}"
+        source = f"NickServ!NickServ@services.{self.server_name}"
         self.send(
             user,
             f":{source} NOTICE {user.nick} :{user.nick} is registered to someone else; "
