@@ -14,7 +14,9 @@ The cases are the shapes of the benchmark's scenarios: private messages
 among 50 pairs (one row in two histories, so all three indexes, scattered
 over 100 conversations), and messages to one channel (two indexes, one
 target). `--no-indexes` also measures the bare table, to show how much of a
-row's cost is its index entries.
+row's cost is its index entries, and `--each-index` the table without each
+one of them in turn (private messages, batches of 400), to show which entry
+costs what.
 """
 
 from __future__ import annotations
@@ -83,8 +85,19 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def measure(items: list[HistoryItem], batch: int, indexes: bool) -> float:
-    """CPU µs per row to store `items` in batches of `batch` in a fresh file."""
+ALL_INDEXES = ("",)  # a substring of every index name: drop them all
+MSGID_INDEX = "ix_history_msgid"  # (msgid, owner, target)
+OWNER_INDEX = "ix_history_owner"  # (owner, target, at, seq)
+PEER_INDEX = "ix_history_peer_owner"  # (peer_owner, peer_target, at, seq), partial
+
+
+async def measure(
+    items: list[HistoryItem], batch: int, drop: tuple[str, ...] = ()
+) -> float:
+    """CPU µs per row to store `items` in batches of `batch` in a fresh file.
+
+    `drop`: the history indexes whose names start with one of these go first.
+    """
     with tempfile.TemporaryDirectory(prefix="hubbub-sqlite-rows-") as folder:
         path = Path(folder) / "hubbub.db"
         storage = await open_storage(f"sqlite:///{path}")
@@ -92,13 +105,15 @@ async def measure(items: list[HistoryItem], batch: int, indexes: bool) -> float:
         assert isinstance(history, SqlHistoryStore)
         writer = history.sqlite_writer
         assert writer is not None  # a SQLite file: the server's own writer
-        if not indexes:  # before the writer's first batch prepares its INSERTs
+        if drop:  # before the writer's first batch prepares its INSERTs
             with contextlib.closing(sqlite3.connect(path)) as connection:
                 found = connection.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'index'"
                     " AND tbl_name = 'history' AND sql IS NOT NULL"
                 ).fetchall()
-                for (index,) in found:
+                dropped = [name for (name,) in found if name.startswith(drop)]
+                assert dropped, f"no history index starts with any of {drop}"
+                for index in dropped:
                     connection.execute(f'DROP INDEX "{index}"')
         started = cpu_seconds()
         for start in range(0, len(items), batch):
@@ -108,30 +123,51 @@ async def measure(items: list[HistoryItem], batch: int, indexes: bool) -> float:
     return spent / len(items) * 1e6
 
 
+async def median_line(
+    label: str,
+    runs: int,
+    items: list[HistoryItem],
+    batch: int,
+    drop: tuple[str, ...] = (),
+) -> None:
+    """Print the median (and range) of `runs` measurements of `measure`."""
+    figures = sorted([await measure(items, batch, drop) for _ in range(runs)])
+    print(
+        f"  {label:<62} {statistics.median(figures):6.1f}"
+        f"  ({figures[0]:.1f}-{figures[-1]:.1f})"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=40_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-indexes", action="store_true", help="also the bare table")
+    parser.add_argument(
+        "--each-index",
+        action="store_true",
+        help="also private messages without each index in turn (batches of 400)",
+    )
     args = parser.parse_args()
+    private = private_items(args.rows)
     cases = [
-        ("private, 50 pairs", private_items(args.rows), (40, 400, 1000, 4000)),
+        ("private, 50 pairs", private, (40, 400, 1000, 4000)),
         ("channel, one target", channel_items(args.rows), (40, 400, 4000)),
     ]
     print(f"CPU µs per history row (median of {args.runs}; {args.rows:,} rows)")
     for name, items, batches in cases:
-        for indexes in (True, False) if args.no_indexes else (True,):
+        for drop in ((), ALL_INDEXES) if args.no_indexes else ((),):
             for batch in batches:
-                figures = sorted(
-                    [await measure(items, batch, indexes) for _ in range(args.runs)]
-                )
-                label = f"{name}, batches of {batch}" + (
-                    "" if indexes else ", no indexes"
-                )
-                print(
-                    f"  {label:<50} {statistics.median(figures):6.1f}"
-                    f"  ({figures[0]:.1f}-{figures[-1]:.1f})"
-                )
+                label = f"{name}, batches of {batch}" + (", no indexes" if drop else "")
+                await median_line(label, args.runs, items, batch, drop)
+    if args.each_index:
+        for without, drop in (
+            ("the msgid index", (MSGID_INDEX,)),
+            ("the owner index", (OWNER_INDEX,)),
+            ("the peer index", (PEER_INDEX,)),
+        ):
+            label = f"private, 50 pairs, batches of 400, without {without}"
+            await median_line(label, args.runs, private, 400, drop)
 
 
 if __name__ == "__main__":
