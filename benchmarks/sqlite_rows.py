@@ -85,7 +85,7 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-ALL_INDEXES = ("",)  # a substring of every index name: drop them all
+ALL_INDEXES = ("",)  # a prefix of every index name: drop them all
 MSGID_INDEX = "ix_history_msgid"  # (msgid, owner, target)
 OWNER_INDEX = "ix_history_owner"  # (owner, target, at, seq)
 PEER_INDEX = "ix_history_peer_owner"  # (peer_owner, peer_target, at, seq), partial
