@@ -37,11 +37,16 @@ import asyncio
 import contextlib
 import json
 import sqlite3
-import statistics
 import tempfile
 from pathlib import Path
 
-from sqlite_rows import channel_items, cpu_seconds, measure, private_items
+from sqlite_rows import (
+    channel_items,
+    cpu_seconds,
+    measure,
+    median_range,
+    private_items,
+)
 
 from hubbub.core.ports import HistoryItem
 
@@ -167,17 +172,11 @@ def measure_blocks(
                 if lines is None
                 else "length(items) - length(replace(items, char(10), '')) + 1"
             )
-            stored = db.execute(f"SELECT sum({count}) FROM history_blocks").fetchone()[
-                0
-            ]
+            (stored,) = db.execute(
+                f"SELECT sum({count}) FROM history_blocks"
+            ).fetchone()
     assert stored == len(items), f"{stored} of {len(items)} messages stored"
     return spent / len(items) * 1e6
-
-
-def median(figures: list[float]) -> str:
-    """`median (low-high)` of the figures."""
-    figures = sorted(figures)
-    return f"{statistics.median(figures):6.1f} ({figures[0]:.1f}-{figures[-1]:.1f})"
 
 
 async def main() -> None:
@@ -194,17 +193,18 @@ async def main() -> None:
         f" median of {args.runs}, {args.rows:,} messages"
     )
     for name, items in cases:
+        lines = wire_lines(items)
         for batch in (40, 400, 4000):
             rows = [await measure(items, batch) for _ in range(args.runs)]
             blocks = [measure_blocks(items, batch) for _ in range(args.runs)]
-            lines = wire_lines(items)
             line_blocks = [
                 measure_blocks(items, batch, lines) for _ in range(args.runs)
             ]
             label = f"{name}, batches of {batch}"
             print(
-                f"  {label:<36} rows {median(rows)}  JSON blocks {median(blocks)}"
-                f"  line blocks {median(line_blocks)}"
+                f"  {label:<36} rows {median_range(rows)}"
+                f"  JSON blocks {median_range(blocks)}"
+                f"  line blocks {median_range(line_blocks)}"
             )
 
 

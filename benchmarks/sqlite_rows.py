@@ -123,6 +123,12 @@ async def measure(
     return spent / len(items) * 1e6
 
 
+def median_range(figures: list[float]) -> str:
+    """`median  (low-high)` of the figures."""
+    ordered = sorted(figures)
+    return f"{statistics.median(ordered):6.1f}  ({ordered[0]:.1f}-{ordered[-1]:.1f})"
+
+
 async def median_line(
     label: str,
     runs: int,
@@ -131,11 +137,8 @@ async def median_line(
     drop: tuple[str, ...] = (),
 ) -> None:
     """Print the median (and range) of `runs` measurements of `measure`."""
-    figures = sorted([await measure(items, batch, drop) for _ in range(runs)])
-    print(
-        f"  {label:<62} {statistics.median(figures):6.1f}"
-        f"  ({figures[0]:.1f}-{figures[-1]:.1f})"
-    )
+    figures = [await measure(items, batch, drop) for _ in range(runs)]
+    print(f"  {label:<62} {median_range(figures)}")
 
 
 async def main() -> None:
