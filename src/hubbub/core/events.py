@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Final
 
 from hubbub.core.ports import RegisteredChannel
 from hubbub.protocol.message import NO_TAGS
@@ -148,23 +148,61 @@ class ChannelRestored:
     registration: RegisteredChannel
 
 
-class MessageSent(NamedTuple):
+class MessageSent:
     """A PRIVMSG, NOTICE or TAGMSG from a user to a channel or a user.
 
     `target` is what the sender wrote (a nick, a channel, or a STATUSMSG form
     such as `@#chan`); `client_tags` are the sender's `+` tags.
 
-    The one event made for every message, so a NamedTuple: as immutable as
-    the frozen dataclasses, and built five times faster.
+    The one event made for every message, so a class of its own rather than
+    a frozen dataclass: as read-only (`Final`) and compared the same way, and
+    in the compiled build built in a fraction of the time (a NamedTuple's
+    `__new__` runs as bytecode, a frozen dataclass's `__init__` sets each
+    field through `object.__setattr__`).
     """
 
-    source: str  # the sender's nick
-    command: str
-    target: str
-    text: str | None
-    msgid: str
-    at: float
-    client_tags: Mapping[str, str] = NO_TAGS
+    __slots__ = ("at", "client_tags", "command", "msgid", "source", "target", "text")
+    __match_args__ = ("source", "command", "target", "text", "msgid", "at")
+
+    def __init__(
+        self,
+        source: str,  # the sender's nick
+        command: str,
+        target: str,
+        text: str | None,
+        msgid: str,
+        at: float,
+        client_tags: Mapping[str, str] = NO_TAGS,
+    ) -> None:
+        self.source: Final = source
+        self.command: Final = command
+        self.target: Final = target
+        self.text: Final = text
+        self.msgid: Final = msgid
+        self.at: Final = at
+        self.client_tags: Final = client_tags
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MessageSent):
+            return NotImplemented
+        return (
+            self.source == other.source
+            and self.command == other.command
+            and self.target == other.target
+            and self.text == other.text
+            and self.msgid == other.msgid
+            and self.at == other.at
+            and self.client_tags == other.client_tags
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # client_tags are a mapping
+
+    def __repr__(self) -> str:
+        return (
+            f"MessageSent(source={self.source!r}, command={self.command!r}, "
+            f"target={self.target!r}, text={self.text!r}, msgid={self.msgid!r}, "
+            f"at={self.at!r}, client_tags={dict(self.client_tags)!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
