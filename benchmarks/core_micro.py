@@ -57,6 +57,8 @@ class Client:
     def feed(self, data: bytes) -> None:
         for line in self.decoder.feed(data):
             coroutine = self.engine.handle_line(self.user, line)
+            if coroutine is None:
+                continue
             try:
                 coroutine.send(None)
             except StopIteration:

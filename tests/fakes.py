@@ -62,12 +62,16 @@ class FakeClient:
 
     async def send(self, line: str) -> None:
         """Send one line as if received from the network."""
-        await self.engine.handle_line(self.user, DecodedLine(line))
+        pending = self.engine.handle_line(self.user, DecodedLine(line))
+        if pending is not None:
+            await pending
 
     async def send_raw(self, data: bytes) -> None:
         """Send raw bytes through the line decoder (framing included)."""
         for decoded in LineDecoder(max_tags_bytes=4096).feed(data):
-            await self.engine.handle_line(self.user, decoded)
+            pending = self.engine.handle_line(self.user, decoded)
+            if pending is not None:
+                await pending
 
     def received(self) -> list[str]:
         """Lines written to this client since the last call (the drain idiom)."""

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
 import pytest
 
 from hubbub.app import App, run_app
 from hubbub.config import Config
+from hubbub.core.commands import COMMANDS
+from hubbub.core.commands.registry import Command
+from hubbub.core.context import Context
+from hubbub.protocol.message import Message
 from tests.fakes import make_config
 
 
@@ -217,3 +221,42 @@ async def test_slow_reader_is_dropped_and_others_keep_chatting(tmp_path: Path) -
         assert slowest < 2.0, f"the listener waited {slowest:.2f} s for a batch"
         await talker.send("PRIVMSG #flood :still here")
         assert (await listener.read_until("still here"))[-1].endswith(":still here")
+
+
+@pytest.mark.parametrize("suspends", [False, True], ids=["inline", "awaiting"])
+async def test_handler_bug_drops_only_that_connection(
+    app: App, monkeypatch: pytest.MonkeyPatch, suspends: bool
+) -> None:
+    """A handler that raises (inline, or after awaiting) ends its own session only."""
+
+    def crash(ctx: Context, msg: Message) -> Awaitable[None] | None:
+        if not suspends:
+            raise RuntimeError("a bug")
+
+        async def later() -> None:
+            await asyncio.sleep(0)
+            raise RuntimeError("a bug, later")
+
+        return later()
+
+    monkeypatch.setitem(COMMANDS, "CRASHME", Command("CRASHME", crash))
+    alice, bob = (
+        await LineClient.open(app.ports["irc"]),
+        await LineClient.open(app.ports["irc"]),
+    )
+    await alice.register("alice")
+    await bob.register("bob")
+    await bob.send("JOIN #a")
+    await bob.read_until(" 366 ")
+    await alice.send("JOIN #a")
+    await alice.read_until(" 366 ")
+    await bob.read_line()  # alice's JOIN
+    await alice.send("CRASHME", "PRIVMSG #a :never handled")
+    lines = await alice.read_until("ERROR")
+    assert lines[-1] == "ERROR :Closing Link: 127.0.0.1 (Internal error)"
+    assert (await alice.read_line()) == ""
+    assert (await bob.read_line()) == ":alice!~alice@127.0.0.1 QUIT :Internal error"
+    await bob.send("PING :still")
+    # Nothing after the crash was handled: the next line bob sees is his PONG.
+    assert (await bob.read_line()) == ":irc.test PONG irc.test :still"
+    await bob.close()

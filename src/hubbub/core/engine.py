@@ -9,7 +9,8 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from hubbub.config import Config
 from hubbub.core.context import Context
@@ -117,10 +118,18 @@ class Engine:
             self.disconnect(user, "Too many connections from your IP address")
         return user
 
-    async def handle_line(self, user: User, received: DecodedLine) -> None:
-        """Handle one line from `user`'s connection."""
+    def handle_line(
+        self, user: User, received: DecodedLine
+    ) -> Coroutine[Any, Any, None] | None:
+        """Handle one line from `user`'s connection.
+
+        Returns None once the line is handled (nearly always), else a
+        coroutine that finishes it: a command that waits for something (a
+        password check, a group commit). The transport runs it before the
+        connection's next line, so replies keep their order.
+        """
         if user.quitting:
-            return
+            return None
         # Modern, "Keepalive": any line shows the client is alive.
         user.last_received = self.clock.now()
         user.ping_sent_at = None
@@ -130,12 +139,20 @@ class Engine:
             try:
                 msg = parse_message(received.text)
             except ParseError:
-                return  # an empty or blank line: Modern says to ignore it silently
+                return None  # an empty or blank line: Modern says to ignore it
             logger.debug("< %d %s", user.session_id, received.text)
             if msg.tags and "label" in msg.tags:
-                await self.handle_message(user, msg)
-            else:  # the common case, without the labeled-response wrapper
-                await dispatch(Context(self, user, msg), msg)
+                return self._finish_line(self.handle_message(user, msg))
+            # The common case, without the labeled-response wrapper.
+            pending = dispatch(Context(self, user, msg), msg)
+            if pending is not None:
+                return self._finish_line(pending)
+        if self._schedule is None:
+            self.flush()
+        return None
+
+    async def _finish_line(self, pending: Awaitable[None]) -> None:
+        await pending
         if self._schedule is None:
             self.flush()
 
@@ -144,12 +161,16 @@ class Engine:
         label = msg.tags.get("label") if "labeled-response" in user.caps else None
         ctx = Context(self, user, msg)
         if label is None:
-            await dispatch(ctx, msg)
+            pending = dispatch(ctx, msg)
+            if pending is not None:
+                await pending
             return
         captured: list[bytes] = []
         user.capture = captured
         try:
-            await dispatch(ctx, msg)
+            pending = dispatch(ctx, msg)
+            if pending is not None:
+                await pending
         finally:
             user.capture = None
         for data in self._labeled(label, captured):

@@ -1,11 +1,12 @@
 """One client connection as an `asyncio.Protocol`: bytes in -> lines -> engine.
 
-Lines are handled in order. A command handler that completes without
-suspending (nearly all of them) runs inline in `data_received`: no task per
-connection and none per line. One that awaits (a password check) is finished
-as a task while the connection's remaining input waits, so replies keep their
-order. Timeouts and keepalive PINGs are the engine's (`Engine.check_timeouts`).
-Every way a connection ends goes through `Engine.disconnect`, which is idempotent.
+Lines are handled in order. A command that completes without suspending
+(nearly all of them) runs inline in `data_received`: no task per connection,
+none per line, and for the hot commands no coroutine either (`dispatch`).
+One that awaits (a password check) is finished as a task while the
+connection's remaining input waits, so replies keep their order. Timeouts
+and keepalive PINGs are the engine's (`Engine.check_timeouts`). Every way a
+connection ends goes through `Engine.disconnect`, which is idempotent.
 """
 
 from __future__ import annotations
@@ -105,8 +106,10 @@ class Session(asyncio.Protocol):
         for index, line in enumerate(lines):
             if user.quitting:
                 return
-            coroutine = self.engine.handle_line(user, line)
             try:
+                coroutine = self.engine.handle_line(user, line)
+                if coroutine is None:  # handled inline: nearly every line
+                    continue
                 waiting = coroutine.send(None)
             except StopIteration:
                 continue

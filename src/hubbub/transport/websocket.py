@@ -110,7 +110,9 @@ async def serve_websocket(request: web.Request, engine: Engine) -> web.StreamRes
             for line in decoder.feed(data.rstrip(b"\r\n") + b"\n"):
                 if user.quitting:
                     break
-                await engine.handle_line(user, line)
+                pending = engine.handle_line(user, line)
+                if pending is not None:
+                    await pending
             if user.quitting:
                 break
     except ConnectionError:

@@ -18,7 +18,7 @@ from hubbub.protocol.message import Message
 
 
 @command("PING", before_registration=True)
-async def handle_ping(ctx: Context, msg: Message) -> None:
+def handle_ping(ctx: Context, msg: Message) -> None:
     """Answer with PONG and the same token."""
     if not msg.params or not msg.params[0]:
         raise IrcError(n.ERR_NOORIGIN)
@@ -26,7 +26,7 @@ async def handle_ping(ctx: Context, msg: Message) -> None:
 
 
 @command("PONG", before_registration=True)
-async def handle_pong(ctx: Context, msg: Message) -> None:
+def handle_pong(ctx: Context, msg: Message) -> None:
     """A keepalive answer; any received line already resets the ping timer."""
 
 

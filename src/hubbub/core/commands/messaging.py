@@ -6,6 +6,8 @@ https://ircv3.net/specs/extensions/message-tags (TAGMSG, client tags)
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
 from hubbub.core.errors import IrcError
@@ -114,32 +116,65 @@ async def _echo(ctx: Context, event: MessageSent) -> None:
     "TAGMSG",
     help="Send only tags (reactions, typing notifications) to message-tags clients.",
 )
-async def handle_message(ctx: Context, msg: Message) -> None:
+def handle_message(ctx: Context, msg: Message) -> Awaitable[None] | None:
     """PRIVMSG, NOTICE and TAGMSG to channels and users."""
-    # The server's hot path: everything up to the delivery runs without
-    # awaiting; only a service's answer or an echo waits for something.
+    # The server's hot path: a plain function (see core/dispatch.py). Only a
+    # service's answer or an echo waits for something; then the rest of the
+    # command is a coroutine.
     quiet = msg.command == "NOTICE"  # no automatic error replies to a NOTICE
     checked = _targets_and_text(ctx, msg, quiet)
     if checked is None:
-        return
+        return None
     targets, text = checked
     user = ctx.user
     user.last_active = now = ctx.now()
     echo = user.has_cap("echo-message") or user.has_cap("labeled-response")
+    if echo or any(is_service(target) for target in targets):
+        return _send_waiting(ctx, msg, targets, text, now, echo)
     for target in targets:
-        try:
-            if is_service(target):
-                if msg.command == "PRIVMSG" and text is not None:
+        event = _checked_message(ctx, msg, target, text, now, quiet)
+        if event is not None:
+            ctx.apply(event)
+    return None
+
+
+async def _send_waiting(
+    ctx: Context,
+    msg: Message,
+    targets: list[str],
+    text: str | None,
+    now: float,
+    echo: bool,
+) -> None:
+    """`handle_message` when a target is a service or the sender gets echoes."""
+    quiet = msg.command == "NOTICE"
+    for target in targets:
+        if is_service(target):
+            if msg.command == "PRIVMSG" and text is not None:
+                try:
                     await message_service(ctx, target, text)
-                continue
-            event = _message_to(ctx, msg, target, text, now)
-        except IrcError as error:
-            if not quiet:
-                ctx.reply(error.numeric, *error.params, text=error.text)
+                except IrcError as error:
+                    if not quiet:
+                        ctx.reply(error.numeric, *error.params, text=error.text)
+            continue
+        event = _checked_message(ctx, msg, target, text, now, quiet)
+        if event is None:
             continue
         ctx.apply(event)
         if echo:
             await _echo(ctx, event)
+
+
+def _checked_message(
+    ctx: Context, msg: Message, target: str, text: str | None, now: float, quiet: bool
+) -> MessageSent | None:
+    """The event for one target, or None once the error is answered."""
+    try:
+        return _message_to(ctx, msg, target, text, now)
+    except IrcError as error:
+        if not quiet:
+            ctx.reply(error.numeric, *error.params, text=error.text)
+        return None
 
 
 @command("WALLOPS", min_params=1)

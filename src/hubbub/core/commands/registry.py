@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from hubbub.protocol.message import Message
 
 if TYPE_CHECKING:
     from hubbub.core.context import Context
 
-Handler = Callable[["Context", Message], Awaitable[None]]
+# A handler either finishes inline and returns None, or returns what is left
+# of it to await (any `async def` handler does; see core/dispatch.py).
+Handler = Callable[["Context", Message], Awaitable[None] | None]
+H = TypeVar("H", bound=Handler)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +37,13 @@ def command(
     min_params: int = 0,
     before_registration: bool = False,
     help: str | None = None,
-) -> Callable[[Handler], Handler]:
+) -> Callable[[H], H]:
     """Register the decorated function as the handler of `name`.
 
     One handler may serve several commands, each with its own `help`.
     """
 
-    def register(handler: Handler) -> Handler:
+    def register(handler: H) -> H:
         assert name not in COMMANDS, f"{name} registered twice"
         COMMANDS[name] = Command(name, handler, min_params, before_registration, help)
         return handler
