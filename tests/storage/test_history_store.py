@@ -199,7 +199,7 @@ async def test_private_message_is_found_by_each_party(storage: Storage) -> None:
 
 def private(text: str, *, at: float = T0, msgid: str | None = None) -> HistoryItem:
     """alice (logged in) to bob: one item in both their histories."""
-    return item(text, owner="a:alice", target="bob", at=at, msgid=msgid)._replace(
+    return item(text, owner="a:alice", target="bob", at=at, msgid=msgid).replace(
         peer_owner="n:bob", peer_target="alice"
     )
 
@@ -223,7 +223,7 @@ async def test_private_message_is_one_item_in_both_histories(storage: Storage) -
 async def test_private_history_merges_both_sides_in_order(storage: Storage) -> None:
     # alice's history with bob: her messages (her rows) and his (rows where
     # she is the peer), interleaved by time, with cursors and limits.
-    his = item("b1", owner="n:bob", target="alice", at=T0 + 1)._replace(
+    his = item("b1", owner="n:bob", target="alice", at=T0 + 1).replace(
         peer_owner="a:alice", peer_target="bob"
     )
     await append_all(
@@ -231,7 +231,7 @@ async def test_private_history_merges_both_sides_in_order(storage: Storage) -> N
         private("a0", at=T0),
         his,
         private("a2", at=T0 + 2),
-        his._replace(params=("alice", "b3"), msgid="id-b3", at=T0 + 3),
+        his.replace(params=("alice", "b3"), msgid="id-b3", at=T0 + 3),
     )
     everything = await read_all(storage, "a:alice", "bob")
     assert [i.params[1] for i in everything] == ["a0", "b1", "a2", "b3"]
@@ -288,7 +288,7 @@ async def test_retention_keeps_what_the_other_party_still_holds(
     # bob files the last two under her second nick. Trimming her history to
     # two must not empty his history with "alice", which holds only two.
     def to_bob(text: str, at: float, nick: str) -> HistoryItem:
-        return private(text, at=at)._replace(peer_target=nick)
+        return private(text, at=at).replace(peer_target=nick)
 
     await append_all(
         storage,

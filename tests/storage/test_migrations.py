@@ -165,7 +165,7 @@ async def test_downgrade_from_0004_splits_private_messages_into_two_rows(
     storage.history.append(
         HistoryItem(
             "a:alice", "bob", "pm1", T0, "alice!a@h", "alice", "PRIVMSG", ("bob", "hi")
-        )._replace(peer_owner="n:bob", peer_target="alice")
+        ).replace(peer_owner="n:bob", peer_target="alice")
     )
     await storage.close()
 

@@ -21,7 +21,7 @@ def test_params_json_is_exactly_json_dumps(params: list[str]) -> None:
 
 def test_history_rows_share_the_params_encoding_only_when_params_are_shared() -> None:
     first = item_with(("bob", "hi"), owner="n:alice", target="bob")
-    twin = first._replace(owner="n:bob", target="alice")  # the same params object
+    twin = first.replace(owner="n:bob", target="alice")  # the same params object
     other = item_with(("bob", "bye"), owner="n:alice", target="bob")
     values = history_tuples([first, twin, other])
     assert [row[:2] for row in values] == [

@@ -107,7 +107,7 @@ class MemoryHistoryStore:
     def append(self, item: HistoryItem) -> None:
         """Store an item now, with the next storage order `seq`, in its history
         and (a private message) its peer's."""
-        stored = item._replace(seq=next(self._next_seq))
+        stored = item.replace(seq=next(self._next_seq))
         self._insert(stored, item.owner, item.target)
         if item.peer_owner:
             peer_view = stored.seen_from(item.peer_owner, item.peer_target)
