@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 from hubbub.core.ports import RegisteredChannel
 from hubbub.protocol.message import NO_TAGS
@@ -162,7 +162,15 @@ class MessageSent:
     """
 
     __slots__ = ("at", "client_tags", "command", "msgid", "source", "target", "text")
-    __match_args__ = ("source", "command", "target", "text", "msgid", "at")
+    # ClassVar: else mypyc makes it an attribute of each instance.
+    __match_args__: ClassVar[tuple[str, ...]] = (
+        "source",
+        "command",
+        "target",
+        "text",
+        "msgid",
+        "at",
+    )
 
     def __init__(
         self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final
+from typing import ClassVar, Final
 
 __all__ = [
     "NO_TAGS",
@@ -67,7 +67,7 @@ class Message:
     """
 
     __slots__ = ("command", "params", "source", "tags")
-    __match_args__ = ("command", "params", "source", "tags")
+    __match_args__: ClassVar[tuple[str, ...]] = ("command", "params", "source", "tags")
 
     def __init__(
         self,
