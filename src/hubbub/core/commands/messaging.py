@@ -130,7 +130,7 @@ def handle_message(ctx: Context, msg: Message) -> Awaitable[None] | None:
     user.last_active = now = ctx.now()
     echo = user.has_cap("echo-message") or user.has_cap("labeled-response")
     if echo or any(is_service(target) for target in targets):
-        return _send_waiting(ctx, msg, targets, text, now, echo)
+        return _send_waiting(ctx, msg, targets, text, now, quiet=quiet, echo=echo)
     for target in targets:
         event = _checked_message(ctx, msg, target, text, now, quiet)
         if event is not None:
@@ -144,10 +144,11 @@ async def _send_waiting(
     targets: list[str],
     text: str | None,
     now: float,
+    *,
+    quiet: bool,
     echo: bool,
 ) -> None:
     """`handle_message` when a target is a service or the sender gets echoes."""
-    quiet = msg.command == "NOTICE"
     for target in targets:
         if is_service(target):
             if msg.command == "PRIVMSG" and text is not None:
