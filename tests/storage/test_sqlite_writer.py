@@ -9,11 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from hubbub.core.ports import HistoryItem
 from hubbub.storage import dialect, rows
 from hubbub.storage.database import RetryPolicy, open_database
 from hubbub.storage.errors import StorageError
 from hubbub.storage.migrate import upgrade
+from hubbub.storage.open import open_storage
+from hubbub.storage.sql import SqlHistoryStore
 from hubbub.storage.sqlite_writer import SqliteBatchWriter
+from tests.storage.samples import T0, item
 
 PARAMS = '["#tea", "hi"]'
 
@@ -155,4 +159,155 @@ def test_multi_row_inserts_number_their_placeholders_per_driver() -> None:
     )
     assert dialect.insert_many_sql(dialect.POSTGRESQL, "t", columns) == (
         "INSERT INTO t (a, b) VALUES ($1, $2)"
+    )
+
+
+# Staging: history's writer appends to history_staged, then moves rows in bulk.
+
+
+def staging_writer(path: str, settle_rows: int = 1000) -> SqliteBatchWriter:
+    return SqliteBatchWriter(
+        path,
+        "history",
+        rows.HISTORY_COLUMNS,
+        staged="history_staged",
+        settle_rows=settle_rows,
+    )
+
+
+def rows_of(path: str, table: str) -> list[tuple[int, str]]:
+    with sqlite3.connect(path) as connection:
+        return list(connection.execute(f"SELECT seq, msgid FROM {table} ORDER BY seq"))
+
+
+async def test_staged_rows_are_committed_then_moved_in_order(path: str) -> None:
+    writer = staging_writer(path)
+    await writer.write([row("m1"), row("m2")])
+    await writer.write([row("m3")])
+    assert rows_of(path, "history_staged") == [(1, "m1"), (2, "m2"), (3, "m3")]
+    assert rows_of(path, "history") == []
+    await writer.settle()
+    assert rows_of(path, "history") == [(1, "m1"), (2, "m2"), (3, "m3")]
+    assert rows_of(path, "history_staged") == []
+    assert (writer.commits, writer.settled) == (2, 3)
+    await writer.settle()  # nothing staged: nothing to do
+    assert writer.settled == 3
+    await writer.close()
+
+
+async def test_staged_seqs_never_reuse_one_history_had(path: str) -> None:
+    # AUTOINCREMENT: a seq stays used after its row is deleted (retention).
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO history (seq, owner, target, msgid, at, source, command,"
+            " params, tags) VALUES (41, '', '#tea', 'old', 1.0, 's', 'PRIVMSG',"
+            " '[]', '{}')"
+        )
+        connection.execute("DELETE FROM history")
+    writer = staging_writer(path)
+    await writer.write([row("m1")])
+    await writer.write([row("m2")])  # past the staged one too
+    await writer.settle()
+    await writer.write([row("m3")])  # past the moved ones
+    await writer.close()  # moves what is staged
+    assert rows_of(path, "history") == [(42, "m1"), (43, "m2"), (44, "m3")]
+
+
+async def test_a_batch_that_fills_the_stage_moves_it(path: str) -> None:
+    writer = staging_writer(path, settle_rows=5)
+    await writer.write([row(f"a{n}") for n in range(3)])
+    assert len(rows_of(path, "history_staged")) == 3
+    await writer.write([row(f"b{n}") for n in range(3)])  # 6 >= 5
+    assert [m for _, m in rows_of(path, "history")] == [
+        "a0", "a1", "a2", "b0", "b1", "b2"
+    ]  # fmt: skip
+    assert rows_of(path, "history_staged") == []
+    await writer.close()
+
+
+async def test_rows_left_staged_are_moved_by_the_next_writer(path: str) -> None:
+    with sqlite3.connect(path) as connection:  # as a killed server leaves them
+        connection.execute(
+            "INSERT INTO history_staged (seq, owner, target, msgid, at, source,"
+            " command, params, tags) VALUES (7, '', '#tea', 'left', 1.0, 's',"
+            " 'PRIVMSG', '[]', '{}')"
+        )
+    writer = staging_writer(path)
+    await writer.settle()
+    assert rows_of(path, "history") == [(7, "left")]
+    await writer.write([row("next")])
+    await writer.close()
+    assert rows_of(path, "history") == [(7, "left"), (8, "next")]
+
+
+async def test_a_refused_staged_batch_keeps_none_of_its_rows(path: str) -> None:
+    writer = staging_writer(path)
+    await writer.write([row("first")])
+    with pytest.raises(StorageError, match="not written"):
+        await writer.write([row("ok"), row("bad", source=None)])  # NOT NULL
+    await writer.write([row("next")])
+    await writer.close()
+    assert rows_of(path, "history") == [(1, "first"), (2, "next")]
+
+
+def private_row(msgid: str) -> tuple[object, ...]:
+    return ("n:alice", "bob", msgid, 1.0, "alice!a@h", None, "PRIVMSG",
+            '["bob", "hi"]', "{}", "n:bob", "alice")  # fmt: skip
+
+
+async def test_only_the_rows_stage_if_picks_are_staged_numbered_in_order(
+    path: str,
+) -> None:
+    writer = SqliteBatchWriter(
+        path,
+        "history",
+        rows.HISTORY_COLUMNS,
+        staged="history_staged",
+        stage_if=rows.is_private_row,
+    )
+    await writer.write([row("c1"), private_row("p2"), row("c3")])
+    await writer.write([private_row("p4"), row("c5")])
+    assert rows_of(path, "history") == [(1, "c1"), (3, "c3"), (5, "c5")]
+    assert rows_of(path, "history_staged") == [(2, "p2"), (4, "p4")]
+    await writer.settle()
+    assert [m for _, m in rows_of(path, "history")] == ["c1", "p2", "c3", "p4", "c5"]
+    await writer.close()
+
+
+async def test_a_store_moves_staged_rows_only_to_read_a_private_history(
+    tmp_path: Path,
+) -> None:
+    storage = await open_storage(f"sqlite:///{tmp_path / 'hubbub.db'}")
+    history = storage.history
+    assert isinstance(history, SqlHistoryStore)
+    writer = history.sqlite_writer
+    assert writer is not None
+    history.append(item("to the channel"))
+    history.append(private_item("to bob"))
+    await history.commit()
+    assert [i.params[-1] for i in await read(history, "", "#tea")] == ["to the channel"]
+    assert writer.settled == 0  # a channel's rows are never staged
+    assert [i.params[-1] for i in await read(history, "n:bob", "alice")] == ["to bob"]
+    assert writer.settled == 1
+    await storage.close()
+
+
+async def read(history: SqlHistoryStore, owner: str, target: str) -> list[HistoryItem]:
+    return await history.select(
+        owner, target, after=None, before=None, limit=10, newest_first=False
+    )
+
+
+def private_item(text: str) -> HistoryItem:
+    return HistoryItem(
+        owner="n:alice",
+        target="bob",
+        msgid="p-" + text,
+        at=T0,
+        source="alice!a@h",
+        account=None,
+        command="PRIVMSG",
+        params=("bob", text),
+        peer_owner="n:bob",
+        peer_target="alice",
     )

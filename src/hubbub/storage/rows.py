@@ -149,6 +149,13 @@ def history_tuples(items: Iterable[HistoryItem]) -> list[tuple[Any, ...]]:
     ]
 
 
+def is_private_row(row: tuple[Any, ...]) -> bool:
+    """Whether a `history_tuples` row is in private histories (its owner is
+    not "", a channel's): those rows are staged first on SQLite
+    (`schema.history_staged`), a channel's go straight to `history`."""
+    return bool(row[0])
+
+
 def history_item_from_row(row: Row[Any], owner: str, target: str) -> HistoryItem:
     """The `HistoryItem` of a `history` row, as the history (owner, target) holds it."""
     return HistoryItem(

@@ -114,3 +114,25 @@ history = Table(
     ),
     sqlite_autoincrement=True,
 )
+
+# Where SQLite's history writer puts private messages first (r0005): the same
+# columns, no index but the key. A private message's two index entries land
+# in its conversation's place in two indexes, one page each; with many
+# conversations a batch touched a page per conversation and index, which was
+# most of a row's cost (benchmarks/sqlite_rows.py). Appended here instead,
+# the rows are moved into `history` in one statement every `SETTLE_ROWS`
+# rows and before any read of a private history (sqlite_writer.py), so reads
+# only ever look at `history`. The writer numbers every row, staged or not,
+# past every seq `history` has used. A channel's rows, whose entries land
+# together, go straight to `history`, as PostgreSQL's all do: there this
+# table stays empty.
+history_staged = Table(
+    "history_staged",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=False),
+    *(
+        Column(column.name, column.type, nullable=column.nullable)
+        for column in history.columns
+        if column.name != "seq"
+    ),
+)

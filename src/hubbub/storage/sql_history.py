@@ -16,7 +16,7 @@ from hubbub.core.ports import Cursor, HistoryItem
 from hubbub.storage import dialect, rows
 from hubbub.storage.database import Database
 from hubbub.storage.group_commit import GroupCommit
-from hubbub.storage.schema import history
+from hubbub.storage.schema import history, history_staged
 from hubbub.storage.sqlite_writer import SqliteBatchWriter
 
 # Retention deletes at most this many rows per transaction, so the history
@@ -37,14 +37,20 @@ class SqlHistoryStore:
         self._insert = dialect.insert_many_sql(
             database.dialect, history.name, rows.HISTORY_COLUMNS
         )
-        # A SQLite file gets a writer of its own, one thread hop per batch (see
-        # sqlite_writer.py); PostgreSQL's inserts go through asyncpg.
+        # A SQLite file gets a writer of its own, one thread hop per batch,
+        # which appends to history_staged and moves those rows into history in
+        # bulk (see sqlite_writer.py); PostgreSQL's inserts go through asyncpg.
         path = database.sqlite_file
         self.sqlite_writer = (
             None
             if path is None
             else SqliteBatchWriter(
-                path, history.name, rows.HISTORY_COLUMNS, database.retry
+                path,
+                history.name,
+                rows.HISTORY_COLUMNS,
+                database.retry,
+                staged=history_staged.name,
+                stage_if=rows.is_private_row,
             )
         )
 
@@ -59,6 +65,19 @@ class SqlHistoryStore:
             StorageError: some of it could not be written.
         """
         await self.writes.flush()
+
+    async def _readable(self, owner: str | None = None) -> None:
+        """Return once everything appended so far is in `history`, where
+        reads and retention look: committed, and moved there if staged.
+        `owner`: only one history of this owner is read ("" for a channel's,
+        whose rows are never staged).
+
+        Raises:
+            StorageError: some of it could not be written or moved.
+        """
+        await self.commit()
+        if self.sqlite_writer is not None and owner != "":
+            await self.sqlite_writer.settle()
 
     async def _write_batch(self, items: list[HistoryItem]) -> None:
         values = rows.history_tuples(items)
@@ -129,7 +148,7 @@ class SqlHistoryStore:
     ) -> list[tuple[str, float]]:
         """Conversations with activity in (after, before): this owner's private
         ones and the given channels, as (target, latest time), most recent first."""
-        await self.commit()
+        await self._readable()
         c = history.c
         own = select(c.target.label("name"), c.at, c.seq).where(
             or_(c.owner == owner, and_(c.owner == "", c.target.in_(channels)))
@@ -156,7 +175,7 @@ class SqlHistoryStore:
     async def _read(
         self, query: Select[Any], owner: str, target: str
     ) -> list[HistoryItem]:
-        await self.commit()
+        await self._readable(owner)
 
         async def read(connection: AsyncConnection) -> list[HistoryItem]:
             result = await connection.execute(query)
@@ -173,6 +192,7 @@ class SqlHistoryStore:
         `keep_per_target` of each history; return how many items are gone
         from every history (a private message trimmed from one party's
         history only is still the other's)."""
+        await self._readable()
         deleted = 0
         if older_than is not None:
             deleted += await self._delete_older_than(older_than)
