@@ -33,8 +33,8 @@ history). The writer numbers every row itself, from one counter, so the
 table's order is the order of the batches. A staged row costs a plain
 append; its index entries are then made thousands at a time, when each
 conversation's place in an index takes many rows at once instead of one per
-batch: for private messages among 50 pairs, about 40% less CPU per stored
-row (benchmarks/sqlite_rows.py). Staged rows are as durable as any: the same
+batch: for private messages among 50 pairs, 10.3 µs of CPU per stored row
+instead of 20.9 in batches of 400 (benchmarks/sqlite_rows.py). Staged rows are as durable as any: the same
 transaction commits them, and a restart finds them where they were.
 """
 
