@@ -6,9 +6,11 @@
 Each case migrates a fresh SQLite file to hubbub's schema (the `history`
 table, its AUTOINCREMENT key and its three indexes), builds the rows the
 server would store (`rows.history_tuples`) and hands them to the
-`SqliteBatchWriter` the server uses, in batches of a given size. It prints
-the process's CPU (user + system, all threads: the writer's included) per
-row, which is what history adds to the server's CPU once the row exists.
+`SqliteBatchWriter` the server uses, in batches of a given size, then has it
+move what it staged (private messages go to `history_staged` first and into
+`history` in bulk: sqlite_writer.py). It prints the process's CPU (user +
+system, all threads: the writer's included) per row, which is what history
+adds to the server's CPU once the row exists.
 
 The cases are the shapes of the benchmark's scenarios: private messages
 among 50 pairs (one row in two histories, so all three indexes, scattered
