@@ -8,8 +8,10 @@ each sender's messages are in the order it sent them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,7 +24,7 @@ from hubbub.core.ports import HistoryItem
 from hubbub.storage.database import open_database
 from hubbub.storage.open import open_sql_storage
 from tests.storage.conftest import POSTGRES_URL, SQL_KINDS, run_as_admin
-from tests.storage.crash_writer import TARGET
+from tests.storage.crash_writer import SENDERS, TARGET, private_target
 
 REPO = Path(__file__).resolve().parents[2]
 ECHOES_BEFORE_KILL = 400
@@ -50,11 +52,17 @@ def run_until_killed(url: str, schema: str | None) -> list[str]:
 
 
 async def read_history(url: str, schema: str | None) -> list[HistoryItem]:
-    """The whole crash history, in storage order, read after a restart."""
+    """The whole crash history, channel and private, in storage order, read
+    after a restart."""
     storage = await open_sql_storage(open_database(url, schema=schema))
-    items = await storage.history.select(
-        "", TARGET, after=None, before=None, limit=1_000_000, newest_first=False
-    )
+    histories = [("", TARGET)] + [
+        view for n in range(SENDERS) if (view := private_target(n)) is not None
+    ]
+    items = []
+    for owner, target in histories:
+        items += await storage.history.select(
+            owner, target, after=None, before=None, limit=1_000_000, newest_first=False
+        )
     await storage.close()
     return sorted(items, key=lambda item: item.seq)
 
@@ -70,6 +78,9 @@ def test_every_echoed_message_survives_sigkill(kind: str, tmp_path: Path) -> Non
         asyncio.run(run_as_admin(f"CREATE SCHEMA {schema}"))
     try:
         echoed = run_until_killed(url, schema)
+        if kind == "sqlite":  # the private ones were still staged at the kill
+            with contextlib.closing(sqlite3.connect(tmp_path / "crash.db")) as db:
+                assert db.execute("SELECT count(*) FROM history_staged").fetchone()[0]
         stored = asyncio.run(read_history(url, schema))
     finally:
         if schema is not None:
