@@ -16,7 +16,7 @@ from hubbub.core.ports import HistoryItem
 from hubbub.storage.database import Database
 from hubbub.storage.migrate import alembic_config, current_revision, upgrade
 from hubbub.storage.open import open_sql_storage
-from hubbub.storage.schema import accounts, history, metadata
+from hubbub.storage.schema import accounts, history, history_staged, metadata
 from tests.storage.samples import ALICE, T0
 
 PREVIOUS = "0001"
@@ -192,4 +192,42 @@ async def test_downgrade_from_0004_splits_private_messages_into_two_rows(
         found = await storage.history.find(owner, target, "pm1")
         assert found is not None
         assert found.params == ("bob", "hi")
+    await storage.close()
+
+
+async def test_downgrade_from_0005_moves_staged_rows_into_history(
+    database: Database,
+) -> None:
+    await upgrade(database)
+
+    async def stage(connection: AsyncConnection) -> None:
+        await connection.execute(
+            insert(history_staged),
+            {
+                "seq": 7,
+                "owner": "n:alice",
+                "target": "bob",
+                "msgid": "pm1",
+                "at": T0,
+                "source": "alice!a@h",
+                "command": "PRIVMSG",
+                "params": '["bob", "staged"]',
+                "tags": "{}",
+                "peer_owner": "n:bob",
+                "peer_target": "alice",
+            },
+        )
+
+    async def downgrade(connection: AsyncConnection) -> None:
+        await connection.run_sync(
+            lambda sync: command.downgrade(alembic_config(connection=sync), "0004")
+        )
+
+    await database.transaction(stage)
+    await database.transaction(downgrade)
+    assert "history_staged" not in await table_names(database)
+    storage = await open_sql_storage(database)  # and up again
+    found = await storage.history.find("n:bob", "alice", "pm1")
+    assert found is not None
+    assert (found.seq, found.params) == (7, ("bob", "staged"))
     await storage.close()
