@@ -79,7 +79,9 @@ def test_every_echoed_message_survives_sigkill(kind: str, tmp_path: Path) -> Non
     try:
         echoed = run_until_killed(url, schema)
         if kind == "sqlite":  # the private ones were still staged at the kill
-            with contextlib.closing(sqlite3.connect(tmp_path / "crash.db")) as db:
+            # Read-only: closing it must not checkpoint the killed run's WAL.
+            read_only = f"file:{tmp_path / 'crash.db'}?mode=ro"
+            with contextlib.closing(sqlite3.connect(read_only, uri=True)) as db:
                 assert db.execute("SELECT count(*) FROM history_staged").fetchone()[0]
         stored = asyncio.run(read_history(url, schema))
     finally:

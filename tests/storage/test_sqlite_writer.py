@@ -311,3 +311,13 @@ def private_item(text: str) -> HistoryItem:
         peer_owner="n:bob",
         peer_target="alice",
     )
+
+
+async def test_settle_after_close_is_a_storage_error(path: str) -> None:
+    writer = staging_writer(path)
+    await writer.write([row("m1")])
+    await writer.close()  # moves what is staged
+    assert rows_of(path, "history") == [(1, "m1")]
+    writer._staged_rows = 1  # as if a row were still staged
+    with pytest.raises(StorageError, match="closed"):
+        await writer.settle()

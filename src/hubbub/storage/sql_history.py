@@ -7,6 +7,7 @@ one code path for both databases (the differences live in `dialect.py`).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hubbub.core.ports import Cursor, HistoryItem
 from hubbub.storage import dialect, rows
 from hubbub.storage.database import Database
+from hubbub.storage.errors import StorageError
 from hubbub.storage.group_commit import GroupCommit
 from hubbub.storage.schema import history, history_staged
 from hubbub.storage.sqlite_writer import SqliteBatchWriter
@@ -22,6 +24,8 @@ from hubbub.storage.sqlite_writer import SqliteBatchWriter
 # Retention deletes at most this many rows per transaction, so the history
 # writer (which waits for SQLite's single write lock) is never held up long.
 RETENTION_CHUNK_ROWS = 5000
+
+logger = logging.getLogger(__name__)
 
 
 class SqlHistoryStore:
@@ -192,7 +196,12 @@ class SqlHistoryStore:
         `keep_per_target` of each history; return how many items are gone
         from every history (a private message trimmed from one party's
         history only is still the other's)."""
-        await self._readable()
+        try:
+            await self._readable()
+        except StorageError as error:
+            # Staged rows are the newest: trimming without them is safe, and
+            # it may be what frees the room that moving them needs.
+            logger.warning("! storage: retention without staged rows: %s", error)
         deleted = 0
         if older_than is not None:
             deleted += await self._delete_older_than(older_than)

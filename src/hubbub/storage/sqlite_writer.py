@@ -34,8 +34,10 @@ table's order is the order of the batches. A staged row costs a plain
 append; its index entries are then made thousands at a time, when each
 conversation's place in an index takes many rows at once instead of one per
 batch: for private messages among 50 pairs, 10.3 µs of CPU per stored row
-instead of 20.9 in batches of 400 (benchmarks/sqlite_rows.py). Staged rows are as durable as any: the same
-transaction commits them, and a restart finds them where they were.
+instead of 20.9 in batches of 400 (benchmarks/sqlite_rows.py). Staged rows
+are as durable as any: the same transaction commits them, and a restart
+finds them where they were. The count of staged rows is kept by this
+writer: one writer per file, as one server process per data directory.
 """
 
 from __future__ import annotations
@@ -144,6 +146,8 @@ class SqliteBatchWriter:
         """
         if self._staged_rows == 0:
             return
+        if self._closed:
+            raise StorageError("history store is closed")
         await self._in_thread(self._settle)
 
     async def _in_thread(self, work: Callable[..., None], *args: Any) -> None:
@@ -251,11 +255,11 @@ class SqliteBatchWriter:
         (after the last write)."""
         if self._closed:
             return
-        self._closed = True
         try:
             await self.settle()
         except StorageError as error:  # still staged: the next start moves it
             logger.warning("! storage: staged history rows not moved: %s", error)
+        self._closed = True
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._close)
         self._thread.shutdown(wait=True)
