@@ -92,11 +92,10 @@ class SqliteBatchWriter:
         self._table = table
         # Without staging, the table numbers its rows; with it, the writer
         # numbers every row, staged or not, from one counter.
-        self._inserts = self._insert_statements(table, columns)
+        numbered = columns if staged is None else ["seq", *columns]
+        self._inserts = self._insert_statements(table, numbered)
         self._staged_inserts: dict[int, str] = {}
         if staged is not None:
-            numbered = ["seq", *columns]
-            self._inserts = self._insert_statements(table, numbered)
             self._staged_inserts = self._insert_statements(staged, numbered)
             names = ", ".join(numbered)
             self._settle_sql = (
@@ -135,7 +134,7 @@ class SqliteBatchWriter:
         Raises:
             StorageError: SQLite refused the batch (none of it is kept).
         """
-        await self._in_thread(self._write, rows)
+        await self._in_thread("history batch not written", self._write, rows)
         self.commits += 1
 
     async def settle(self) -> None:
@@ -148,10 +147,13 @@ class SqliteBatchWriter:
             return
         if self._closed:
             raise StorageError("history store is closed")
-        await self._in_thread(self._settle)
+        await self._in_thread("staged history rows not moved", self._settle)
 
-    async def _in_thread(self, work: Callable[..., None], *args: Any) -> None:
-        """Run `work(*args)` in the writer's thread, riding out a busy lock."""
+    async def _in_thread(
+        self, failure: str, work: Callable[..., None], *args: Any
+    ) -> None:
+        """Run `work(*args)` in the writer's thread, riding out a busy lock;
+        `failure` says what did not happen when it gives up."""
         loop = asyncio.get_running_loop()
         delay = self._retry.first_delay_seconds
         for attempt in range(1, self._retry.attempts + 1):
@@ -161,12 +163,12 @@ class SqliteBatchWriter:
                 # Busy past busy_timeout (another connection kept the write
                 # lock): ride it out as Database.transaction does.
                 if not _is_busy(error) or attempt == self._retry.attempts:
-                    raise StorageError(f"history batch not written: {error}") from error
+                    raise StorageError(f"{failure}: {error}") from error
                 logger.warning("! storage: %s; retrying in %.2f s", error, delay)
                 await asyncio.sleep(delay)
                 delay *= 2
             except sqlite3.Error as error:
-                raise StorageError(f"history batch not written: {error}") from error
+                raise StorageError(f"{failure}: {error}") from error
             else:
                 return
 
