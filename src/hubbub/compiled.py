@@ -30,6 +30,7 @@ MODULES = (
     "hubbub.core.dispatch",
     "hubbub.core.engine",
     "hubbub.core.events",
+    "hubbub.core.msgids",
     "hubbub.core.outbox",
     "hubbub.core.ports",
     "hubbub.core.recording",

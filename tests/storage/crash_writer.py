@@ -23,8 +23,8 @@ def private_target(sender: int) -> tuple[str, str] | None:
     """Where sender `sender`'s messages go: None for the channel `TARGET`, or
     the (owner, target) of the private history they are in on bob's side.
 
-    Half the senders write private messages, which SQLite stages before it
-    indexes them (`storage/sqlite_writer.py`): both kinds must survive.
+    Half the senders write private messages, which go to two histories'
+    blocks (`storage/blocks.py`): both kinds must survive.
     """
     return ("n:bob", f"sender{sender}") if sender % 2 else None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hubbub.core.msgids import msgid
 from hubbub.core.ports import Cursor, HistoryItem
 from hubbub.storage.open import Storage
 from tests.storage.samples import T0, item, texts
@@ -422,3 +423,18 @@ async def test_storage_order_continues_after_retention_empties_a_history(
     await storage.history.apply_retention(older_than=T0 + 1, keep_per_target=None)
     [new] = await append_all(storage, item("new"))
     assert new.seq > old.seq
+
+
+async def test_an_id_that_carries_its_time_is_found_among_many(
+    storage: Storage,
+) -> None:
+    sent = [
+        item(str(n), at=T0 + n * 0.0003, msgid=msgid(T0 + n * 0.0003, "0a0b0c0d", n))
+        for n in range(1, 200)
+    ]
+    for position in range(0, len(sent), 20):  # in several batches
+        await append_all(storage, *sent[position : position + 20])
+    for wanted in (sent[0], sent[77], sent[-1]):
+        found = await storage.history.find("", "#tea", wanted.msgid)
+        assert found is not None
+        assert (found.msgid, found.params) == (wanted.msgid, wanted.params)

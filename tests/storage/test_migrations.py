@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -16,10 +18,23 @@ from hubbub.core.ports import HistoryItem
 from hubbub.storage.database import Database
 from hubbub.storage.migrate import alembic_config, current_revision, upgrade
 from hubbub.storage.open import open_sql_storage
-from hubbub.storage.schema import accounts, history, history_staged, metadata
+from hubbub.storage.schema import accounts, metadata
 from tests.storage.samples import ALICE, T0
 
 PREVIOUS = "0001"
+
+# History's tables as they were before blocks (0005): frozen here, as the
+# migrations keep them.
+_ROW_COLUMNS = (
+    "owner target msgid at source account command params tags peer_owner peer_target"
+)
+history = sa.table("history", *map(sa.column, _ROW_COLUMNS.split()))
+history_with_seq = sa.table(
+    "history", sa.column("seq"), *map(sa.column, _ROW_COLUMNS.split())
+)
+history_staged = sa.table(
+    "history_staged", sa.column("seq"), *map(sa.column, _ROW_COLUMNS.split())
+)
 
 
 def head_revision() -> str | None:
@@ -53,8 +68,8 @@ async def table_names(database: Database) -> set[str]:
 def test_revisions_form_one_line_ending_at_the_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     revisions = [revision.revision for revision in script.walk_revisions()]
-    assert revisions == ["0005", "0004", "0003", "0002", PREVIOUS]
-    assert head_revision() == "0005"
+    assert revisions == ["0006", "0005", "0004", "0003", "0002", PREVIOUS]
+    assert head_revision() == "0006"
 
 
 async def test_empty_database_comes_up_to_the_head(database: Database) -> None:
@@ -66,8 +81,8 @@ async def test_empty_database_comes_up_to_the_head(database: Database) -> None:
         "accounts",
         "account_certfps",
         "channels",
-        "history",
-        "history_staged",
+        "history_blocks",
+        "counters",
     }
 
 
@@ -198,7 +213,7 @@ async def test_downgrade_from_0004_splits_private_messages_into_two_rows(
 async def test_downgrade_from_0005_moves_staged_rows_into_history(
     database: Database,
 ) -> None:
-    await upgrade(database)
+    await upgrade(database, "0005")
 
     async def stage(connection: AsyncConnection) -> None:
         await connection.execute(
@@ -230,4 +245,131 @@ async def test_downgrade_from_0005_moves_staged_rows_into_history(
     found = await storage.history.find("n:bob", "alice", "pm1")
     assert found is not None
     assert (found.seq, found.params) == (7, ("bob", "staged"))
+    await storage.close()
+
+
+def history_row(
+    seq: int, owner: str, target: str, text: str, **peer: str
+) -> dict[str, Any]:
+    """A `history` row as it was before blocks (0005)."""
+    return {
+        "seq": seq,
+        "owner": owner,
+        "target": target,
+        "msgid": f"m{seq}",
+        "at": T0 + seq,
+        "source": "alice!a@h",
+        "account": None,
+        "command": "PRIVMSG",
+        "params": json.dumps([target, text]),
+        "tags": "{}",
+        "peer_owner": peer.get("peer_owner"),
+        "peer_target": peer.get("peer_target"),
+    }
+
+
+async def downgrade_to(database: Database, revision: str) -> None:
+    async def downgrade(connection: AsyncConnection) -> None:
+        await connection.run_sync(
+            lambda sync: command.downgrade(alembic_config(connection=sync), revision)
+        )
+
+    await database.transaction(downgrade)
+
+
+async def test_upgrade_to_0006_puts_every_row_in_its_histories_blocks(
+    database: Database,
+) -> None:
+    await upgrade(database, "0005")
+    to_bob = {"peer_owner": "n:bob", "peer_target": "alice"}
+
+    async def fill(connection: AsyncConnection) -> None:
+        await connection.execute(
+            insert(history_with_seq),
+            [
+                history_row(1, "", "#tea", "channel"),
+                history_row(2, "a:alice", "bob", "both hold it", **to_bob),
+                history_row(3, "n:bob", "alice", "alice let it go"),  # trimmed twin
+                history_row(9, "", "#tea", "deleted later"),
+            ],
+        )
+        await connection.execute(
+            insert(history_staged),
+            history_row(10, "a:alice", "bob", "staged", **to_bob),
+        )
+        await connection.execute(history.delete().where(sa.column("msgid") == "m9"))
+
+    await database.transaction(fill)
+    storage = await open_sql_storage(database)  # migrates to the head
+
+    async def read(owner: str, target: str) -> list[tuple[int, str, str]]:
+        items = await storage.history.select(
+            owner, target, after=None, before=None, limit=10, newest_first=False
+        )
+        return [(i.seq, i.params[1], i.peer_owner) for i in items]
+
+    assert await read("", "#tea") == [(1, "channel", "")]
+    assert await read("a:alice", "bob") == [
+        (2, "both hold it", "n:bob"),
+        (10, "staged", "n:bob"),
+    ]
+    assert await read("n:bob", "alice") == [
+        (2, "both hold it", "a:alice"),
+        (3, "alice let it go", ""),
+        (10, "staged", "a:alice"),
+    ]
+    found = await storage.history.find("n:bob", "alice", "m10")
+    assert found is not None
+    assert found.owner == "n:bob"
+    storage.history.append(
+        HistoryItem(
+            "", "#tea", "new", T0 + 20, "a!a@h", None, "PRIVMSG", ("#tea", "new")
+        )
+    )
+    await storage.history.commit()
+    assert (await read("", "#tea"))[-1][0] == 11  # past every seq used
+    await storage.close()
+    assert await schema_differences(database) == []
+
+
+async def test_downgrade_from_0006_gives_one_row_per_message(
+    database: Database,
+) -> None:
+    storage = await open_sql_storage(database)
+    alice_to_bob = HistoryItem(
+        "a:alice", "bob", "pm1", T0, "alice!a@h", "alice", "PRIVMSG", ("bob", "hi")
+    ).replace(peer_owner="n:bob", peer_target="alice")
+    storage.history.append(alice_to_bob)
+    # bob files pm2 under alice's second nick.
+    storage.history.append(
+        alice_to_bob.replace(msgid="pm2", at=T0 + 1, peer_target="alice2")
+    )
+    storage.history.append(
+        HistoryItem("", "#tea", "c1", T0, "alice!a@h", None, "PRIVMSG", ("#tea", "x"))
+    )
+    await storage.history.commit()
+    # alice's history keeps pm2 only; pm1 stays in bob's.
+    await storage.history.apply_retention(older_than=None, keep_per_target=1)
+    await storage.close()
+    await downgrade_to(database, "0005")
+
+    async def rows(connection: AsyncConnection) -> list[tuple[Any, ...]]:
+        result = await connection.exec_driver_sql(
+            "SELECT seq, owner, target, msgid, peer_owner, peer_target FROM history"
+            " ORDER BY seq"
+        )
+        return [tuple(row) for row in result]
+
+    assert await database.transaction(rows) == [
+        (1, "n:bob", "alice", "pm1", None, None),
+        (2, "a:alice", "bob", "pm2", "n:bob", "alice2"),
+        (3, "", "#tea", "c1", None, None),
+    ]
+    storage = await open_sql_storage(database)  # and up again: seqs go on
+    storage.history.append(alice_to_bob.replace(msgid="pm3", at=T0 + 2))
+    await storage.history.commit()
+    newest = await storage.history.select(
+        "n:bob", "alice", after=None, before=None, limit=1, newest_first=True
+    )
+    assert [(i.msgid, i.seq) for i in newest] == [("pm3", 4)]
     await storage.close()

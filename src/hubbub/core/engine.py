@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from hubbub.config import Config
+from hubbub.core import msgids
 from hubbub.core.context import Context
 from hubbub.core.delivery import Delivery
 from hubbub.core.dispatch import dispatch
@@ -410,10 +411,10 @@ class Engine:
         """A reference for a new IRCv3 batch, unique on this connection and others."""
         return f"b{next(self._batch_ids)}"
 
-    def new_msgid(self) -> str:
-        """A unique message id (IRCv3 message-ids)."""
+    def new_msgid(self, at: float) -> str:
+        """A unique id (IRCv3 message-ids) for a message sent at `at`."""
         self._msgid_count += 1
-        return self._msgid_prefix + hex(self._msgid_count)[2:]
+        return msgids.msgid(at, self._msgid_prefix, self._msgid_count)
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
         """Disconnect every session with `reason` (graceful shutdown)."""

@@ -36,7 +36,7 @@ def identity(user: User) -> str:
 
 
 def history_items(
-    state: ServerState, event: Event, new_msgid: Callable[[], str], at: float
+    state: ServerState, event: Event, new_msgid: Callable[[float], str], at: float
 ) -> list[HistoryItem]:
     """The history items `event` adds (none for events history does not keep)."""
     if type(event) is MessageSent:  # the common case first
@@ -125,7 +125,7 @@ def _channel_item(
     channel: str,
     command: str,
     params: tuple[str, ...],
-    new_msgid: Callable[[], str],
+    new_msgid: Callable[[float], str],
     at: float,
 ) -> list[HistoryItem]:
     user = state.users.get(casefold(nick))
@@ -133,7 +133,7 @@ def _channel_item(
     account = user.account if user is not None else None
     return [
         HistoryItem(
-            "", casefold(channel), new_msgid(), at, source, account, command, params
+            "", casefold(channel), new_msgid(at), at, source, account, command, params
         )
     ]
 
@@ -143,14 +143,14 @@ def _everywhere(
     nick: str,
     command: str,
     params: tuple[str, ...],
-    new_msgid: Callable[[], str],
+    new_msgid: Callable[[float], str],
     at: float,
 ) -> list[HistoryItem]:
     """One item in each channel the user is in (QUIT, NICK)."""
     user = state.users.get(casefold(nick))
     if user is None:
         return []
-    msgid = new_msgid()
+    msgid = new_msgid(at)
     return [
         HistoryItem("", key, msgid, at, user.mask, user.account, command, params)
         for key in user.channels

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from sqlalchemy import Row
 
 from hubbub.core.ports import (
     Account,
-    HistoryItem,
     RegisteredChannel,
     ScramCredentials,
 )
@@ -102,73 +100,3 @@ def channel_from_row(row: Row[Any]) -> RegisteredChannel:
         ops=tuple(json.loads(row.ops)),
         public_history=bool(row.public_history),
     )
-
-
-HISTORY_COLUMNS = [
-    "owner",
-    "target",
-    "msgid",
-    "at",
-    "source",
-    "account",
-    "command",
-    "params",
-    "tags",
-    "peer_owner",
-    "peer_target",
-]
-_NO_TAGS = json.dumps({})
-
-
-def params_json(params: tuple[str, ...]) -> str:
-    """`json.dumps(list(params))`, exactly, at a fraction of its cost.
-
-    json.dumps builds a new encoder on every call, which cost more than the
-    rest of a history row; the strings go through the same C escaping.
-    """
-    return "[" + ", ".join(map(encode_basestring_ascii, params)) + "]"
-
-
-def history_tuples(items: Iterable[HistoryItem]) -> list[tuple[Any, ...]]:
-    """Rows for executemany, in HISTORY_COLUMNS order."""
-    return [
-        (
-            item.owner,
-            item.target,
-            item.msgid,
-            item.at,
-            item.source,
-            item.account,
-            item.command,
-            params_json(item.params),
-            json.dumps(dict(item.tags)) if item.tags else _NO_TAGS,
-            item.peer_owner or None,
-            item.peer_target or None,
-        )
-        for item in items
-    ]
-
-
-def is_private_row(row: tuple[Any, ...]) -> bool:
-    """Whether a `history_tuples` row is in private histories (its owner is
-    not "", a channel's): those rows are staged first on SQLite
-    (`schema.history_staged`), a channel's go straight to `history`."""
-    return bool(row[0])
-
-
-def history_item_from_row(row: Row[Any], owner: str, target: str) -> HistoryItem:
-    """The `HistoryItem` of a `history` row, as the history (owner, target) holds it."""
-    return HistoryItem(
-        owner=row.owner,
-        target=row.target,
-        msgid=row.msgid,
-        at=row.at,
-        source=row.source,
-        account=row.account,
-        command=row.command,
-        params=tuple(json.loads(row.params)),
-        tags=json.loads(row.tags),
-        seq=row.seq,
-        peer_owner=row.peer_owner or "",
-        peer_target=row.peer_target or "",
-    ).seen_from(owner, target)

@@ -20,7 +20,6 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
-    text,
 )
 
 # Constraint names that Alembic can find again on both databases.
@@ -83,56 +82,34 @@ channels = Table(
     Column("public_history", Boolean, nullable=False),
 )
 
-history = Table(
-    "history",
+# History in blocks (r0006, `storage/blocks.py`): one row per history per
+# group commit, its new items as a JSON array. A private message is an entry
+# in both parties' histories' blocks. Nothing is indexed per message: a block
+# is found by its history and the span of its items' times (and of their
+# seqs, to find a private message's other copy).
+history_blocks = Table(
+    "history_blocks",
     metadata,
-    # Storage order; AUTOINCREMENT so SQLite never reuses a deleted seq.
+    # Block order; AUTOINCREMENT so SQLite never reuses a deleted one.
     Column("seq", Seq, primary_key=True, autoincrement=True),
     Column("owner", Text, nullable=False),  # "" for a channel; see HistoryItem
     Column("target", Text, nullable=False),  # casefolded
-    Column("msgid", Text, nullable=False),
-    Column("at", Double, nullable=False),  # server time, seconds since the epoch
-    Column("source", Text, nullable=False),
-    Column("account", Text),
-    Column("command", Text, nullable=False),
-    Column("params", Text, nullable=False),  # JSON list of strings
-    Column("tags", Text, nullable=False),  # JSON object of client-only tags
-    # A private message's other history (HistoryItem.peer_*; NULL otherwise):
-    # one row in both parties' histories (r0004).
-    Column("peer_owner", Text),
-    Column("peer_target", Text),
-    Index(None, "msgid", "owner", "target"),  # msgid lookups (r0003)
-    Index(None, "owner", "target", "at", "seq"),
-    Index(
-        None,
-        "peer_owner",
-        "peer_target",
-        "at",
-        "seq",
-        sqlite_where=text("peer_owner IS NOT NULL"),
-        postgresql_where=text("peer_owner IS NOT NULL"),
-    ),
+    Column("first_at", Double, nullable=False),  # the earliest item's time
+    Column("last_at", Double, nullable=False),  # the latest item's time
+    Column("first_seq", BigInteger, nullable=False),  # the items' storage order
+    Column("last_seq", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("entries", Text, nullable=False),  # JSON array of entries (blocks.py)
+    Index(None, "owner", "target", "last_at", "seq"),  # newest first
+    Index(None, "owner", "target", "first_at", "seq"),  # oldest first
     sqlite_autoincrement=True,
 )
 
-# Where SQLite's history writer puts private messages first (r0005): the same
-# columns, no index but the key. A private message's two index entries land
-# in its conversation's place in two indexes, one page each; with many
-# conversations a batch touched a page per conversation and index, which was
-# most of a row's cost (benchmarks/sqlite_rows.py). Appended here instead,
-# the rows are moved into `history` in one statement every `SETTLE_ROWS`
-# rows and before any read of a private history (sqlite_writer.py), so reads
-# only ever look at `history`. The writer numbers every row, staged or not,
-# past every seq `history` has used. A channel's rows, whose entries land
-# together, go straight to `history`, as PostgreSQL's all do: there this
-# table stays empty.
-history_staged = Table(
-    "history_staged",
+# Counters that must never go back, whatever is deleted: "history_seq" is
+# the last seq given to a history item.
+counters = Table(
+    "counters",
     metadata,
-    Column("seq", Seq, primary_key=True, autoincrement=False),
-    *(
-        Column(column.name, column.type, nullable=column.nullable)
-        for column in history.columns
-        if column.name != "seq"
-    ),
+    Column("name", Text, primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )

@@ -1,31 +1,51 @@
-"""`SqlHistoryStore`: history over SQL (SQLite or PostgreSQL), with group commit.
+"""`SqlHistoryStore`: history in blocks over SQL (SQLite or PostgreSQL).
 
-Appends go to a `GroupCommit`, whose writer task inserts each batch in one
-transaction; reads, `targets()` and retention are SQLAlchemy Core queries,
-one code path for both databases (the differences live in `dialect.py`).
+Appends go to a `GroupCommit`, whose writer task stores each batch in one
+transaction as one block per history it touched (`blocks.py`); reads,
+`targets()` and retention are SQLAlchemy Core queries over the blocks, one
+code path for both databases (the differences live in `dialect.py`). A read
+fetches the blocks of one history whose span of times reaches the range it
+asks for, newest or oldest first, until no further block can hold an item
+it would take.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hubbub.core import msgids
 from hubbub.core.ports import Cursor, HistoryItem
-from hubbub.storage import dialect, rows
+from hubbub.storage import blocks, dialect
+from hubbub.storage.blocks import AT, SEQ, Entry, History
 from hubbub.storage.database import Database
-from hubbub.storage.errors import StorageError
 from hubbub.storage.group_commit import GroupCommit
-from hubbub.storage.schema import history, history_staged
-from hubbub.storage.sqlite_writer import SqliteBatchWriter
+from hubbub.storage.schema import counters, history_blocks
+from hubbub.storage.sqlite_writer import SqliteWriter
 
-# Retention deletes at most this many rows per transaction, so the history
+# Retention rewrites at most this many blocks per transaction, so the history
 # writer (which waits for SQLite's single write lock) is never held up long.
-RETENTION_CHUNK_ROWS = 5000
+RETENTION_CHUNK_BLOCKS = 50
+
+# A read fetches blocks this many at a first, then more at a time.
+FIRST_PAGE_BLOCKS = 8
+MAX_PAGE_BLOCKS = 512
+
+# How far a message's time may be from the millisecond its id carries
+# (rounded down, and float arithmetic on both sides).
+MSGID_SLACK = 0.002
+
+HISTORY_SEQ = "history_seq"  # the counters row of the last seq given
 
 logger = logging.getLogger(__name__)
+
+b = history_blocks.c
 
 
 class SqlHistoryStore:
@@ -39,24 +59,15 @@ class SqlHistoryStore:
         self._database = database
         self.writes = GroupCommit(self._write_batch)  # `batches_written` for tests
         self._insert = dialect.insert_many_sql(
-            database.dialect, history.name, rows.HISTORY_COLUMNS
+            database.dialect, history_blocks.name, blocks.BLOCK_COLUMNS
         )
-        # A SQLite file gets a writer of its own, one thread hop per batch,
-        # which appends to history_staged and moves those rows into history in
-        # bulk (see sqlite_writer.py); PostgreSQL's inserts go through asyncpg.
+        # A SQLite file gets a writer of its own, one thread hop per batch
+        # (see sqlite_writer.py); PostgreSQL's inserts go through asyncpg.
         path = database.sqlite_file
         self.sqlite_writer = (
-            None
-            if path is None
-            else SqliteBatchWriter(
-                path,
-                history.name,
-                rows.HISTORY_COLUMNS,
-                database.retry,
-                staged=history_staged.name,
-                stage_if=rows.is_private_row,
-            )
+            None if path is None else SqliteWriter(path, database.retry)
         )
+        self._last_seq: int | None = None  # the SQLite writer's, once read
 
     def append(self, item: HistoryItem) -> None:
         """Queue an item; it becomes durable at the next group commit."""
@@ -70,42 +81,73 @@ class SqlHistoryStore:
         """
         await self.writes.flush()
 
-    async def _readable(self, owner: str | None = None) -> None:
-        """Return once everything appended so far is in `history`, where
-        reads and retention look: committed, and moved there if staged.
-        `owner`: only one history of this owner is read ("" for a channel's,
-        whose rows are never staged).
-
-        Raises:
-            StorageError: some of it could not be written or moved.
-        """
-        await self.commit()
-        if self.sqlite_writer is not None and owner != "":
-            await self.sqlite_writer.settle()
+    # Writing
 
     async def _write_batch(self, items: list[HistoryItem]) -> None:
-        values = rows.history_tuples(items)
         if self.sqlite_writer is not None:
-            await self.sqlite_writer.write(values)
+            self._last_seq = await self.sqlite_writer.transaction(
+                "history batch not written",
+                lambda connection: self._write_sqlite(connection, items),
+            )
             return
+        taken = (
+            counters.update()
+            .where(counters.c.name == HISTORY_SEQ)
+            .values(value=counters.c.value + len(items))
+            .returning(counters.c.value)
+        )
 
         async def insert(connection: AsyncConnection) -> None:
-            await connection.exec_driver_sql(self._insert, values)
+            last = (await connection.execute(taken)).scalar_one()
+            rows = blocks.block_rows(items, last - len(items) + 1)
+            await connection.exec_driver_sql(self._insert, rows)
 
         await self._database.transaction(insert)
+
+    def _write_sqlite(
+        self, connection: sqlite3.Connection, items: Sequence[HistoryItem]
+    ) -> int:
+        # In the writer's thread, in its transaction; the last seq given.
+        # One writer per file: the counter is read once, then kept here.
+        last = self._last_seq
+        if last is None:
+            (last,) = connection.execute(
+                "SELECT value FROM counters WHERE name = ?", (HISTORY_SEQ,)
+            ).fetchone()
+        connection.executemany(self._insert, blocks.block_rows(items, last + 1))
+        last += len(items)
+        connection.execute(
+            "UPDATE counters SET value = ? WHERE name = ?", (last, HISTORY_SEQ)
+        )
+        return int(last)
 
     # Reading
 
     async def find(self, owner: str, target: str, msgid: str) -> HistoryItem | None:
         """The item with this msgid in this history, if any."""
+        await self.commit()
         query = (
-            select(history)
-            .where(history.c.msgid == msgid, _in_history(owner, target))
-            .order_by(history.c.seq)
-            .limit(1)
+            select(b.entries)
+            .where(
+                _of(owner, target),
+                b.entries.contains(encode_basestring_ascii(msgid), autoescape=True),
+            )
+            .order_by(b.seq)
         )
-        found = await self._read(query, owner, target)
-        return found[0] if found else None
+        at = msgids.time_of(msgid)
+        if at is not None:  # only the blocks of that moment (to the millisecond)
+            query = query.where(
+                b.last_at >= at - MSGID_SLACK, b.first_at <= at + MSGID_SLACK
+            )
+
+        async def read(connection: AsyncConnection) -> HistoryItem | None:
+            for (items,) in await connection.execute(query):
+                for entry in blocks.entries_of(items):
+                    if entry[blocks.MSGID] == msgid:
+                        return blocks.item_of(entry, owner, target)
+            return None
+
+        return await self._database.transaction(read)
 
     async def select(
         self,
@@ -119,71 +161,33 @@ class SqlHistoryStore:
     ) -> list[HistoryItem]:
         """Up to `limit` items strictly between the cursors, oldest first, or
         the newest ones, newest first, when `newest_first`."""
-
-        def between(query: Select[Any]) -> Select[Any]:
-            if after is not None:
-                query = query.where(_later_than(after))
-            if before is not None:
-                query = query.where(_earlier_than(before))
-            return query
-
-        def ordered(query: Select[Any], at: Any, seq: Any) -> Select[Any]:
-            if newest_first:
-                return query.order_by(at.desc(), seq.desc()).limit(limit)
-            return query.order_by(at, seq).limit(limit)
-
-        # A history is its own rows plus, for a private one, the rows where it
-        # is the peer: each side through its own index, limited, then merged.
-        own = between(select(history).where(_as_owner(owner, target)))
-        if not owner:  # a channel: no peer rows
-            query = ordered(own, history.c.at, history.c.seq)
-        else:
-            peer = between(select(history).where(_as_peer(owner, target)))
-            sides = [
-                select(ordered(side, history.c.at, history.c.seq).subquery())
-                for side in (own, peer)
-            ]
-            merged = union_all(*sides).subquery()
-            query = ordered(select(merged), merged.c.at, merged.c.seq)
-        return await self._read(query, owner, target)
+        if limit <= 0:
+            return []
+        await self.commit()
+        reader = _Reader(owner, target, after, before, newest_first)
+        return await self._database.transaction(
+            lambda connection: reader.read(connection, limit)
+        )
 
     async def targets(
         self, owner: str, channels: list[str], after: float, before: float, limit: int
     ) -> list[tuple[str, float]]:
         """Conversations with activity in (after, before): this owner's private
         ones and the given channels, as (target, latest time), most recent first."""
-        await self._readable()
-        c = history.c
-        own = select(c.target.label("name"), c.at, c.seq).where(
-            or_(c.owner == owner, and_(c.owner == "", c.target.in_(channels)))
-        )
-        peer = select(c.peer_target.label("name"), c.at, c.seq).where(
-            c.peer_owner == owner
-        )
-        rows_ = union_all(own, peer).subquery()
-        latest = func.max(rows_.c.at)
+        await self.commit()
+        latest = func.max(b.last_at)
         query = (
-            select(rows_.c.name, latest)
-            .group_by(rows_.c.name)
+            select(b.target, latest)
+            .where(or_(b.owner == owner, and_(b.owner == "", b.target.in_(channels))))
+            .group_by(b.target)
             .having(and_(latest > after, latest < before))
-            .order_by(latest.desc(), func.max(rows_.c.seq).desc())
+            .order_by(latest.desc(), func.max(b.last_seq).desc())
             .limit(limit)
         )
 
         async def read(connection: AsyncConnection) -> list[tuple[str, float]]:
             result = await connection.execute(query)
             return [(str(target), float(at)) for target, at in result]
-
-        return await self._database.transaction(read)
-
-    async def _read(
-        self, query: Select[Any], owner: str, target: str
-    ) -> list[HistoryItem]:
-        await self._readable(owner)
-
-        async def read(connection: AsyncConnection) -> list[HistoryItem]:
-            result = await connection.execute(query)
-            return [rows.history_item_from_row(row, owner, target) for row in result]
 
         return await self._database.transaction(read)
 
@@ -196,106 +200,127 @@ class SqlHistoryStore:
         `keep_per_target` of each history; return how many items are gone
         from every history (a private message trimmed from one party's
         history only is still the other's)."""
-        try:
-            await self._readable()
-        except StorageError as error:
-            # Staged rows are the newest: trimming without them is safe, and
-            # it may be what frees the room that moving them needs.
-            logger.warning("! storage: retention without staged rows: %s", error)
-        deleted = 0
+        await self.commit()
+        gone = _Gone()
         if older_than is not None:
-            deleted += await self._delete_older_than(older_than)
+            cutoff = older_than
+            await self._drop(
+                gone,
+                b.first_at < cutoff,
+                keep=lambda entry: entry[AT] >= cutoff,
+                whole=lambda last_at: last_at < cutoff,
+            )
         if keep_per_target is not None:
-            deleted += await self._delete_beyond(keep_per_target)
-        return deleted
+            for owner, target in await self._crowded(keep_per_target):
+                await self._trim(gone, owner, target, keep_per_target)
+        return gone.counted + await self._gone_from_both(gone)
 
-    async def _delete_older_than(self, older_than: float) -> int:
-        chunk = (
-            select(history.c.seq)
-            .where(history.c.at < older_than)
-            .order_by(history.c.seq)
-            .limit(RETENTION_CHUNK_ROWS)
-        )
-        statement = history.delete().where(history.c.seq.in_(chunk.scalar_subquery()))
-
-        async def delete(connection: AsyncConnection) -> int:
-            return (await connection.execute(statement)).rowcount
-
-        deleted = 0
-        while True:
-            count = await self._database.transaction(delete)
-            deleted += count
-            if count < RETENTION_CHUNK_ROWS:
-                return deleted
-
-    async def _delete_beyond(self, keep: int) -> int:
-        # Every history's rows: its own, and those where it is a private
-        # message's peer.
-        c = history.c
-        views = union_all(
-            select(c.owner.label("owner"), c.target.label("target")),
-            select(c.peer_owner, c.peer_target).where(c.peer_owner.is_not(None)),
-        ).subquery()
-        crowded = (
-            select(views.c.owner, views.c.target)
-            .group_by(views.c.owner, views.c.target)
-            .having(func.count() > keep)
+    async def _crowded(self, keep: int) -> list[History]:
+        query = (
+            select(b.owner, b.target)
+            .group_by(b.owner, b.target)
+            .having(func.sum(b.count) > keep)
         )
 
-        async def read(connection: AsyncConnection) -> list[tuple[str, str]]:
+        async def read(connection: AsyncConnection) -> list[History]:
             return [
-                (owner, target) for owner, target in await connection.execute(crowded)
+                (owner, target) for owner, target in await connection.execute(query)
             ]
 
-        deleted = 0
-        for owner, target in await self._database.transaction(read):
-            deleted += await self._trim_history(owner, target, keep)
-        return deleted
+        return await self._database.transaction(read)
 
-    async def _trim_history(self, owner: str, target: str, keep: int) -> int:
+    async def _trim(self, gone: _Gone, owner: str, target: str, keep: int) -> None:
         # The newest item to go is the (keep+1)th newest; it and all older go.
-        # A private message's row stays for the other party (whose history
-        # may hold fewer): this history lets go of it, and the row is deleted
-        # only once neither history holds it.
-        newest_to_go = (
-            select(history.c.at, history.c.seq)
-            .where(_in_history(owner, target))
-            .order_by(history.c.at.desc(), history.c.seq.desc())
-            .offset(keep)
-            .limit(1)
+        newest = await self.select(
+            owner, target, after=None, before=None, limit=keep + 1, newest_first=True
         )
-        c = history.c
+        if len(newest) <= keep:
+            return
+        edge = (newest[keep].at, newest[keep].seq)
+        await self._drop(
+            gone,
+            and_(_of(owner, target), b.first_at <= edge[0]),
+            keep=lambda entry: (entry[AT], entry[SEQ]) > edge,
+            whole=lambda last_at: last_at < edge[0],
+        )
 
-        async def trim(connection: AsyncConnection) -> int:
-            row = (await connection.execute(newest_to_go)).first()
-            if row is None:
-                return 0
-            old = ~_later_than(Cursor(row.at, row.seq))
-            own, peer = _as_owner(owner, target), _as_peer(owner, target)
-            only_here = c.peer_owner.is_(None)
-            deleted = await connection.execute(
-                history.delete().where(own, only_here, old)
+    async def _drop(
+        self,
+        gone: _Gone,
+        where: ColumnElement[bool],
+        *,
+        keep: Callable[[Entry], bool],
+        whole: Callable[[float], bool],
+    ) -> None:
+        """Take the entries that `keep` refuses out of the blocks `where`
+        picks, a chunk of blocks per transaction; `whole` says of a block
+        that none of its entries is kept (a channel's is then not read)."""
+        after_seq = 0
+        while True:
+            query = (
+                select(b.seq, b.owner, b.target, b.last_at, b.count, b.entries)
+                .where(where, b.seq > after_seq)
+                .order_by(b.seq)
+                .limit(RETENTION_CHUNK_BLOCKS)
             )
-            # Rows this history is the peer of: the owner keeps them.
-            await connection.execute(
-                history.update()
-                .where(peer, old)
-                .values(peer_owner=None, peer_target=None)
-            )
-            # Rows this history owns, with a peer: they become the peer's own.
-            await connection.execute(
-                history.update()
-                .where(own, c.peer_owner.is_not(None), old)
-                .values(
-                    owner=c.peer_owner,
-                    target=c.peer_target,
-                    peer_owner=None,
-                    peer_target=None,
+
+            async def drop(
+                connection: AsyncConnection, query: Select[Any] = query
+            ) -> int:
+                rows = (await connection.execute(query)).all()
+                emptied: list[int] = []
+                for seq, owner, target, last_at, count, items in rows:
+                    if whole(last_at) and not owner:  # a channel's: no other copy
+                        gone.counted += count
+                        emptied.append(seq)
+                        continue
+                    entries = blocks.entries_of(items)
+                    kept = [entry for entry in entries if keep(entry)]
+                    if len(kept) == len(entries):
+                        continue
+                    for entry in entries:
+                        if not keep(entry):
+                            gone.add(entry, (owner, target))
+                    if not kept:
+                        emptied.append(seq)
+                    else:
+                        await connection.execute(
+                            history_blocks.update()
+                            .where(b.seq == seq)
+                            .values(blocks.rebuilt_row(kept))
+                        )
+                if emptied:
+                    await connection.execute(
+                        history_blocks.delete().where(b.seq.in_(emptied))
+                    )
+                return int(rows[-1][0]) if len(rows) == RETENTION_CHUNK_BLOCKS else 0
+
+            after_seq = await self._database.transaction(drop)
+            if not after_seq:
+                return
+
+    async def _gone_from_both(self, gone: _Gone) -> int:
+        """How many of the private messages that left one history this time
+        are no longer in the other either."""
+        wanted: dict[History, set[int]] = {}
+        for seq, other in gone.waiting.items():
+            wanted.setdefault(other, set()).add(seq)
+
+        async def still_held(connection: AsyncConnection) -> int:
+            held = 0
+            for (owner, target), seqs in wanted.items():
+                query = select(b.entries).where(
+                    _of(owner, target),
+                    b.first_seq <= max(seqs),
+                    b.last_seq >= min(seqs),
                 )
-            )
-            return deleted.rowcount
+                for (items,) in await connection.execute(query):
+                    held += len(seqs & blocks.seqs(blocks.entries_of(items)))
+            return held
 
-        return await self._database.transaction(trim)
+        if not wanted:
+            return 0
+        return len(gone.waiting) - await self._database.transaction(still_held)
 
     async def close(self) -> None:
         """Commit what is pending and stop the writer (`Storage.close` closes the
@@ -305,32 +330,103 @@ class SqlHistoryStore:
             await self.sqlite_writer.close()
 
 
-def _as_owner(owner: str, target: str) -> ColumnElement[bool]:
-    return and_(history.c.owner == owner, history.c.target == target)
+class _Reader:
+    """Reads the items of one history between two cursors, block by block.
+
+    Blocks come in the order of the edge of their span that the read reaches
+    first (the latest item's time, newest first; else the earliest's). Once
+    `limit` items are in hand, a block whose edge is past the last of them
+    holds none that would be taken, nor does any block after it.
+    """
+
+    def __init__(
+        self,
+        owner: str,
+        target: str,
+        after: Cursor | None,
+        before: Cursor | None,
+        newest_first: bool,
+    ) -> None:
+        self.owner, self.target = owner, target
+        self.low = (after.at, after.seq) if after is not None else None
+        self.high = (before.at, before.seq) if before is not None else None
+        self.newest_first = newest_first
+        query = select(b.seq, b.first_at, b.last_at, b.entries).where(
+            _of(owner, target)
+        )
+        if after is not None:
+            query = query.where(b.last_at >= after.at)
+        if before is not None:
+            query = query.where(b.first_at <= before.at)
+        self.edge = edge = b.last_at if newest_first else b.first_at
+        self.query = query.order_by(
+            *((edge.desc(), b.seq.desc()) if newest_first else (edge, b.seq))
+        )
+
+    def wanted(self, item: HistoryItem) -> bool:
+        """Whether `item` is strictly between the cursors."""
+        key = (item.at, item.seq)
+        low, high = self.low, self.high
+        return (low is None or key > low) and (high is None or key < high)
+
+    async def read(self, connection: AsyncConnection, limit: int) -> list[HistoryItem]:
+        """Up to `limit` items, in the read's order."""
+        found: list[HistoryItem] = []
+        query, page = self.query, FIRST_PAGE_BLOCKS
+        while True:
+            rows = (await connection.execute(query.limit(page))).all()
+            for _, _, _, items in rows:
+                found.extend(
+                    item
+                    for item in blocks.items_of(items, self.owner, self.target)
+                    if self.wanted(item)
+                )
+            found.sort(key=_time_and_seq, reverse=self.newest_first)
+            del found[limit:]
+            if len(rows) < page:
+                return found
+            last_seq, first_at, last_at, _ = rows[-1]
+            reached = last_at if self.newest_first else first_at
+            if len(found) == limit and self._beyond(found[-1].at, reached):
+                return found
+            query = self.query.where(self._after_block(reached, last_seq))
+            page = min(page * 4, MAX_PAGE_BLOCKS)
+
+    def _beyond(self, at: float, reached: float) -> bool:
+        """Whether an item at `at` is taken before any in a block whose edge
+        is `reached`."""
+        return at > reached if self.newest_first else at < reached
+
+    def _after_block(self, reached: float, seq: int) -> ColumnElement[bool]:
+        """The blocks after the one with this edge and seq, in the read's order."""
+        edge = self.edge
+        if self.newest_first:
+            return or_(edge < reached, and_(edge == reached, b.seq < seq))
+        return or_(edge > reached, and_(edge == reached, b.seq > seq))
 
 
-def _as_peer(owner: str, target: str) -> ColumnElement[bool]:
-    return and_(history.c.peer_owner == owner, history.c.peer_target == target)
+def _time_and_seq(item: HistoryItem) -> tuple[float, int]:
+    return (item.at, item.seq)
 
 
-def _in_history(owner: str, target: str) -> ColumnElement[bool]:
-    """The rows of the history (owner, target): its own, and a private
-    message's rows where it is the peer."""
-    if not owner:
-        return _as_owner(owner, target)
-    return or_(_as_owner(owner, target), _as_peer(owner, target))
+class _Gone:
+    """What one retention pass took out: items counted, and private messages
+    that left one history, whose other copy is yet to be seen gone."""
+
+    def __init__(self) -> None:
+        self.counted = 0
+        self.waiting: dict[int, History] = {}  # seq -> the other history
+
+    def add(self, entry: Entry, history: History) -> None:
+        other = blocks.other_history(entry, history)
+        if other is None:
+            self.counted += 1
+        elif self.waiting.pop(entry[SEQ], None) is not None:
+            self.counted += 1  # its other copy went in this pass too
+        else:
+            self.waiting[entry[SEQ]] = other
 
 
-def _later_than(cursor: Cursor) -> ColumnElement[bool]:
-    # (at, seq) > (cursor.at, cursor.seq); the `at >=` term lets the index range.
-    return and_(
-        history.c.at >= cursor.at,
-        or_(history.c.at > cursor.at, history.c.seq > cursor.seq),
-    )
-
-
-def _earlier_than(cursor: Cursor) -> ColumnElement[bool]:
-    return and_(
-        history.c.at <= cursor.at,
-        or_(history.c.at < cursor.at, history.c.seq < cursor.seq),
-    )
+def _of(owner: str, target: str) -> ColumnElement[bool]:
+    """The blocks of the history (owner, target)."""
+    return and_(b.owner == owner, b.target == target)

@@ -70,7 +70,7 @@ def _message_to(
         msg.command,
         target,
         text,
-        ctx.engine.new_msgid(),
+        ctx.engine.new_msgid(at),
         at,
         client_tags,
     )

@@ -1,0 +1,26 @@
+"""Message ids (IRCv3 message-ids): unique, and carrying the time of their message.
+
+`<milliseconds since the epoch, hex>-<8 hex digits of this server run><count, hex>`,
+e.g. `18c1f5e2a40-9f3a61c22a`. The time lets history find a message by its id
+among the few blocks of that moment (`storage/sql_history.py`) instead of
+every block of its history. Ids from before this format (no `-`) carry no
+time; `time_of` says so and a lookup searches the whole history.
+"""
+
+from __future__ import annotations
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def msgid(at: float, run: str, count: int) -> str:
+    """The id of the `count`th message of the server run `run`, sent at `at`."""
+    return f"{int(at * 1000):x}-{run}{count:x}"
+
+
+def time_of(msgid: str) -> float | None:
+    """The time (seconds since the epoch, to the millisecond, rounded down)
+    that `msgid` carries; None for an id without one."""
+    head, dash, _ = msgid.partition("-")
+    if not dash or not head or len(head) > 12 or not _HEX.issuperset(head):
+        return None
+    return int(head, 16) / 1000

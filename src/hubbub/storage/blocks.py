@@ -1,0 +1,198 @@
+"""History blocks: how a batch of `HistoryItem`s becomes `history_blocks` rows.
+
+A row per message, with an entry in two or three indexes each, was most of
+what history cost the server (benchmarks/RESULTS.md): SQLite's B-tree work
+for every message, and for private messages a leaf page per conversation and
+index rewritten by every commit. So each group commit writes one row per
+*history* it touched (a *block*), holding that history's new items as one
+JSON array, in the order they were appended. A block is indexed by its
+history and the span of its items' times; nothing is indexed per message.
+
+A channel's items go to the channel's history. A private message goes to
+both parties' histories: the same entry in two blocks, so that each history
+is read, trimmed and listed on its own, with no row shared between two.
+
+Each entry is a JSON array: `[seq, msgid, at, source, account, command,
+params, tags]`, then, for a private message, `owner, target, peer_owner,
+peer_target` as the sender's history holds it (`HistoryItem`); any other
+item is its block's history's own. Entries are built with the same C string
+escaping as `json.dumps`, without building an encoder for each one.
+
+Pure functions, no I/O: the SQL store (`sql_history.py`) reads and writes
+the rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from json.encoder import encode_basestring_ascii
+from typing import Any
+
+from hubbub.core.ports import HistoryItem
+
+# `history_blocks` columns that a write fills, in this order.
+BLOCK_COLUMNS = [
+    "owner",
+    "target",
+    "first_at",
+    "last_at",
+    "first_seq",
+    "last_seq",
+    "count",
+    "entries",
+]
+
+Entry = list[Any]  # one decoded entry, as described above
+History = tuple[str, str]  # (owner, target)
+
+# Positions in an entry.
+SEQ = 0
+MSGID = 1
+AT = 2
+SENDER_VIEW = 8  # where a private message's four names start
+
+_NO_TAGS = "{}"
+_dump_entries = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+
+def params_json(params: tuple[str, ...]) -> str:
+    """`json.dumps(list(params))`: a JSON array of the strings."""
+    return "[" + ",".join(map(encode_basestring_ascii, params)) + "]"
+
+
+def entry_json(item: HistoryItem, seq: int) -> str:
+    """The JSON text of `item`'s entry, numbered `seq`."""
+    enc = encode_basestring_ascii
+    account = item.account
+    text = (
+        f"[{seq},{enc(item.msgid)},{float(item.at)!r},{enc(item.source)},"
+        f"{'null' if account is None else enc(account)},{enc(item.command)},"
+        f"{params_json(item.params)},"
+        f"{json.dumps(dict(item.tags)) if item.tags else _NO_TAGS}"
+    )
+    if item.peer_owner:
+        text += (
+            f",{enc(item.owner)},{enc(item.target)},"
+            f"{enc(item.peer_owner)},{enc(item.peer_target)}"
+        )
+    return text + "]"
+
+
+class _Block:
+    """A block being filled: its history's new entries and their spans."""
+
+    __slots__ = ("entries", "first_at", "first_seq", "last_at", "last_seq")
+
+    def __init__(self, at: float, seq: int, entry: str) -> None:
+        self.first_at = self.last_at = at
+        self.first_seq = self.last_seq = seq
+        self.entries = [entry]
+
+    def add(self, at: float, seq: int, entry: str) -> None:
+        if at < self.first_at:
+            self.first_at = at
+        elif at > self.last_at:
+            self.last_at = at
+        self.last_seq = seq
+        self.entries.append(entry)
+
+
+def block_rows(items: Sequence[HistoryItem], first_seq: int) -> list[tuple[Any, ...]]:
+    """The `history_blocks` rows (BLOCK_COLUMNS) of `items`, numbered from
+    `first_seq` in order: one per history, in the order each was first met."""
+    blocks: dict[History, _Block] = {}
+    seq = first_seq
+    for item in items:
+        at = float(item.at)
+        entry = entry_json(item, seq)
+        histories: tuple[History, ...] = (
+            ((item.owner, item.target), (item.peer_owner, item.peer_target))
+            if item.peer_owner
+            else ((item.owner, item.target),)
+        )
+        for history in histories:
+            block = blocks.get(history)
+            if block is None:
+                blocks[history] = _Block(at, seq, entry)
+            else:
+                block.add(at, seq, entry)
+        seq += 1
+    return [
+        (
+            owner,
+            target,
+            block.first_at,
+            block.last_at,
+            block.first_seq,
+            block.last_seq,
+            len(block.entries),
+            "[" + ",".join(block.entries) + "]",
+        )
+        for (owner, target), block in blocks.items()
+    ]
+
+
+def entries_of(items: str) -> list[Entry]:
+    """The entries of a block's `entries` column."""
+    entries: list[Entry] = json.loads(items)
+    return entries
+
+
+def rebuilt_row(entries: Sequence[Entry]) -> dict[str, Any]:
+    """The new values of a block that keeps only `entries` (not empty)."""
+    times = [entry[AT] for entry in entries]
+    return {
+        "first_at": min(times),
+        "last_at": max(times),
+        "first_seq": entries[0][SEQ],
+        "last_seq": entries[-1][SEQ],
+        "count": len(entries),
+        "entries": _dump_entries(list(entries)),
+    }
+
+
+def item_of(entry: Entry, owner: str, target: str) -> HistoryItem:
+    """The `HistoryItem` of an entry of the history (owner, target), as that
+    history holds it."""
+    seq, msgid, at, source, account, command, params, tags = entry[:SENDER_VIEW]
+    if len(entry) == SENDER_VIEW:
+        return HistoryItem(
+            owner, target, msgid, at, source, account, command, tuple(params), tags, seq
+        )
+    sender_owner, sender_target, peer_owner, peer_target = entry[SENDER_VIEW:]
+    return HistoryItem(
+        sender_owner,
+        sender_target,
+        msgid,
+        at,
+        source,
+        account,
+        command,
+        tuple(params),
+        tags,
+        seq,
+        peer_owner,
+        peer_target,
+    ).seen_from(owner, target)
+
+
+def items_of(items: str, owner: str, target: str) -> list[HistoryItem]:
+    """The items of a block of the history (owner, target)."""
+    return [item_of(entry, owner, target) for entry in entries_of(items)]
+
+
+def other_history(entry: Entry, history: History) -> History | None:
+    """The other history holding a private message's entry (None for any
+    other item), given the one it was read from."""
+    if len(entry) == SENDER_VIEW:
+        return None
+    sender: History = (entry[SENDER_VIEW], entry[SENDER_VIEW + 1])
+    if sender == history:
+        return (entry[SENDER_VIEW + 2], entry[SENDER_VIEW + 3])
+    return sender
+
+
+def seqs(entries: Iterable[Entry]) -> set[int]:
+    """The seqs of `entries`."""
+    return {entry[SEQ] for entry in entries}

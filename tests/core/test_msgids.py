@@ -1,0 +1,28 @@
+"""Message ids carry the time of their message (core/msgids.py)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hubbub.core import msgids
+
+
+@given(at=st.floats(min_value=0, max_value=4e9), count=st.integers(1, 2**40))
+def test_an_id_carries_its_time_to_the_millisecond(at: float, count: int) -> None:
+    made = msgids.msgid(at, "9f3a61c2", count)
+    carried = msgids.time_of(made)
+    assert carried is not None
+    assert at - 0.002 < carried <= at + 0.000001
+
+
+def test_ids_of_one_run_are_unique() -> None:
+    made = {
+        msgids.msgid(1_700_000_000.5, "9f3a61c2", count) for count in range(1, 5000)
+    }
+    assert len(made) == 4999
+
+
+def test_ids_without_a_time_say_so() -> None:
+    for msgid in ("9f3a61c21f", "id-x", "M-b", "-1", "zz-1", "1234567890abc-1", ""):
+        assert msgids.time_of(msgid) is None, msgid

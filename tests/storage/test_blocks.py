@@ -1,0 +1,114 @@
+"""History blocks (storage/blocks.py): a batch of items as one row per history."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hubbub.core.ports import HistoryItem
+from hubbub.storage import blocks
+from tests.storage.samples import T0, item
+
+
+def private(text: str, *, at: float = T0) -> HistoryItem:
+    """alice (logged in) to bob: an entry in both their histories."""
+    return item(text, owner="a:alice", target="bob", at=at).replace(
+        peer_owner="n:bob", peer_target="alice"
+    )
+
+
+def row_dict(row: tuple[object, ...]) -> dict[str, object]:
+    return dict(zip(blocks.BLOCK_COLUMNS, row, strict=True))
+
+
+@given(
+    text=st.text(),
+    source=st.text(),
+    account=st.none() | st.text(),
+    tags=st.dictionaries(st.text(), st.text(), max_size=3),
+    at=st.floats(min_value=0, max_value=4e9),
+)
+def test_entry_is_the_json_of_its_fields(
+    text: str, source: str, account: str | None, tags: dict[str, str], at: float
+) -> None:
+    sent = item(text, at=at).replace(source=source, account=account, tags=tags)
+    encoded = blocks.entry_json(sent, 42)
+    assert json.loads(encoded) == [
+        42,
+        sent.msgid,
+        at,
+        source,
+        account,
+        "PRIVMSG",
+        ["#tea", text],
+        tags,
+    ]
+    assert blocks.item_of(json.loads(encoded), "", "#tea") == sent.replace(seq=42)
+
+
+def test_a_batch_is_one_block_per_history_in_the_order_first_met() -> None:
+    rows = blocks.block_rows(
+        [
+            item("late", at=T0 + 5),
+            item("c1", target="#coffee", at=T0 + 1),
+            item("early", at=T0 - 5),
+            item("last", at=T0 + 2),
+        ],
+        first_seq=10,
+    )
+    tea, coffee = (row_dict(row) for row in rows)
+    assert (tea["owner"], tea["target"], coffee["target"]) == ("", "#tea", "#coffee")
+    assert (tea["first_at"], tea["last_at"]) == (T0 - 5, T0 + 5)
+    assert (tea["first_seq"], tea["last_seq"], tea["count"]) == (10, 13, 3)
+    assert (coffee["first_seq"], coffee["last_seq"], coffee["count"]) == (11, 11, 1)
+    entries = blocks.entries_of(str(tea["entries"]))
+    assert [(e[blocks.SEQ], e[6][1]) for e in entries] == [
+        (10, "late"),
+        (12, "early"),
+        (13, "last"),
+    ]
+
+
+def test_a_private_message_is_an_entry_in_both_parties_blocks() -> None:
+    rows = blocks.block_rows([private("hi"), private("there", at=T0 + 1)], 1)
+    assert [(row[0], row[1]) for row in rows] == [
+        ("a:alice", "bob"),
+        ("n:bob", "alice"),
+    ]
+    assert rows[0][-1] == rows[1][-1]  # the same entries
+    mine = blocks.items_of(str(rows[0][-1]), "a:alice", "bob")
+    theirs = blocks.items_of(str(rows[1][-1]), "n:bob", "alice")
+    assert (
+        [i.params[1] for i in mine] == [i.params[1] for i in theirs] == ["hi", "there"]
+    )
+    assert [i.seq for i in mine] == [i.seq for i in theirs] == [1, 2]
+    assert {(i.owner, i.target, i.peer_owner, i.peer_target) for i in mine} == {
+        ("a:alice", "bob", "n:bob", "alice")
+    }
+    assert {(i.owner, i.target, i.peer_owner, i.peer_target) for i in theirs} == {
+        ("n:bob", "alice", "a:alice", "bob")
+    }
+
+
+def test_the_other_history_of_an_entry() -> None:
+    rows = blocks.block_rows([private("hi"), item("channel")], 1)
+    [entry] = blocks.entries_of(str(rows[0][-1]))
+    assert blocks.other_history(entry, ("a:alice", "bob")) == ("n:bob", "alice")
+    assert blocks.other_history(entry, ("n:bob", "alice")) == ("a:alice", "bob")
+    [channel_entry] = blocks.entries_of(str(rows[2][-1]))
+    assert blocks.other_history(channel_entry, ("", "#tea")) is None
+
+
+def test_a_rebuilt_block_spans_only_what_it_keeps() -> None:
+    rows = blocks.block_rows([item(str(n), at=T0 + n) for n in range(4)], 5)
+    kept = blocks.entries_of(str(rows[0][-1]))[2:]
+    rebuilt = blocks.rebuilt_row(kept)
+    assert {key: rebuilt[key] for key in ("first_at", "last_at", "count")} == {
+        "first_at": T0 + 2,
+        "last_at": T0 + 3,
+        "count": 2,
+    }
+    assert (rebuilt["first_seq"], rebuilt["last_seq"]) == (7, 8)
+    assert blocks.seqs(blocks.entries_of(str(rebuilt["entries"]))) == {7, 8}
