@@ -112,3 +112,21 @@ def test_a_rebuilt_block_spans_only_what_it_keeps() -> None:
     }
     assert (rebuilt["first_seq"], rebuilt["last_seq"]) == (7, 8)
     assert blocks.seqs(blocks.entries_of(str(rebuilt["entries"]))) == {7, 8}
+
+
+def test_a_big_batch_makes_several_blocks_of_a_history() -> None:
+    count = blocks.MAX_BLOCK_ENTRIES * 2 + 3
+    rows = [
+        row_dict(row)
+        for row in blocks.block_rows([item(str(n)) for n in range(count)], 1)
+    ]
+    assert [row["count"] for row in rows] == [
+        blocks.MAX_BLOCK_ENTRIES,
+        blocks.MAX_BLOCK_ENTRIES,
+        3,
+    ]
+    assert [(row["first_seq"], row["last_seq"]) for row in rows] == [
+        (1, blocks.MAX_BLOCK_ENTRIES),
+        (blocks.MAX_BLOCK_ENTRIES + 1, 2 * blocks.MAX_BLOCK_ENTRIES),
+        (2 * blocks.MAX_BLOCK_ENTRIES + 1, count),
+    ]

@@ -43,6 +43,10 @@ BLOCK_COLUMNS = [
     "entries",
 ]
 
+# A history's block holds at most this many entries (a bigger batch makes
+# several): a read decodes whole blocks, so this bounds what it decodes.
+MAX_BLOCK_ENTRIES = 256
+
 Entry = list[Any]  # one decoded entry, as described above
 History = tuple[str, str]  # (owner, target)
 
@@ -100,8 +104,10 @@ class _Block:
 
 def block_rows(items: Sequence[HistoryItem], first_seq: int) -> list[tuple[Any, ...]]:
     """The `history_blocks` rows (BLOCK_COLUMNS) of `items`, numbered from
-    `first_seq` in order: one per history, in the order each was first met."""
-    blocks: dict[History, _Block] = {}
+    `first_seq` in order: one per history (more past MAX_BLOCK_ENTRIES),
+    full ones first, then the others in the order each history was met."""
+    filling: dict[History, _Block] = {}
+    done: list[tuple[History, _Block]] = []  # full blocks
     seq = first_seq
     for item in items:
         at = float(item.at)
@@ -112,11 +118,14 @@ def block_rows(items: Sequence[HistoryItem], first_seq: int) -> list[tuple[Any, 
             else ((item.owner, item.target),)
         )
         for history in histories:
-            block = blocks.get(history)
+            block = filling.get(history)
             if block is None:
-                blocks[history] = _Block(at, seq, entry)
-            else:
-                block.add(at, seq, entry)
+                filling[history] = _Block(at, seq, entry)
+                continue
+            block.add(at, seq, entry)
+            if len(block.entries) == MAX_BLOCK_ENTRIES:
+                done.append((history, block))
+                del filling[history]
         seq += 1
     return [
         (
@@ -129,7 +138,7 @@ def block_rows(items: Sequence[HistoryItem], first_seq: int) -> list[tuple[Any, 
             len(block.entries),
             "[" + ",".join(block.entries) + "]",
         )
-        for (owner, target), block in blocks.items()
+        for (owner, target), block in [*done, *filling.items()]
     ]
 
 
