@@ -71,25 +71,57 @@ def test_a_batch_is_one_block_per_history_in_the_order_first_met() -> None:
     ]
 
 
-def test_a_private_message_is_an_entry_in_both_parties_blocks() -> None:
-    rows = blocks.block_rows([private("hi"), private("there", at=T0 + 1)], 1)
-    assert [(row[0], row[1]) for row in rows] == [
-        ("a:alice", "bob"),
-        ("n:bob", "alice"),
-    ]
-    assert rows[0][-1] == rows[1][-1]  # the same entries
-    mine = blocks.items_of(str(rows[0][-1]), "a:alice", "bob")
-    theirs = blocks.items_of(str(rows[1][-1]), "n:bob", "alice")
-    assert (
-        [i.params[1] for i in mine] == [i.params[1] for i in theirs] == ["hi", "there"]
+def private_back(text: str, *, at: float = T0) -> HistoryItem:
+    """bob's answer to alice."""
+    return item(text, owner="n:bob", target="alice", at=at).replace(
+        peer_owner="a:alice", peer_target="bob"
     )
-    assert [i.seq for i in mine] == [i.seq for i in theirs] == [1, 2]
+
+
+def test_a_conversation_is_one_block_shared_by_both_parties() -> None:
+    rows = blocks.block_rows(
+        [private("hi"), private_back("hello", at=T0 + 2), private("there", at=T0 + 1)],
+        1,
+    )
+    [row] = [row_dict(row) for row in rows]
+    # The lesser history is the owner's side, whoever spoke first.
+    assert (row["owner"], row["target"], row["peer_owner"], row["peer_target"]) == (
+        "a:alice",
+        "bob",
+        "n:bob",
+        "alice",
+    )
+    assert (row["first_at"], row["last_at"], row["count"]) == (T0, T0 + 2, 3)
+    mine = blocks.items_of(str(row["entries"]), "a:alice", "bob")
+    theirs = blocks.items_of(str(row["entries"]), "n:bob", "alice")
+    assert (
+        [i.params[1] for i in mine]
+        == [i.params[1] for i in theirs]
+        == ["hi", "hello", "there"]
+    )
+    assert [i.seq for i in mine] == [i.seq for i in theirs] == [1, 2, 3]
     assert {(i.owner, i.target, i.peer_owner, i.peer_target) for i in mine} == {
         ("a:alice", "bob", "n:bob", "alice")
     }
     assert {(i.owner, i.target, i.peer_owner, i.peer_target) for i in theirs} == {
         ("n:bob", "alice", "a:alice", "bob")
     }
+    assert [i.source for i in mine] == [i.source for i in theirs]
+
+
+def test_a_block_key_is_the_same_both_ways() -> None:
+    assert blocks.block_key(private("hi")) == blocks.block_key(private_back("yo"))
+    assert blocks.block_key(item("x")) == (("", "#tea"), None)
+    to_self = item("me", owner="n:bob", target="bob")
+    assert blocks.block_key(to_self) == (("n:bob", "bob"), None)
+
+
+def test_only_private_blocks_have_a_peer() -> None:
+    rows = [row_dict(row) for row in blocks.block_rows([item("c"), private("p")], 1)]
+    assert [(row["peer_owner"], row["peer_target"]) for row in rows] == [
+        (None, None),
+        ("n:bob", "alice"),
+    ]
 
 
 def test_the_other_history_of_an_entry() -> None:
@@ -97,7 +129,7 @@ def test_the_other_history_of_an_entry() -> None:
     [entry] = blocks.entries_of(str(rows[0][-1]))
     assert blocks.other_history(entry, ("a:alice", "bob")) == ("n:bob", "alice")
     assert blocks.other_history(entry, ("n:bob", "alice")) == ("a:alice", "bob")
-    [channel_entry] = blocks.entries_of(str(rows[2][-1]))
+    [channel_entry] = blocks.entries_of(str(rows[1][-1]))
     assert blocks.other_history(channel_entry, ("", "#tea")) is None
 
 

@@ -311,6 +311,54 @@ async def test_retention_keeps_what_the_other_party_still_holds(
     assert await read_all(storage, "n:bob", "alice") == []
 
 
+async def test_retention_trims_each_party_of_a_conversation_on_its_own(
+    storage: Storage,
+) -> None:
+    # As above, trimmed to one: alice's history keeps m4, bob's history with
+    # "alice" m2, with "alice2" m4. m1 and m3 are gone from everywhere.
+    def to_bob(text: str, at: float, nick: str) -> HistoryItem:
+        return private(text, at=at).replace(peer_target=nick)
+
+    def to_alice(text: str, at: float, nick: str) -> HistoryItem:
+        return item(text, owner="n:bob", target="alice", at=at).replace(
+            peer_owner="a:alice", peer_target="bob", target=nick, source="bob!b@h"
+        )
+
+    await append_all(
+        storage,
+        to_bob("m1", T0 + 1, "alice"),
+        to_alice("m2", T0 + 2, "alice"),
+        to_bob("m3", T0 + 3, "alice2"),
+        to_alice("m4", T0 + 4, "alice2"),
+    )
+    deleted = await storage.history.apply_retention(older_than=None, keep_per_target=1)
+    assert deleted == 2
+    assert texts(await read_all(storage, "a:alice", "bob")) == ["m4"]
+    assert texts(await read_all(storage, "n:bob", "alice")) == ["m2"]
+    assert texts(await read_all(storage, "n:bob", "alice2")) == ["m4"]
+    found = await storage.history.find("n:bob", "alice", "id-m2")
+    assert found is not None
+    assert (found.owner, found.target, found.source) == ("n:bob", "alice", "bob!b@h")
+    assert await storage.history.find("a:alice", "bob", "id-m2") is None
+    assert await storage.history.targets("a:alice", [], T0, T0 + 10, limit=9) == [
+        ("bob", T0 + 4)
+    ]
+    assert await storage.history.targets("n:bob", [], T0, T0 + 10, limit=9) == [
+        ("alice2", T0 + 4),
+        ("alice", T0 + 2),
+    ]
+    # Trimming again changes nothing; older than everything empties all three.
+    assert (
+        await storage.history.apply_retention(older_than=None, keep_per_target=1) == 0
+    )
+    assert (
+        await storage.history.apply_retention(older_than=T0 + 10, keep_per_target=None)
+        == 2
+    )
+    for owner, target in (("a:alice", "bob"), ("n:bob", "alice"), ("n:bob", "alice2")):
+        assert await read_all(storage, owner, target) == []
+
+
 # Targets
 
 

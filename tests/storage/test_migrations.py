@@ -68,8 +68,8 @@ async def table_names(database: Database) -> set[str]:
 def test_revisions_form_one_line_ending_at_the_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     revisions = [revision.revision for revision in script.walk_revisions()]
-    assert revisions == ["0006", "0005", "0004", "0003", "0002", PREVIOUS]
-    assert head_revision() == "0006"
+    assert revisions == ["0007", "0006", "0005", "0004", "0003", "0002", PREVIOUS]
+    assert head_revision() == "0007"
 
 
 async def test_empty_database_comes_up_to_the_head(database: Database) -> None:
@@ -373,3 +373,55 @@ async def test_downgrade_from_0006_gives_one_row_per_message(
     )
     assert [(i.msgid, i.seq) for i in newest] == [("pm3", 4)]
     await storage.close()
+
+
+async def test_downgrade_from_0007_gives_each_party_its_own_blocks(
+    database: Database,
+) -> None:
+    storage = await open_sql_storage(database)
+    hi = HistoryItem(
+        "a:alice", "bob", "pm1", T0, "alice!a@h", "alice", "PRIVMSG", ("bob", "hi")
+    ).replace(peer_owner="n:bob", peer_target="alice")
+    back = HistoryItem(
+        "n:bob", "alice", "pm2", T0 + 1, "bob!b@h", None, "PRIVMSG", ("alice", "yo")
+    ).replace(peer_owner="a:alice", peer_target="bob")
+    channel = HistoryItem(
+        "", "#tea", "c1", T0, "alice!a@h", None, "PRIVMSG", ("#tea", "x")
+    )
+    for appended in (hi, back, channel):
+        storage.history.append(appended)
+    await storage.history.commit()
+    histories = [("a:alice", "bob"), ("n:bob", "alice"), ("", "#tea")]
+
+    async def read_everything() -> list[list[HistoryItem]]:
+        return [
+            await storage.history.select(
+                owner, target, after=None, before=None, limit=10, newest_first=False
+            )
+            for owner, target in histories
+        ]
+
+    before = await read_everything()
+    assert [len(items) for items in before] == [2, 2, 1]
+    await storage.close()
+
+    async def blocks_at(connection: AsyncConnection) -> list[tuple[Any, ...]]:
+        result = await connection.exec_driver_sql(
+            "SELECT owner, target, count, entries FROM history_blocks ORDER BY seq"
+        )
+        return [tuple(row) for row in result]
+
+    shared = await database.transaction(blocks_at)
+    assert [row[:3] for row in shared] == [("a:alice", "bob", 2), ("", "#tea", 1)]
+    await downgrade_to(database, "0006")
+    split = await database.transaction(blocks_at)
+    assert [row[:3] for row in split] == [
+        ("a:alice", "bob", 2),
+        ("", "#tea", 1),
+        ("n:bob", "alice", 2),
+    ]
+    assert split[0][3] == split[2][3]  # the same entries, each party its own
+    storage = await open_sql_storage(database)  # and up again: the same reads
+    assert await read_everything() == before
+    await storage.close()
+    assert await schema_differences(database) == []

@@ -8,9 +8,12 @@ index rewritten by every commit. So each group commit writes one row per
 JSON array, in the order they were appended. A block is indexed by its
 history and the span of its items' times; nothing is indexed per message.
 
-A channel's items go to the channel's history. A private message goes to
-both parties' histories: the same entry in two blocks, so that each history
-is read, trimmed and listed on its own, with no row shared between two.
+A channel's items go to the channel's history. A private message belongs to
+both parties' histories, so the two histories of a conversation share a
+block: `owner`/`target` name one, `peer_owner`/`peer_target` the other, and
+each of its entries is held by both. A block of one history alone (a
+channel's; a message to oneself; what retention leaves to one party when it
+trims the other) has no peer.
 
 Each entry is a JSON array: `[seq, msgid, at, source, account, command,
 params, tags]`, then, for a private message, `owner, target, peer_owner,
@@ -35,6 +38,8 @@ from hubbub.core.ports import HistoryItem
 BLOCK_COLUMNS = [
     "owner",
     "target",
+    "peer_owner",
+    "peer_target",
     "first_at",
     "last_at",
     "first_seq",
@@ -49,6 +54,8 @@ MAX_BLOCK_ENTRIES = 256
 
 Entry = list[Any]  # one decoded entry, as described above
 History = tuple[str, str]  # (owner, target)
+# (history, peer history or None): whose a block is.
+BlockKey = tuple[History, History | None]
 
 # Positions in an entry.
 SEQ = 0
@@ -102,35 +109,39 @@ class _Block:
         self.entries.append(entry)
 
 
+def block_key(item: HistoryItem) -> BlockKey:
+    """Whose block an item goes in: its history's, or for a private message
+    the conversation's, the same for both directions."""
+    mine: History = (item.owner, item.target)
+    if not item.peer_owner:
+        return (mine, None)
+    theirs: History = (item.peer_owner, item.peer_target)
+    return (mine, theirs) if mine < theirs else (theirs, mine)
+
+
 def block_rows(items: Sequence[HistoryItem], first_seq: int) -> list[tuple[Any, ...]]:
     """The `history_blocks` rows (BLOCK_COLUMNS) of `items`, numbered from
-    `first_seq` in order: one per history (more past MAX_BLOCK_ENTRIES),
-    full ones first, then the others in the order each history was met."""
-    filling: dict[History, _Block] = {}
-    done: list[tuple[History, _Block]] = []  # full blocks
+    `first_seq` in order: one per history, or per conversation for private
+    messages (more past MAX_BLOCK_ENTRIES), full ones first, then the others
+    in the order each was met."""
+    filling: dict[BlockKey, _Block] = {}
+    done: list[tuple[BlockKey, _Block]] = []  # full blocks
     seq = first_seq
     for item in items:
-        at = float(item.at)
-        entry = entry_json(item, seq)
-        histories: tuple[History, ...] = (
-            ((item.owner, item.target), (item.peer_owner, item.peer_target))
-            if item.peer_owner
-            else ((item.owner, item.target),)
-        )
-        for history in histories:
-            block = filling.get(history)
-            if block is None:
-                filling[history] = _Block(at, seq, entry)
-                continue
-            block.add(at, seq, entry)
+        key = block_key(item)
+        block = filling.get(key)
+        if block is None:
+            filling[key] = _Block(float(item.at), seq, entry_json(item, seq))
+        else:
+            block.add(float(item.at), seq, entry_json(item, seq))
             if len(block.entries) == MAX_BLOCK_ENTRIES:
-                done.append((history, block))
-                del filling[history]
+                done.append((key, block))
+                del filling[key]
         seq += 1
     return [
         (
-            owner,
-            target,
+            *history,
+            *(peer or (None, None)),
             block.first_at,
             block.last_at,
             block.first_seq,
@@ -138,8 +149,13 @@ def block_rows(items: Sequence[HistoryItem], first_seq: int) -> list[tuple[Any, 
             len(block.entries),
             "[" + ",".join(block.entries) + "]",
         )
-        for (owner, target), block in [*done, *filling.items()]
+        for (history, peer), block in [*done, *filling.items()]
     ]
+
+
+def entries_json(entries: Sequence[Entry]) -> str:
+    """The `entries` column of a block of these decoded entries."""
+    return _dump_entries(list(entries))
 
 
 def entries_of(items: str) -> list[Entry]:
@@ -157,7 +173,7 @@ def rebuilt_row(entries: Sequence[Entry]) -> dict[str, Any]:
         "first_seq": entries[0][SEQ],
         "last_seq": entries[-1][SEQ],
         "count": len(entries),
-        "entries": _dump_entries(list(entries)),
+        "entries": entries_json(entries),
     }
 
 

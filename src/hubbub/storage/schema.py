@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    text,
 )
 
 # Constraint names that Alembic can find again on both databases.
@@ -83,10 +84,13 @@ channels = Table(
 )
 
 # History in blocks (r0006, `storage/blocks.py`): one row per history per
-# group commit, its new items as a JSON array. A private message is an entry
-# in both parties' histories' blocks. Nothing is indexed per message: a block
-# is found by its history and the span of its items' times (and of their
-# seqs, to find a private message's other copy).
+# group commit, its new items as a JSON array. The two parties of a private
+# conversation share its blocks (r0007): the second party's history is the
+# peer's, NULL in any other block. Nothing is indexed per message: a block is
+# found by either of its histories and the span of its items' times (and of
+# their seqs, to find a private message's other copy).
+_shared = text("peer_owner IS NOT NULL")  # what the peer's indexes cover
+
 history_blocks = Table(
     "history_blocks",
     metadata,
@@ -94,6 +98,8 @@ history_blocks = Table(
     Column("seq", Seq, primary_key=True, autoincrement=True),
     Column("owner", Text, nullable=False),  # "" for a channel; see HistoryItem
     Column("target", Text, nullable=False),  # casefolded
+    Column("peer_owner", Text),  # the other party's history, if shared
+    Column("peer_target", Text),
     Column("first_at", Double, nullable=False),  # the earliest item's time
     Column("last_at", Double, nullable=False),  # the latest item's time
     Column("first_seq", BigInteger, nullable=False),  # the items' storage order
@@ -102,6 +108,26 @@ history_blocks = Table(
     Column("entries", Text, nullable=False),  # JSON array of entries (blocks.py)
     Index(None, "owner", "target", "last_at", "seq"),  # newest first
     Index(None, "owner", "target", "first_at", "seq"),  # oldest first
+    # The same for the peer's side, of shared blocks only: channels' blocks
+    # pay nothing for them.
+    Index(
+        None,
+        "peer_owner",
+        "peer_target",
+        "last_at",
+        "seq",
+        sqlite_where=_shared,
+        postgresql_where=_shared,
+    ),
+    Index(
+        None,
+        "peer_owner",
+        "peer_target",
+        "first_at",
+        "seq",
+        sqlite_where=_shared,
+        postgresql_where=_shared,
+    ),
     sqlite_autoincrement=True,
 )
 

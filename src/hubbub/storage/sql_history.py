@@ -6,7 +6,9 @@ transaction as one block per history it touched (`blocks.py`); reads,
 code path for both databases (the differences live in `dialect.py`). A read
 fetches the blocks of one history whose span of times reaches the range it
 asks for, newest or oldest first, until no further block can hold an item
-it would take.
+it would take. A private history's blocks are its own and those it shares
+with the other party of a conversation (as its peer): a read goes through
+each kind in its index's order, and merges them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from collections.abc import Callable, Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubbub.core import msgids
@@ -175,13 +185,19 @@ class SqlHistoryStore:
         """Conversations with activity in (after, before): this owner's private
         ones and the given channels, as (target, latest time), most recent first."""
         await self.commit()
-        latest = func.max(b.last_at)
+        spans = union_all(
+            select(b.target, b.last_at, b.last_seq).where(
+                or_(b.owner == owner, and_(b.owner == "", b.target.in_(channels)))
+            ),
+            select(b.peer_target, b.last_at, b.last_seq).where(b.peer_owner == owner),
+        ).subquery()
+        s = spans.c
+        latest = func.max(s.last_at)
         query = (
-            select(b.target, latest)
-            .where(or_(b.owner == owner, and_(b.owner == "", b.target.in_(channels))))
-            .group_by(b.target)
+            select(s.target, latest)
+            .group_by(s.target)
             .having(and_(latest > after, latest < before))
-            .order_by(latest.desc(), func.max(b.last_seq).desc())
+            .order_by(latest.desc(), func.max(s.last_seq).desc())
             .limit(limit)
         )
 
@@ -209,6 +225,7 @@ class SqlHistoryStore:
                 b.first_at < cutoff,
                 keep=lambda entry: entry[AT] >= cutoff,
                 whole=lambda last_at: last_at < cutoff,
+                side=None,
             )
         if keep_per_target is not None:
             for owner, target in await self._crowded(keep_per_target):
@@ -216,10 +233,17 @@ class SqlHistoryStore:
         return gone.counted + await self._gone_from_both(gone)
 
     async def _crowded(self, keep: int) -> list[History]:
+        sizes = union_all(
+            select(b.owner, b.target, b.count),
+            select(b.peer_owner, b.peer_target, b.count).where(
+                b.peer_owner.is_not(None)
+            ),
+        ).subquery()
+        s = sizes.c
         query = (
-            select(b.owner, b.target)
-            .group_by(b.owner, b.target)
-            .having(func.sum(b.count) > keep)
+            select(s.owner, s.target)
+            .group_by(s.owner, s.target)
+            .having(func.sum(s.count) > keep)
         )
 
         async def read(connection: AsyncConnection) -> list[History]:
@@ -242,6 +266,7 @@ class SqlHistoryStore:
             and_(_of(owner, target), b.first_at <= edge[0]),
             keep=lambda entry: (entry[AT], entry[SEQ]) > edge,
             whole=lambda last_at: last_at < edge[0],
+            side=(owner, target),
         )
 
     async def _drop(
@@ -251,14 +276,27 @@ class SqlHistoryStore:
         *,
         keep: Callable[[Entry], bool],
         whole: Callable[[float], bool],
+        side: History | None,
     ) -> None:
         """Take the entries that `keep` refuses out of the blocks `where`
         picks, a chunk of blocks per transaction; `whole` says of a block
-        that none of its entries is kept (a channel's is then not read)."""
+        that none of its entries is kept (a channel's is then not read).
+        They go from every history of a block, or only from `side`'s: what a
+        shared block loses then stays the other party's, in a block of its
+        own."""
         after_seq = 0
         while True:
             query = (
-                select(b.seq, b.owner, b.target, b.last_at, b.count, b.entries)
+                select(
+                    b.seq,
+                    b.owner,
+                    b.target,
+                    b.peer_owner,
+                    b.peer_target,
+                    b.last_at,
+                    b.count,
+                    b.entries,
+                )
                 .where(where, b.seq > after_seq)
                 .order_by(b.seq)
                 .limit(RETENTION_CHUNK_BLOCKS)
@@ -269,7 +307,16 @@ class SqlHistoryStore:
             ) -> int:
                 rows = (await connection.execute(query)).all()
                 emptied: list[int] = []
-                for seq, owner, target, last_at, count, items in rows:
+                for (
+                    seq,
+                    owner,
+                    target,
+                    peer_owner,
+                    peer_target,
+                    last_at,
+                    count,
+                    items,
+                ) in rows:
                     if whole(last_at) and not owner:  # a channel's: no other copy
                         gone.counted += count
                         emptied.append(seq)
@@ -278,9 +325,15 @@ class SqlHistoryStore:
                     kept = [entry for entry in entries if keep(entry)]
                     if len(kept) == len(entries):
                         continue
-                    for entry in entries:
-                        if not keep(entry):
-                            gone.add(entry, (owner, target))
+                    refused = [entry for entry in entries if not keep(entry)]
+                    await _refuse(
+                        connection,
+                        gone,
+                        refused,
+                        (owner, target),
+                        None if peer_owner is None else (peer_owner, peer_target),
+                        side,
+                    )
                     if not kept:
                         emptied.append(seq)
                     else:
@@ -336,7 +389,9 @@ class _Reader:
     Blocks come in the order of the edge of their span that the read reaches
     first (the latest item's time, newest first; else the earliest's). Once
     `limit` items are in hand, a block whose edge is past the last of them
-    holds none that would be taken, nor does any block after it.
+    holds none that would be taken, nor does any block after it. A private
+    history's own blocks and those it shares as the peer are read so, each
+    kind in its index's order, and merged.
     """
 
     def __init__(
@@ -351,17 +406,16 @@ class _Reader:
         self.low = (after.at, after.seq) if after is not None else None
         self.high = (before.at, before.seq) if before is not None else None
         self.newest_first = newest_first
-        query = select(b.seq, b.first_at, b.last_at, b.entries).where(
-            _of(owner, target)
-        )
-        if after is not None:
-            query = query.where(b.last_at >= after.at)
-        if before is not None:
-            query = query.where(b.first_at <= before.at)
         self.edge = edge = b.last_at if newest_first else b.first_at
-        self.query = query.order_by(
-            *((edge.desc(), b.seq.desc()) if newest_first else (edge, b.seq))
-        )
+        order = (edge.desc(), b.seq.desc()) if newest_first else (edge, b.seq)
+        self.queries = []
+        for side in _sides(owner, target):
+            query = select(b.seq, b.first_at, b.last_at, b.entries).where(side)
+            if after is not None:
+                query = query.where(b.last_at >= after.at)
+            if before is not None:
+                query = query.where(b.first_at <= before.at)
+            self.queries.append(query.order_by(*order))
 
     def wanted(self, item: HistoryItem) -> bool:
         """Whether `item` is strictly between the cursors."""
@@ -372,7 +426,17 @@ class _Reader:
     async def read(self, connection: AsyncConnection, limit: int) -> list[HistoryItem]:
         """Up to `limit` items, in the read's order."""
         found: list[HistoryItem] = []
-        query, page = self.query, FIRST_PAGE_BLOCKS
+        for query in self.queries:
+            found.extend(await self._read(connection, query, limit))
+        found.sort(key=_time_and_seq, reverse=self.newest_first)
+        return found[:limit]
+
+    async def _read(
+        self, connection: AsyncConnection, ordered: Select[Any], limit: int
+    ) -> list[HistoryItem]:
+        """Up to `limit` items of the blocks `ordered` gives, in the read's order."""
+        found: list[HistoryItem] = []
+        query, page = ordered, FIRST_PAGE_BLOCKS
         while True:
             rows = (await connection.execute(query.limit(page))).all()
             for _, _, _, items in rows:
@@ -389,7 +453,7 @@ class _Reader:
             reached = last_at if self.newest_first else first_at
             if len(found) == limit and self._beyond(found[-1].at, reached):
                 return found
-            query = self.query.where(self._after_block(reached, last_seq))
+            query = ordered.where(self._after_block(reached, last_seq))
             page = min(page * 4, MAX_PAGE_BLOCKS)
 
     def _beyond(self, at: float, reached: float) -> bool:
@@ -427,6 +491,43 @@ class _Gone:
             self.waiting[entry[SEQ]] = other
 
 
+async def _refuse(
+    connection: AsyncConnection,
+    gone: _Gone,
+    refused: list[Entry],
+    history: History,
+    peer: History | None,
+    side: History | None,
+) -> None:
+    """Count the entries that retention takes out of a block of `history`
+    (shared with `peer`), from `side`'s history only or from both; what a
+    shared block loses for one party only goes into a block of the other's."""
+    if peer is None:
+        for entry in refused:
+            gone.add(entry, history)
+        return
+    if side is None:  # gone from both parties at once
+        gone.counted += len(refused)
+        return
+    other = peer if side == history else history
+    await connection.execute(
+        history_blocks.insert().values(
+            owner=other[0], target=other[1], **blocks.rebuilt_row(refused)
+        )
+    )
+    for entry in refused:
+        gone.add(entry, side)
+
+
+def _sides(owner: str, target: str) -> list[ColumnElement[bool]]:
+    """The blocks of the history (owner, target), in one condition per index:
+    its own, and for a private history those it shares as the peer."""
+    own = and_(b.owner == owner, b.target == target)
+    if not owner:  # a channel's: never shared
+        return [own]
+    return [own, and_(b.peer_owner == owner, b.peer_target == target)]
+
+
 def _of(owner: str, target: str) -> ColumnElement[bool]:
     """The blocks of the history (owner, target)."""
-    return and_(b.owner == owner, b.target == target)
+    return or_(*_sides(owner, target))
