@@ -14,7 +14,8 @@ _HEX = frozenset("0123456789abcdef")
 
 def msgid(at: float, run: str, count: int) -> str:
     """The id of the `count`th message of the server run `run`, sent at `at`."""
-    return f"{int(at * 1000):x}-{run}{count:x}"
+    # %-formatting: a compiled f-string with a format spec costs 2.5 times as much.
+    return "%x-%s%x" % (int(at * 1000), run, count)  # noqa: UP031
 
 
 def time_of(msgid: str) -> float | None:
