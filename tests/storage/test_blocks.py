@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import json
+import pickle
+import pickletools
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,7 +22,7 @@ def private(text: str, *, at: float = T0) -> HistoryItem:
     )
 
 
-def row_dict(row: tuple[object, ...]) -> dict[str, object]:
+def row_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     return dict(zip(blocks.BLOCK_COLUMNS, row, strict=True))
 
 
@@ -30,22 +33,34 @@ def row_dict(row: tuple[object, ...]) -> dict[str, object]:
     tags=st.dictionaries(st.text(), st.text(), max_size=3),
     at=st.floats(min_value=0, max_value=4e9),
 )
-def test_entry_is_the_json_of_its_fields(
+def test_an_entry_holds_its_fields_and_reads_back(
     text: str, source: str, account: str | None, tags: dict[str, str], at: float
 ) -> None:
     sent = item(text, at=at).replace(source=source, account=account, tags=tags)
-    encoded = blocks.entry_json(sent, 42)
-    assert json.loads(encoded) == [
+    [entry] = blocks.entries_of(blocks.packed([blocks.entry_of(sent, 42)]))
+    assert entry == (
         42,
         sent.msgid,
         at,
         source,
         account,
         "PRIVMSG",
-        ["#tea", text],
-        tags,
-    ]
-    assert blocks.item_of(json.loads(encoded), "", "#tea") == sent.replace(seq=42)
+        ("#tea", text),
+        tags or None,
+    )
+    assert blocks.item_of(entry, "", "#tea") == sent.replace(seq=42)
+
+
+def test_a_block_names_no_class_and_refuses_one_that_does() -> None:
+    data = blocks.packed([blocks.entry_of(private("hi"), 1)])
+    opcodes = {opcode.name for opcode, _, _ in pickletools.genops(data)}
+    assert not opcodes & {"GLOBAL", "STACK_GLOBAL", "REDUCE", "BUILD", "INST", "OBJ"}
+    with pytest.raises(pickle.UnpicklingError, match=r"names builtins\.print"):
+        blocks.entries_of(pickle.dumps([print]))
+    with pytest.raises(pickle.UnpicklingError, match=r"names os\.system"):
+        blocks.entries_of(b"cos\nsystem\n(S'true'\ntR.")
+    with pytest.raises(pickle.UnpicklingError, match="not a list"):
+        blocks.entries_of(pickle.dumps({"a": 1}))
 
 
 def test_a_batch_is_one_block_per_history_in_the_order_first_met() -> None:
@@ -63,7 +78,7 @@ def test_a_batch_is_one_block_per_history_in_the_order_first_met() -> None:
     assert (tea["first_at"], tea["last_at"]) == (T0 - 5, T0 + 5)
     assert (tea["first_seq"], tea["last_seq"], tea["count"]) == (10, 13, 3)
     assert (coffee["first_seq"], coffee["last_seq"], coffee["count"]) == (11, 11, 1)
-    entries = blocks.entries_of(str(tea["entries"]))
+    entries = blocks.entries_of(tea["entries"])
     assert [(e[blocks.SEQ], e[6][1]) for e in entries] == [
         (10, "late"),
         (12, "early"),
@@ -92,8 +107,8 @@ def test_a_conversation_is_one_block_shared_by_both_parties() -> None:
         "alice",
     )
     assert (row["first_at"], row["last_at"], row["count"]) == (T0, T0 + 2, 3)
-    mine = blocks.items_of(str(row["entries"]), "a:alice", "bob")
-    theirs = blocks.items_of(str(row["entries"]), "n:bob", "alice")
+    mine = blocks.items_of(row["entries"], "a:alice", "bob")
+    theirs = blocks.items_of(row["entries"], "n:bob", "alice")
     assert (
         [i.params[1] for i in mine]
         == [i.params[1] for i in theirs]
@@ -126,16 +141,16 @@ def test_only_private_blocks_have_a_peer() -> None:
 
 def test_the_other_history_of_an_entry() -> None:
     rows = blocks.block_rows([private("hi"), item("channel")], 1)
-    [entry] = blocks.entries_of(str(rows[0][-1]))
+    [entry] = blocks.entries_of(rows[0][-1])
     assert blocks.other_history(entry, ("a:alice", "bob")) == ("n:bob", "alice")
     assert blocks.other_history(entry, ("n:bob", "alice")) == ("a:alice", "bob")
-    [channel_entry] = blocks.entries_of(str(rows[1][-1]))
+    [channel_entry] = blocks.entries_of(rows[1][-1])
     assert blocks.other_history(channel_entry, ("", "#tea")) is None
 
 
 def test_a_rebuilt_block_spans_only_what_it_keeps() -> None:
     rows = blocks.block_rows([item(str(n), at=T0 + n) for n in range(4)], 5)
-    kept = blocks.entries_of(str(rows[0][-1]))[2:]
+    kept = blocks.entries_of(rows[0][-1])[2:]
     rebuilt = blocks.rebuilt_row(kept)
     assert {key: rebuilt[key] for key in ("first_at", "last_at", "count")} == {
         "first_at": T0 + 2,
@@ -143,7 +158,7 @@ def test_a_rebuilt_block_spans_only_what_it_keeps() -> None:
         "count": 2,
     }
     assert (rebuilt["first_seq"], rebuilt["last_seq"]) == (7, 8)
-    assert blocks.seqs(blocks.entries_of(str(rebuilt["entries"]))) == {7, 8}
+    assert blocks.seqs(blocks.entries_of(rebuilt["entries"])) == {7, 8}
 
 
 def test_a_big_batch_makes_several_blocks_of_a_history() -> None:

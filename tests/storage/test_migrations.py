@@ -421,6 +421,8 @@ async def test_downgrade_from_0007_gives_each_party_its_own_blocks(
         ("n:bob", "alice", 2),
     ]
     assert split[0][3] == split[2][3]  # the same entries, each party its own
+    # JSON again, as 0006 wrote it.
+    assert [entry[6][1] for entry in json.loads(split[0][3])] == ["hi", "yo"]
     storage = await open_sql_storage(database)  # and up again: the same reads
     assert await read_everything() == before
     await storage.close()

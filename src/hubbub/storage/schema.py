@@ -84,11 +84,12 @@ channels = Table(
 )
 
 # History in blocks (r0006, `storage/blocks.py`): one row per history per
-# group commit, its new items as a JSON array. The two parties of a private
-# conversation share its blocks (r0007): the second party's history is the
-# peer's, NULL in any other block. Nothing is indexed per message: a block is
-# found by either of its histories and the span of its items' times (and of
-# their seqs, to find a private message's other copy).
+# group commit, its new items' entries in one pickle (r0007; JSON before).
+# The two parties of a private conversation share its blocks (r0007): the
+# second party's history is the peer's, NULL in any other block. Nothing is
+# indexed per message: a block is found by either of its histories and the
+# span of its items' times (and of their seqs, to find a private message's
+# other copy).
 _shared = text("peer_owner IS NOT NULL")  # what the peer's indexes cover
 
 history_blocks = Table(
@@ -105,7 +106,7 @@ history_blocks = Table(
     Column("first_seq", BigInteger, nullable=False),  # the items' storage order
     Column("last_seq", BigInteger, nullable=False),
     Column("count", Integer, nullable=False),
-    Column("entries", Text, nullable=False),  # JSON array of entries (blocks.py)
+    Column("entries", LargeBinary, nullable=False),  # a pickle (blocks.py)
     Index(None, "owner", "target", "last_at", "seq"),  # newest first
     Index(None, "owner", "target", "first_at", "seq"),  # oldest first
     # The same for the peer's side, of shared blocks only: channels' blocks

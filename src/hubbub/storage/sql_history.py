@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
-from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from sqlalchemy import (
@@ -42,6 +41,9 @@ from hubbub.storage.sqlite_writer import SqliteWriter
 # Retention rewrites at most this many blocks per transaction, so the history
 # writer (which waits for SQLite's single write lock) is never held up long.
 RETENTION_CHUNK_BLOCKS = 50
+
+# `find` reads blocks this many at a time.
+FIND_PAGE_BLOCKS = 64
 
 # A read fetches blocks this many at a first, then more at a time.
 FIRST_PAGE_BLOCKS = 8
@@ -136,26 +138,29 @@ class SqlHistoryStore:
     async def find(self, owner: str, target: str, msgid: str) -> HistoryItem | None:
         """The item with this msgid in this history, if any."""
         await self.commit()
-        query = (
-            select(b.entries)
-            .where(
-                _of(owner, target),
-                b.entries.contains(encode_basestring_ascii(msgid), autoescape=True),
-            )
-            .order_by(b.seq)
-        )
+        query = select(b.seq, b.entries).where(_of(owner, target))
         at = msgids.time_of(msgid)
         if at is not None:  # only the blocks of that moment (to the millisecond)
             query = query.where(
                 b.last_at >= at - MSGID_SLACK, b.first_at <= at + MSGID_SLACK
             )
+        # Else (an id from before ids carried their time) every block of the
+        # history, a page at a time.
 
         async def read(connection: AsyncConnection) -> HistoryItem | None:
-            for (items,) in await connection.execute(query):
-                for entry in blocks.entries_of(items):
-                    if entry[blocks.MSGID] == msgid:
-                        return blocks.item_of(entry, owner, target)
-            return None
+            after = 0
+            while True:
+                page = (
+                    query.where(b.seq > after).order_by(b.seq).limit(FIND_PAGE_BLOCKS)
+                )
+                rows = (await connection.execute(page)).all()
+                for _, data in rows:
+                    for entry in blocks.entries_of(data):
+                        if entry[blocks.MSGID] == msgid:
+                            return blocks.item_of(entry, owner, target)
+                if len(rows) < FIND_PAGE_BLOCKS:
+                    return None
+                after = rows[-1][0]
 
         return await self._database.transaction(read)
 
