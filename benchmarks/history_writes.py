@@ -13,7 +13,7 @@ history adds to the server's CPU once the item exists. (For PostgreSQL,
 whose work is in its own processes, the figure is only the client's share.)
 
 The cases are the shapes of the benchmark's scenarios: private messages
-among 50 pairs (an entry in both parties' histories, 100 histories), and
+among 50 pairs (one block per conversation, read by both parties), and
 messages to one channel from 10 senders.
 """
 
