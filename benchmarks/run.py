@@ -492,6 +492,12 @@ def _get(*path: str) -> Callable[[dict[str, Any]], float | None]:
 
 TRAFFIC = [
     Figure("server CPU µs per delivery", _get("server_cpu_us_per_delivery"), 3),
+    Figure(
+        "main thread µs per delivery", _get("server_main_thread_us_per_delivery"), 3
+    ),
+    Figure(
+        "other threads µs per delivery", _get("server_other_threads_us_per_delivery"), 3
+    ),
     Figure("deliveries per second", _get("per_second"), 0),
     Figure("latency p50 ms", _get("latency", "p50_ms"), 1),
     Figure("latency p99 ms", _get("latency", "p99_ms"), 1),
@@ -502,6 +508,10 @@ TRAFFIC = [
 ]
 DIRECT = [
     Figure("server CPU µs per message", _get("server_cpu_us_per_delivery"), 3),
+    Figure("main thread µs per message", _get("server_main_thread_us_per_delivery"), 3),
+    Figure(
+        "other threads µs per message", _get("server_other_threads_us_per_delivery"), 3
+    ),
     Figure("messages per second", _get("per_second"), 0),
     Figure("round trip p50 ms", _get("latency", "p50_ms"), 2),
     Figure("round trip p99 ms", _get("latency", "p99_ms"), 2),

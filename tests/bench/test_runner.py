@@ -100,6 +100,11 @@ def test_each_scenario_runs_for_a_second_against_hubbub(
     else:
         assert report["lost"] == 0
         assert report["server_cpu_seconds"] >= 0
+        # The server's CPU, split between its event loop's thread and the rest.
+        main = report["server_main_thread_us_per_delivery"]
+        others = report["server_other_threads_us_per_delivery"]
+        assert main >= 0
+        assert main + others == pytest.approx(report["server_cpu_us_per_delivery"])
     assert f"hubbub bench {scenario}" in result.stdout
 
 

@@ -11,28 +11,35 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 @dataclass(frozen=True, slots=True)
 class ProcessSample:
-    """CPU seconds (user + system) and resident memory of one process."""
+    """CPU seconds (user + system) and resident memory of one process; the
+    CPU seconds of its main thread alone (the rest is its other threads')."""
 
     cpu_seconds: float
     rss_bytes: int
+    main_thread_cpu_seconds: float
+
+
+def _cpu_seconds(stat: str) -> float:
+    # The command name (field 2) may hold spaces; fields after it are fixed.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / _CLOCK_TICKS
 
 
 def sample_process(pid: int) -> ProcessSample:
-    """Read /proc/<pid>/stat and /proc/<pid>/status.
+    """Read /proc/<pid>/stat, /proc/<pid>/task/<pid>/stat and /proc/<pid>/status.
 
     Raises:
         OSError: the process does not exist or /proc is unavailable.
     """
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    # The command name (field 2) may hold spaces; fields after it are fixed.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    utime, stime = int(fields[11]), int(fields[12])
+    cpu = _cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
+    main = _cpu_seconds(Path(f"/proc/{pid}/task/{pid}/stat").read_text())
     rss_kb = 0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             rss_kb = int(line.split()[1])
             break
-    return ProcessSample((utime + stime) / _CLOCK_TICKS, rss_kb * 1024)
+    return ProcessSample(cpu, rss_kb * 1024, main)
 
 
 def own_cpu_seconds() -> float:

@@ -265,6 +265,13 @@ def _traffic_report(
         cpu = after.cpu_seconds - before.cpu_seconds
         report["server_cpu_seconds"] = cpu
         report["server_cpu_us_per_delivery"] = micros_per(cpu, received)
+        # The event loop's thread, and the rest (a history writer's thread):
+        # where the server's CPU goes.
+        main = after.main_thread_cpu_seconds - before.main_thread_cpu_seconds
+        report["server_main_thread_us_per_delivery"] = micros_per(main, received)
+        report["server_other_threads_us_per_delivery"] = micros_per(
+            cpu - main, received
+        )
         report["server_rss_bytes"] = after.rss_bytes
     return report
 
