@@ -496,7 +496,10 @@ TRAFFIC = [
         "main thread µs per delivery", _get("server_main_thread_us_per_delivery"), 3
     ),
     Figure(
-        "other threads µs per delivery", _get("server_other_threads_us_per_delivery"), 3
+        "other threads µs per delivery",
+        _get("server_other_threads_us_per_delivery"),
+        3,
+        ratio=False,
     ),
     Figure("deliveries per second", _get("per_second"), 0),
     Figure("latency p50 ms", _get("latency", "p50_ms"), 1),
@@ -510,7 +513,10 @@ DIRECT = [
     Figure("server CPU µs per message", _get("server_cpu_us_per_delivery"), 3),
     Figure("main thread µs per message", _get("server_main_thread_us_per_delivery"), 3),
     Figure(
-        "other threads µs per message", _get("server_other_threads_us_per_delivery"), 3
+        "other threads µs per message",
+        _get("server_other_threads_us_per_delivery"),
+        3,
+        ratio=False,
     ),
     Figure("messages per second", _get("per_second"), 0),
     Figure("round trip p50 ms", _get("latency", "p50_ms"), 2),
