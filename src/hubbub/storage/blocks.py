@@ -4,8 +4,8 @@ A row per message, with an entry in two or three indexes each, was most of
 what history cost the server (benchmarks/RESULTS.md): SQLite's B-tree work
 for every message, and for private messages a leaf page per conversation and
 index rewritten by every commit. So each group commit writes one row per
-*history* it touched (a *block*), holding that history's new items as one
-JSON array, in the order they were appended. A block is indexed by its
+*history* it touched (a *block*), holding the entries of that history's new
+items, in the order they were appended. A block is indexed by its
 history and the span of its items' times; nothing is indexed per message.
 
 A channel's items go to the channel's history. A private message belongs to
@@ -123,25 +123,6 @@ def entries_of(data: bytes) -> list[Entry]:
     return entries
 
 
-class _Block:
-    """A block being filled: its history's new entries and their spans."""
-
-    __slots__ = ("entries", "first_at", "first_seq", "last_at", "last_seq")
-
-    def __init__(self, at: float, seq: int, entry: Entry) -> None:
-        self.first_at = self.last_at = at
-        self.first_seq = self.last_seq = seq
-        self.entries = [entry]
-
-    def add(self, at: float, seq: int, entry: Entry) -> None:
-        if at < self.first_at:
-            self.first_at = at
-        elif at > self.last_at:
-            self.last_at = at
-        self.last_seq = seq
-        self.entries.append(entry)
-
-
 def block_key(item: HistoryItem) -> BlockKey:
     """Whose block an item goes in: its history's, or for a private message
     the conversation's, the same for both directions."""
@@ -155,36 +136,69 @@ def block_key(item: HistoryItem) -> BlockKey:
 def block_rows(items: Sequence[HistoryItem], first_seq: int) -> list[tuple[Any, ...]]:
     """The `history_blocks` rows (BLOCK_COLUMNS) of `items`, numbered from
     `first_seq` in order: one per history, or per conversation for private
-    messages (more past MAX_BLOCK_ENTRIES), full ones first, then the others
-    in the order each was met."""
-    filling: dict[BlockKey, _Block] = {}
-    done: list[tuple[BlockKey, _Block]] = []  # full blocks
+    messages (more past MAX_BLOCK_ENTRIES), in the order each was met."""
+    # What every message stored costs: entries are built here, not by
+    # entry_of() and block_key(), which would cost a call each.
+    groups: dict[BlockKey, list[Entry]] = {}
     seq = first_seq
     for item in items:
-        key = block_key(item)
-        entry = entry_of(item, seq)
-        block = filling.get(key)
-        if block is None:
-            filling[key] = _Block(entry[AT], seq, entry)
+        tags = dict(item.tags) if item.tags else None
+        owner, target, peer_owner = item.owner, item.target, item.peer_owner
+        key: BlockKey
+        if peer_owner:
+            entry: Entry = (
+                seq,
+                item.msgid,
+                item.at,
+                item.source,
+                item.account,
+                item.command,
+                item.params,
+                tags,
+                owner,
+                target,
+                peer_owner,
+                item.peer_target,
+            )
+            mine = (owner, target)
+            theirs = (peer_owner, item.peer_target)
+            key = (mine, theirs) if mine < theirs else (theirs, mine)
         else:
-            block.add(entry[AT], seq, entry)
-            if len(block.entries) == MAX_BLOCK_ENTRIES:
-                done.append((key, block))
-                del filling[key]
+            entry = (
+                seq,
+                item.msgid,
+                item.at,
+                item.source,
+                item.account,
+                item.command,
+                item.params,
+                tags,
+            )
+            key = ((owner, target), None)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [entry]
+        else:
+            group.append(entry)
         seq += 1
-    return [
-        (
-            *history,
-            *(peer or (None, None)),
-            block.first_at,
-            block.last_at,
-            block.first_seq,
-            block.last_seq,
-            len(block.entries),
-            pickle.dumps(block.entries, protocol=PICKLE_PROTOCOL),
-        )
-        for (history, peer), block in [*done, *filling.items()]
-    ]
+    rows = []
+    for (history, peer), entries in groups.items():
+        names = (*history, *(peer or (None, None)))
+        for start in range(0, len(entries), MAX_BLOCK_ENTRIES):
+            block = entries[start : start + MAX_BLOCK_ENTRIES]
+            times = [entry[AT] for entry in block]
+            rows.append(
+                (
+                    *names,
+                    min(times),
+                    max(times),
+                    block[0][SEQ],
+                    block[-1][SEQ],
+                    len(block),
+                    pickle.dumps(block, protocol=PICKLE_PROTOCOL),
+                )
+            )
+    return rows
 
 
 def rebuilt_row(entries: Sequence[Entry]) -> dict[str, Any]:
