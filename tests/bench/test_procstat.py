@@ -33,5 +33,6 @@ def test_the_main_threads_cpu_is_its_own_and_the_processs() -> None:
     after = sample_process(os.getpid())
     main = after.main_thread_cpu_seconds - before.main_thread_cpu_seconds
     assert main >= 0.2
-    assert after.cpu_seconds - before.cpu_seconds >= main - 1e-9  # clock ticks
+    # The process's and the thread's times are each rounded to clock ticks.
+    assert after.cpu_seconds - before.cpu_seconds >= main - 0.025
     assert after.rss_bytes > 1_000_000  # a Python process holds megabytes
