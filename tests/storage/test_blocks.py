@@ -37,7 +37,8 @@ def test_an_entry_holds_its_fields_and_reads_back(
     text: str, source: str, account: str | None, tags: dict[str, str], at: float
 ) -> None:
     sent = item(text, at=at).replace(source=source, account=account, tags=tags)
-    [entry] = blocks.entries_of(blocks.packed([blocks.entry_of(sent, 42)]))
+    [row] = blocks.block_rows([sent], 42)
+    [entry] = blocks.entries_of(row[-1])
     assert entry == (
         42,
         sent.msgid,
@@ -52,7 +53,7 @@ def test_an_entry_holds_its_fields_and_reads_back(
 
 
 def test_a_block_names_no_class_and_refuses_one_that_does() -> None:
-    data = blocks.packed([blocks.entry_of(private("hi"), 1)])
+    data = blocks.block_rows([private("hi")], 1)[0][-1]
     opcodes = {opcode.name for opcode, _, _ in pickletools.genops(data)}
     assert not opcodes & {"GLOBAL", "STACK_GLOBAL", "REDUCE", "BUILD", "INST", "OBJ"}
     with pytest.raises(pickle.UnpicklingError, match=r"names builtins\.print"):
@@ -124,11 +125,10 @@ def test_a_conversation_is_one_block_shared_by_both_parties() -> None:
     assert [i.source for i in mine] == [i.source for i in theirs]
 
 
-def test_a_block_key_is_the_same_both_ways() -> None:
-    assert blocks.block_key(private("hi")) == blocks.block_key(private_back("yo"))
-    assert blocks.block_key(item("x")) == (("", "#tea"), None)
+def test_a_message_to_oneself_is_a_block_of_one_history() -> None:
     to_self = item("me", owner="n:bob", target="bob")
-    assert blocks.block_key(to_self) == (("n:bob", "bob"), None)
+    [row] = [row_dict(row) for row in blocks.block_rows([to_self], 1)]
+    assert (row["owner"], row["target"], row["peer_owner"]) == ("n:bob", "bob", None)
 
 
 def test_only_private_blocks_have_a_peer() -> None:

@@ -282,15 +282,24 @@ async def test_retention_trims_a_private_history_for_both_parties(
     assert texts(await read_all(storage, "n:bob", "alice")) == ["3", "4"]
 
 
+def to_bob(text: str, at: float, nick: str) -> HistoryItem:
+    """alice (logged in) to bob, who knows her as `nick`."""
+    return private(text, at=at).replace(peer_target=nick)
+
+
+def to_alice(text: str, at: float, nick: str) -> HistoryItem:
+    """bob to alice (logged in), whom he knows as `nick`."""
+    return item(text, owner="n:bob", target=nick, at=at).replace(
+        peer_owner="a:alice", peer_target="bob", source="bob!b@h"
+    )
+
+
 async def test_retention_keeps_what_the_other_party_still_holds(
     storage: Storage,
 ) -> None:
     # alice is logged in: her history with bob holds all four messages, but
     # bob files the last two under her second nick. Trimming her history to
     # two must not empty his history with "alice", which holds only two.
-    def to_bob(text: str, at: float, nick: str) -> HistoryItem:
-        return private(text, at=at).replace(peer_target=nick)
-
     await append_all(
         storage,
         to_bob("m1", T0 + 1, "alice"),
@@ -316,14 +325,6 @@ async def test_retention_trims_each_party_of_a_conversation_on_its_own(
 ) -> None:
     # As above, trimmed to one: alice's history keeps m4, bob's history with
     # "alice" m2, with "alice2" m4. m1 and m3 are gone from everywhere.
-    def to_bob(text: str, at: float, nick: str) -> HistoryItem:
-        return private(text, at=at).replace(peer_target=nick)
-
-    def to_alice(text: str, at: float, nick: str) -> HistoryItem:
-        return item(text, owner="n:bob", target="alice", at=at).replace(
-            peer_owner="a:alice", peer_target="bob", target=nick, source="bob!b@h"
-        )
-
     await append_all(
         storage,
         to_bob("m1", T0 + 1, "alice"),

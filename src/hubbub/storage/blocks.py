@@ -73,36 +73,6 @@ AT = 2
 SENDER_VIEW = 8  # where a private message's four names start
 
 
-def entry_of(item: HistoryItem, seq: int) -> Entry:
-    """`item`'s entry, numbered `seq`."""
-    tags = dict(item.tags) if item.tags else None
-    if item.peer_owner:
-        return (
-            seq,
-            item.msgid,
-            item.at,
-            item.source,
-            item.account,
-            item.command,
-            item.params,
-            tags,
-            item.owner,
-            item.target,
-            item.peer_owner,
-            item.peer_target,
-        )
-    return (
-        seq,
-        item.msgid,
-        item.at,
-        item.source,
-        item.account,
-        item.command,
-        item.params,
-        tags,
-    )
-
-
 def packed(entries: Sequence[Entry]) -> bytes:
     """The `entries` column of a block of these entries."""
     return pickle.dumps(list(entries), protocol=PICKLE_PROTOCOL)
@@ -123,57 +93,34 @@ def entries_of(data: bytes) -> list[Entry]:
     return entries
 
 
-def block_key(item: HistoryItem) -> BlockKey:
-    """Whose block an item goes in: its history's, or for a private message
-    the conversation's, the same for both directions."""
-    mine: History = (item.owner, item.target)
-    if not item.peer_owner:
-        return (mine, None)
-    theirs: History = (item.peer_owner, item.peer_target)
-    return (mine, theirs) if mine < theirs else (theirs, mine)
-
-
 def block_rows(items: Sequence[HistoryItem], first_seq: int) -> list[tuple[Any, ...]]:
     """The `history_blocks` rows (BLOCK_COLUMNS) of `items`, numbered from
     `first_seq` in order: one per history, or per conversation for private
     messages (more past MAX_BLOCK_ENTRIES), in the order each was met."""
-    # What every message stored costs: entries are built here, not by
-    # entry_of() and block_key(), which would cost a call each.
+    # What every message stored costs: entries are built inline, without a
+    # call per item. A conversation's key is the same both ways.
     groups: dict[BlockKey, list[Entry]] = {}
     seq = first_seq
     for item in items:
-        tags = dict(item.tags) if item.tags else None
         owner, target, peer_owner = item.owner, item.target, item.peer_owner
+        entry: Entry = (
+            seq,
+            item.msgid,
+            item.at,
+            item.source,
+            item.account,
+            item.command,
+            item.params,
+            dict(item.tags) if item.tags else None,
+        )
         key: BlockKey
         if peer_owner:
-            entry: Entry = (
-                seq,
-                item.msgid,
-                item.at,
-                item.source,
-                item.account,
-                item.command,
-                item.params,
-                tags,
-                owner,
-                target,
-                peer_owner,
-                item.peer_target,
-            )
+            peer_target = item.peer_target
+            entry += (owner, target, peer_owner, peer_target)
             mine = (owner, target)
-            theirs = (peer_owner, item.peer_target)
+            theirs = (peer_owner, peer_target)
             key = (mine, theirs) if mine < theirs else (theirs, mine)
         else:
-            entry = (
-                seq,
-                item.msgid,
-                item.at,
-                item.source,
-                item.account,
-                item.command,
-                item.params,
-                tags,
-            )
             key = ((owner, target), None)
         group = groups.get(key)
         if group is None:
