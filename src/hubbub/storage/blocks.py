@@ -20,9 +20,9 @@ tags)` (tags None when there are none), then, for a private message,
 `owner, target, peer_owner, peer_target` as the sender's history holds it
 (`HistoryItem`); any other item is its block's history's own. A block's
 entries are stored as one pickle (`entries`, binary). It costs a third of
-the CPU of JSON to write (no escaping, no decimal floats, each repeated
-name stored once; `benchmarks/history_writes.py`), and storing a batch is
-what history adds to every message. Only built-in values are in it, and
+the CPU of JSON to write (no escaping, no decimal floats;
+`benchmarks/history_writes.py`), and storing a batch is what history adds
+to every message. Only built-in values are in it, and
 they are all a block is read back with: loading refuses anything that names
 a class or a function, so a block cannot run code.
 
