@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hubbub.protocol import casemap
 from hubbub.protocol.casemap import casefold, is_valid_channel, is_valid_nick
 
 
@@ -58,3 +59,17 @@ def test_casefold_folds_exactly_the_rfc1459_characters(name: str) -> None:
 
 def test_casefold_leaves_non_ascii_letters_alone() -> None:
     assert casefold("ÉCOLE[1]") == "École{1}"
+
+
+def test_folding_is_the_same_once_the_remembered_names_are_forgotten() -> None:
+    names = [f"Nick[{n}]" for n in range(casemap.FOLDED_NAMES_KEPT + 10)]
+    first = [casefold(name) for name in names]  # fills the memo past its bound
+    assert len(casemap._folded) <= casemap.FOLDED_NAMES_KEPT
+    assert [casefold(name) for name in names] == first
+    assert first[-1] == f"nick{{{casemap.FOLDED_NAMES_KEPT + 9}}}"
+
+
+def test_names_longer_than_any_nick_or_channel_are_folded_but_not_kept() -> None:
+    long_name = "#" + "A" * 300
+    assert casefold(long_name) == "#" + "a" * 300
+    assert long_name not in casemap._folded
