@@ -66,6 +66,10 @@ class User:
     # labeled-response: while a labeled command runs, lines for this user
     # collect here instead of the outbox, to be wrapped in one batch.
     capture: list[bytes] | None = None
+    # `mask`, and the nick, username and host it was built from: every
+    # message sent names its sender's mask, and it rarely changes.
+    _mask: str = field(default="", repr=False)
+    _mask_parts: tuple[str, str, str] = field(default=("", "", ""), repr=False)
 
     @property
     def key(self) -> Casefolded:
@@ -75,7 +79,15 @@ class User:
     @property
     def mask(self) -> str:
         """`nick!user@host`, the source of this user's messages."""
-        return f"{self.nick}!{self.username}@{self.host}"
+        nick, username, host = self._mask_parts
+        if (
+            nick is not self.nick
+            or username is not self.username
+            or host is not self.host
+        ):
+            self._mask = f"{self.nick}!{self.username}@{self.host}"
+            self._mask_parts = (self.nick, self.username, self.host)
+        return self._mask
 
     @property
     def is_oper(self) -> bool:
