@@ -26,3 +26,25 @@ def test_ids_of_one_run_are_unique() -> None:
 def test_ids_without_a_time_say_so() -> None:
     for msgid in ("9f3a61c21f", "id-x", "M-b", "-1", "zz-1", "1234567890abc-1", ""):
         assert msgids.time_of(msgid) is None, msgid
+
+
+@given(times=st.lists(st.floats(min_value=0, max_value=4e9), min_size=1, max_size=50))
+def test_the_maker_makes_msgids_ids_in_order(times: list[float]) -> None:
+    maker = msgids.MsgidMaker("9f3a61c2")
+    made = [maker.next(at) for at in sorted(times)]
+    assert made == [
+        msgids.msgid(at, "9f3a61c2", count)
+        for count, at in enumerate(sorted(times), start=1)
+    ]
+    assert maker.count == len(times)
+
+
+def test_the_maker_never_repeats_an_id_as_the_milliseconds_pass() -> None:
+    maker = msgids.MsgidMaker("9f3a61c2")
+    # Ten messages a millisecond, and back and forth across a boundary
+    # (the clock may step back).
+    times = [1_700_000_000 + n / 10_000 for n in range(3000)]
+    times += [1_700_000_000.1005, 1_700_000_000.0995, 1_700_000_000.1005]
+    made = [maker.next(at) for at in times]
+    assert len(set(made)) == len(made)
+    assert msgids.time_of(made[-1]) == 1_700_000_000.1

@@ -73,6 +73,10 @@ class Engine:
         self.accounts = accounts
         self.history = history
         self.recording = config.storage.history
+        # Whether each received line is logged at debug level: read once
+        # (`hubbub serve` sets the level before the engine exists), since
+        # asking the logger costs an interpreted call on every line.
+        self.log_lines = logger.isEnabledFor(logging.DEBUG)
         self.state = ServerState(config.limits.whowas_entries)
         self.delivery = Delivery(self.state, config.server_name, self.send, self.clock)
         self.created_at = self.clock.now()
@@ -85,8 +89,7 @@ class Engine:
         self._schedule = schedule
         self._flush_scheduled = False
         self._session_ids = itertools.count(1)
-        self._msgid_prefix = secrets.token_hex(4)
-        self._msgid_count = 0
+        self._msgids = msgids.MsgidMaker(secrets.token_hex(4))
         self._batch_ids = itertools.count(1)
         # File sharing: the web port's address once it listens, and the
         # short-lived upload tokens handed out over IRC (token -> owner, expiry).
@@ -141,7 +144,8 @@ class Engine:
                 msg = parse_message(received.text)
             except ParseError:
                 return None  # an empty or blank line: Modern says to ignore it
-            logger.debug("< %d %s", user.session_id, received.text)
+            if self.log_lines:
+                logger.debug("< %d %s", user.session_id, received.text)
             if msg.tags and "label" in msg.tags:
                 return self._finish_line(self.handle_message(user, msg))
             # The common case, without the labeled-response wrapper.
@@ -413,8 +417,7 @@ class Engine:
 
     def new_msgid(self, at: float) -> str:
         """A unique id (IRCv3 message-ids) for a message sent at `at`."""
-        self._msgid_count += 1
-        return msgids.msgid(at, self._msgid_prefix, self._msgid_count)
+        return self._msgids.next(at)
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
         """Disconnect every session with `reason` (graceful shutdown)."""
