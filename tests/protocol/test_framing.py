@@ -104,3 +104,9 @@ def test_any_cut_of_any_mix_of_cr_lf_and_crlf_gives_the_same_lines(
     # A CRLF cut between two reads ends the line at the CR; the LF that
     # follows alone is an empty line, skipped: the same lines either way.
     assert received == expected
+
+
+def test_a_nul_refuses_only_its_own_line_of_a_read() -> None:
+    lines = LineDecoder().feed(b"PING a\r\nPRIVMSG #x :b\0c\r\nPING d\r\n")
+    assert [line.problem for line in lines] == [None, LineProblem.NUL, None]
+    assert [lines[0].text, lines[2].text] == ["PING a", "PING d"]
