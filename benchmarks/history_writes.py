@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/history_writes.py            # medians of 3 runs
     .venv/bin/python benchmarks/history_writes.py --messages 20000 --runs 1
+    .venv/bin/python benchmarks/history_writes.py --batches 250,1000,2000
     .venv/bin/python benchmarks/history_writes.py --postgres postgresql://...
 
 Each case migrates a fresh SQLite file (or an emptied PostgreSQL schema) to
@@ -143,6 +144,11 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=40_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", help="a PostgreSQL URL: measure it, not SQLite")
+    parser.add_argument(
+        "--batches",
+        default="40,400,4000",
+        help="comma-separated batch sizes (default 40,400,4000)",
+    )
     args = parser.parse_args()
     cases = [
         ("private, 50 pairs", private_items(args.messages)),
@@ -154,7 +160,7 @@ async def main() -> None:
         f" (median of {args.runs}; {args.messages:,} messages)"
     )
     for name, items in cases:
-        for batch in (40, 400, 4000):
+        for batch in [int(size) for size in args.batches.split(",")]:
             figures = [
                 await measure(items, batch, args.postgres) for _ in range(args.runs)
             ]
