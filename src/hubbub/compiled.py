@@ -5,7 +5,8 @@ setup.py): the same typed source, run as C extension modules, which about
 halves the server's CPU per fan-out delivery and cuts a third off a private
 message (benchmarks/RESULTS.md). They are
 what every message goes through: the TCP session, framing, parsing, dispatch,
-the PRIVMSG handler, its events, delivery and outboxes, the state they read
+the command table and the PRIVMSG handler, its events, delivery and outboxes,
+the state they read
 and history recording
 (the rows that history writes are built in plain Python: SQLAlchemy rows are
 not the tuples that mypyc would check for).
@@ -25,6 +26,7 @@ MODULES = (
     "hubbub.protocol.message",
     "hubbub.core.channel",
     "hubbub.core.commands.messaging",
+    "hubbub.core.commands.registry",
     "hubbub.core.context",
     "hubbub.core.delivery",
     "hubbub.core.dispatch",

@@ -17,7 +17,7 @@ from hubbub.core import msgids
 from hubbub.core.context import Context
 from hubbub.core.delivery import Delivery
 from hubbub.core.dispatch import dispatch
-from hubbub.core.events import Event, NickChanged, UserQuit
+from hubbub.core.events import Event, MessageSent, NickChanged, UserQuit
 from hubbub.core.outbox import Outbox
 from hubbub.core.ports import (
     AccountStore,
@@ -340,7 +340,9 @@ class Engine:
         Returns what history recorded of it.
         """
         items: list[HistoryItem] = []
-        at = getattr(event, "at", None)
+        # A message carries its time (the common case first: compiled,
+        # getattr by name is a generic lookup).
+        at = event.at if type(event) is MessageSent else getattr(event, "at", None)
         if at is None:
             at = self.clock.now()
         if self.recording:

@@ -6,9 +6,9 @@ it needs, and `hubbub.app` plugs real implementations in.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from time import time_ns
 from typing import Any, Final, Protocol
 
 from hubbub.protocol.message import NO_TAGS
@@ -40,8 +40,9 @@ class SystemClock:
     def now(self) -> float:
         """Seconds since the epoch, to the millisecond (as server-time shows it)."""
         # Whole milliseconds from the integer clock: round(time.time(), 3) cost
-        # four times as much, and every message asks.
-        return time.time_ns() // 1_000_000 / 1000
+        # four times as much, and every message asks. (time_ns imported by
+        # name: compiled, `time.time_ns` is a module attribute lookup per call.)
+        return time_ns() // 1_000_000 / 1000
 
 
 class PasswordChecker(Protocol):

@@ -55,7 +55,8 @@ class GroupCommit(Generic[T]):
             raise StorageError("history store is closed")
         self._pending.append(item)
         self._appended += 1
-        self._wakeup.set()
+        if len(self._pending) == 1:  # the writer may be waiting for it
+            self._wakeup.set()
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(
                 self._write_forever(), name="hubbub-history-writer"
