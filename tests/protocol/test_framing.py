@@ -110,3 +110,9 @@ def test_a_nul_refuses_only_its_own_line_of_a_read() -> None:
     lines = LineDecoder().feed(b"PING a\r\nPRIVMSG #x :b\0c\r\nPING d\r\n")
     assert [line.problem for line in lines] == [None, LineProblem.NUL, None]
     assert [lines[0].text, lines[2].text] == ["PING a", "PING d"]
+
+
+def test_encode_line_replaces_a_lone_surrogate() -> None:
+    assert encode_line("PRIVMSG #a :caf\u00e9 \ud800!") == (
+        b"PRIVMSG #a :caf\xc3\xa9 ?!\r\n"
+    )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from hubbub.core.events import Event
 from hubbub.core.ports import HistoryItem
 from hubbub.core.user import User
+from hubbub.protocol.framing import encode_line
 from hubbub.protocol.message import Message
 from hubbub.protocol.numerics import Numeric
 
@@ -33,7 +34,7 @@ class Context:
 
     def send_line(self, text: str) -> None:
         """Send one pre-rendered line (without CRLF) to the caller."""
-        self.engine.send(self.user, (text + "\r\n").encode("utf-8", errors="replace"))
+        self.engine.send(self.user, encode_line(text))
 
     def reply(self, numeric: Numeric, *params: str, text: str | None = None) -> None:
         """Send a numeric to the caller: `:server CODE nick params... :text`."""

@@ -37,6 +37,7 @@ from hubbub.core.state import ServerState
 from hubbub.core.user import TAGS_ACCOUNT, TAGS_MESSAGE_TAGS, TAGS_SERVER_TIME, User
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import casefold
+from hubbub.protocol.framing import encode_line
 from hubbub.protocol.message import escape_tag_value
 from hubbub.protocol.modes import PREFIX_BY_MODE, format_mode_changes
 
@@ -79,7 +80,7 @@ class Outgoing:
         mask = user.tag_mask
         data = self.encoded[mask]
         if data is None and not mask:  # no tags asked for: the common case
-            data = (self.line + "\r\n").encode("utf-8", errors="replace")
+            data = encode_line(self.line)
             self.encoded[0] = data
         elif data is None:
             tags = []
@@ -90,7 +91,7 @@ class Outgoing:
             if mask & TAGS_ACCOUNT and self.account_tag:
                 tags.append(self.account_tag)
             prefix = "@" + ";".join(tags) + " " if tags else ""
-            data = (prefix + self.line + "\r\n").encode("utf-8", errors="replace")
+            data = encode_line(prefix + self.line)
             self.encoded[mask] = data
         return data
 

@@ -33,7 +33,7 @@ from hubbub.core.state import ServerState
 from hubbub.core.user import SessionId, User
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import casefold
-from hubbub.protocol.framing import DecodedLine, LineProblem
+from hubbub.protocol.framing import DecodedLine, LineProblem, encode_line
 from hubbub.protocol.isupport import isupport_lines
 from hubbub.protocol.message import Message, ParseError, escape_tag_value, parse_message
 from hubbub.protocol.numerics import Numeric
@@ -304,7 +304,7 @@ class Engine:
             last = parts[-1]
             if not last or " " in last or last.startswith(":"):
                 parts[-1] = ":" + last
-        self.send(user, (" ".join(parts) + "\r\n").encode("utf-8", errors="replace"))
+        self.send(user, encode_line(" ".join(parts)))
 
     def _mark_dirty(self, outbox: Outbox) -> None:
         self._dirty.append(outbox)

@@ -132,5 +132,15 @@ def _best_effort(raw: bytes) -> str:
 
 
 def encode_line(line: str) -> bytes:
-    """Encode one line for the wire, adding CRLF."""
-    return line.encode("utf-8", errors="replace") + b"\r\n"
+    """Encode one line for the wire, adding CRLF.
+
+    A lone surrogate, which no line decoded from the wire can hold, becomes
+    "?" rather than an error.
+    """
+    # Every line sent goes through here. Compiled, str.encode() without
+    # arguments is a direct call; naming the codec and an error handler makes
+    # it a generic method call that also looks the codec up by name.
+    try:
+        return (line + "\r\n").encode()
+    except UnicodeEncodeError:
+        return (line + "\r\n").encode("utf-8", errors="replace")

@@ -17,6 +17,7 @@ from hubbub.core.errors import StandardReplyError
 from hubbub.core.ports import Cursor, HistoryItem
 from hubbub.core.recording import identity
 from hubbub.protocol.casemap import CHANTYPES, Casefolded, casefold
+from hubbub.protocol.framing import encode_line
 from hubbub.protocol.message import Message, escape_tag_value
 
 MESSAGE_COMMANDS = ("PRIVMSG", "NOTICE")
@@ -190,7 +191,7 @@ def render_item(ctx: Context, item: HistoryItem, batch: str | None = None) -> by
     else:
         text = line(item.source, item.command, *item.params)
     prefix = "@" + ";".join(tags) + " " if tags else ""
-    return (prefix + text + "\r\n").encode("utf-8", errors="replace")
+    return encode_line(prefix + text)
 
 
 def visible_items(ctx: Context, items: Iterable[HistoryItem]) -> list[HistoryItem]:
