@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubbub.core.ports import HistoryItem
+from hubbub.storage import blocks
 from hubbub.storage.database import Database
 from hubbub.storage.migrate import alembic_config, current_revision, upgrade
 from hubbub.storage.open import open_sql_storage
@@ -68,8 +69,17 @@ async def table_names(database: Database) -> set[str]:
 def test_revisions_form_one_line_ending_at_the_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     revisions = [revision.revision for revision in script.walk_revisions()]
-    assert revisions == ["0007", "0006", "0005", "0004", "0003", "0002", PREVIOUS]
-    assert head_revision() == "0007"
+    assert revisions == [
+        "0008",
+        "0007",
+        "0006",
+        "0005",
+        "0004",
+        "0003",
+        "0002",
+        PREVIOUS,
+    ]
+    assert head_revision() == "0008"
 
 
 async def test_empty_database_comes_up_to_the_head(database: Database) -> None:
@@ -82,6 +92,7 @@ async def test_empty_database_comes_up_to_the_head(database: Database) -> None:
         "account_certfps",
         "channels",
         "history_blocks",
+        "history_blocks_staged",
         "counters",
     }
 
@@ -425,5 +436,36 @@ async def test_downgrade_from_0007_gives_each_party_its_own_blocks(
     assert [entry[6][1] for entry in json.loads(split[0][3])] == ["hi", "yo"]
     storage = await open_sql_storage(database)  # and up again: the same reads
     assert await read_everything() == before
+    await storage.close()
+    assert await schema_differences(database) == []
+
+
+async def test_downgrade_from_0008_moves_staged_blocks_into_history_blocks(
+    database: Database,
+) -> None:
+    storage = await open_sql_storage(database)
+    for n in range(3):  # three batches; SQLite stages their blocks
+        storage.history.append(
+            HistoryItem(
+                "", "#tea", f"c{n}", T0 + n, "a!a@h", None, "PRIVMSG", ("#tea", f"m{n}")
+            )
+        )
+        await storage.history.commit()
+    await storage.close()  # what is staged stays staged
+
+    async def texts(connection: AsyncConnection) -> list[str]:
+        result = await connection.exec_driver_sql(
+            "SELECT entries FROM history_blocks ORDER BY seq"
+        )
+        return [entry[6][1] for (data,) in result for entry in blocks.entries_of(data)]
+
+    await downgrade_to(database, "0007")
+    assert await database.transaction(texts) == ["m0", "m1", "m2"]
+    assert "history_blocks_staged" not in await table_names(database)
+    storage = await open_sql_storage(database)  # and up again
+    newest = await storage.history.select(
+        "", "#tea", after=None, before=None, limit=10, newest_first=False
+    )
+    assert [item.msgid for item in newest] == ["c0", "c1", "c2"]
     await storage.close()
     assert await schema_differences(database) == []

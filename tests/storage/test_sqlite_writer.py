@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from hubbub.core.ports import HistoryItem
-from hubbub.storage import blocks, dialect
+from hubbub.storage import blocks, dialect, sql_history
 from hubbub.storage.database import RetryPolicy, open_database
 from hubbub.storage.errors import StorageError
 from hubbub.storage.migrate import upgrade
 from hubbub.storage.open import open_storage
 from hubbub.storage.sql import SqlHistoryStore
-from hubbub.storage.sqlite_writer import SqliteWriter
+from hubbub.storage.sqlite_writer import MAX_INSERT_ROWS, SqliteWriter, insert_rows
 from tests.storage.samples import T0, item
 
 INSERT = dialect.insert_many_sql(dialect.SQLITE, "history_blocks", blocks.BLOCK_COLUMNS)
@@ -193,7 +193,8 @@ async def test_seqs_continue_from_the_counter_after_a_restart(tmp_path: Path) ->
     history = storage.history
     assert isinstance(history, SqlHistoryStore)
     assert history.sqlite_writer is not None
-    assert history.sqlite_writer.commits == 1  # one transaction for the batch
+    # One transaction for the batch, one that moved its block for the read.
+    assert history.sqlite_writer.commits == 2
     await storage.close()
 
 
@@ -217,3 +218,121 @@ def private_item(text: str) -> HistoryItem:
         peer_owner="n:bob",
         peer_target="alice",
     )
+
+
+# Multi-row inserts
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 255, 256, 257, 700])
+def test_insert_rows_stores_every_row_in_order_in_few_statements(count: int) -> None:
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    connection.execute("CREATE TABLE t (n INTEGER, text TEXT)")
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    rows = [(n, f"row {n}") for n in range(count)]
+    insert_rows(connection, "t", ["n", "text"], rows)
+    connection.set_trace_callback(None)
+    assert connection.execute("SELECT n, text FROM t ORDER BY rowid").fetchall() == (
+        rows
+    )
+    # The binary digits of the count, in chunks of at most 256 rows.
+    full, rest = divmod(count, MAX_INSERT_ROWS)
+    assert len(statements) == full + bin(rest).count("1")
+
+
+def test_insert_rows_keeps_within_sqlites_limit_of_parameters() -> None:
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100)
+    connection.execute("CREATE TABLE t (a, b, c)")
+    rows = [(n, n + 1, n + 2) for n in range(100)]
+    insert_rows(connection, "t", ["a", "b", "c"], rows)  # 32 rows at most a time
+    assert connection.execute("SELECT a, b, c FROM t ORDER BY rowid").fetchall() == (
+        rows
+    )
+
+
+# Staged blocks
+
+
+def staged_and_moved(path: Path) -> tuple[int, list[str]]:
+    """How many blocks are staged, and the texts in history_blocks in order."""
+    with sqlite3.connect(path) as connection:
+        (staged,) = connection.execute(
+            "SELECT count(*) FROM history_blocks_staged"
+        ).fetchone()
+    return staged, stored(str(path))
+
+
+async def test_blocks_are_staged_then_moved_in_order_before_a_read(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "hubbub.db"
+    storage = await open_storage(f"sqlite:///{file}")
+    history = storage.history
+    assert isinstance(history, SqlHistoryStore)
+    for text in ("one", "two", "three"):  # three batches, a block each
+        history.append(item(text))
+        await history.commit()
+    assert staged_and_moved(file) == (3, [])  # durable, not indexed yet
+    assert history.moves == 0
+    texts = [i.params[-1] for i in await read(history, "", "#tea")]
+    assert texts == ["one", "two", "three"]
+    assert staged_and_moved(file) == (0, ["one", "two", "three"])
+    assert history.moves == 1
+    await read(history, "", "#tea")  # nothing staged: nothing to move
+    assert history.moves == 1
+    await storage.close()
+
+
+async def test_the_writer_moves_staged_blocks_once_enough_have_gathered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql_history, "MOVE_STAGED_BLOCKS", 4)
+    file = tmp_path / "hubbub.db"
+    storage = await open_storage(f"sqlite:///{file}")
+    history = storage.history
+    assert isinstance(history, SqlHistoryStore)
+    for n in range(5):
+        history.append(item(f"m{n}"))
+        await history.commit()
+    # The fourth batch's writer moved four blocks; the fifth is staged.
+    assert staged_and_moved(file) == (1, ["m0", "m1", "m2", "m3"])
+    assert history.moves == 1
+    monkeypatch.setattr(sql_history, "MOVE_STAGED_BYTES", 1)  # every batch
+    history.append(item("m5"))
+    await history.commit()
+    assert staged_and_moved(file) == (0, [f"m{n}" for n in range(6)])
+    await storage.close()
+
+
+async def test_blocks_left_staged_by_a_crash_are_read_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "hubbub.db"
+    url = f"sqlite:///{file}"
+    storage = await open_storage(url)
+    history = storage.history
+    assert isinstance(history, SqlHistoryStore)
+    history.append(item("before"))
+    history.append(private_item("hi"))
+    await history.commit()
+    assert staged_and_moved(file)[0] == 2
+    # No close: the process is gone, its staged blocks stay in the file.
+    assert history.sqlite_writer is not None
+    history.writes._closed = True
+    await history.sqlite_writer.close()
+    assert storage.database is not None
+    await storage.database.close()
+    storage = await open_storage(url)
+    assert [i.params[-1] for i in await read(storage.history, "", "#tea")] == ["before"]
+    assert [i.params[-1] for i in await read(storage.history, "n:bob", "alice")] == [
+        "hi"
+    ]
+    storage.history.append(item("after"))  # and staging goes on from there
+    await storage.history.commit()
+    assert [i.params[-1] for i in await read(storage.history, "", "#tea")] == [
+        "before",
+        "after",
+    ]
+    assert staged_and_moved(file)[0] == 0
+    await storage.close()

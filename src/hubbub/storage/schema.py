@@ -132,6 +132,29 @@ history_blocks = Table(
     sqlite_autoincrement=True,
 )
 
+# Blocks on their way into `history_blocks` (r0008): SQLite's history writer
+# appends each batch's blocks here, where nothing is indexed, and moves them
+# in bulk (in order, so block seqs keep the order of writes) once enough have
+# gathered and before any read (`sql_history.py`). A commit then writes its
+# blocks' pages only, and the index pages of a conversation are written once
+# for many of its blocks, instead of four index pages per conversation per
+# commit. PostgreSQL leaves it empty.
+history_blocks_staged = Table(
+    "history_blocks_staged",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),  # staging order
+    Column("owner", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("peer_owner", Text),
+    Column("peer_target", Text),
+    Column("first_at", Double, nullable=False),
+    Column("last_at", Double, nullable=False),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("entries", LargeBinary, nullable=False),
+)
+
 # Counters that must never go back, whatever is deleted: "history_seq" is
 # the last seq given to a history item.
 counters = Table(

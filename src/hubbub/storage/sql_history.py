@@ -1,7 +1,9 @@
 """`SqlHistoryStore`: history in blocks over SQL (SQLite or PostgreSQL).
 
 Appends go to a `GroupCommit`, whose writer task stores each batch in one
-transaction as one block per history it touched (`blocks.py`); reads,
+transaction as one block per history it touched (`blocks.py`); on SQLite it
+stages them in `history_blocks_staged` and moves them into `history_blocks`
+in bulk, and before any read (see `schema.history_blocks_staged`); reads,
 `targets()` and retention are SQLAlchemy Core queries over the blocks, one
 code path for both databases (the differences live in `dialect.py`). A read
 fetches the blocks of one history whose span of times reaches the range it
@@ -34,9 +36,10 @@ from hubbub.core.ports import Cursor, HistoryItem
 from hubbub.storage import blocks, dialect
 from hubbub.storage.blocks import AT, SEQ, Entry, History
 from hubbub.storage.database import Database
+from hubbub.storage.errors import StorageError
 from hubbub.storage.group_commit import GroupCommit
-from hubbub.storage.schema import counters, history_blocks
-from hubbub.storage.sqlite_writer import SqliteWriter
+from hubbub.storage.schema import counters, history_blocks, history_blocks_staged
+from hubbub.storage.sqlite_writer import SqliteWriter, insert_rows
 
 # Retention rewrites at most this many blocks per transaction, so the history
 # writer (which waits for SQLite's single write lock) is never held up long.
@@ -54,6 +57,20 @@ MAX_PAGE_BLOCKS = 512
 MSGID_SLACK = 0.002
 
 HISTORY_SEQ = "history_seq"  # the counters row of the last seq given
+
+# SQLite's writer moves its staged blocks into `history_blocks` once this many
+# blocks, or this many bytes of entries, have gathered (and before any read).
+# Between moves a commit writes only its blocks' own pages: the index pages
+# of a conversation are written once per move instead of once per commit.
+MOVE_STAGED_BLOCKS = 2048
+MOVE_STAGED_BYTES = 8 << 20
+
+_STAGED_COLUMNS = ", ".join(blocks.BLOCK_COLUMNS)
+_MOVE_STAGED = (
+    f"INSERT INTO {history_blocks.name} ({_STAGED_COLUMNS})"
+    f" SELECT {_STAGED_COLUMNS} FROM {history_blocks_staged.name} ORDER BY seq"
+)
+_CLEAR_STAGED = f"DELETE FROM {history_blocks_staged.name}"
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +97,12 @@ class SqlHistoryStore:
             None if path is None else SqliteWriter(path, database.retry)
         )
         self._last_seq: int | None = None  # the SQLite writer's, once read
+        # SQLite's staged blocks, and the bytes of their entries: counted and
+        # kept by the writer's thread only; None until it has counted them
+        # (at first, and after a failed transaction).
+        self._staged: int | None = None
+        self._staged_bytes = 0
+        self.moves = 0  # moves of staged blocks that moved some, for tests
 
     def append(self, item: HistoryItem) -> None:
         """Queue an item; it becomes durable at the next group commit."""
@@ -97,10 +120,14 @@ class SqlHistoryStore:
 
     async def _write_batch(self, items: list[HistoryItem]) -> None:
         if self.sqlite_writer is not None:
-            self._last_seq = await self.sqlite_writer.transaction(
-                "history batch not written",
-                lambda connection: self._write_sqlite(connection, items),
-            )
+            try:
+                self._last_seq = await self.sqlite_writer.transaction(
+                    "history batch not written",
+                    lambda connection: self._write_sqlite(connection, items),
+                )
+            except StorageError:
+                self._staged = None  # rolled back: count again
+                raise
             return
         taken = (
             counters.update()
@@ -126,18 +153,64 @@ class SqlHistoryStore:
             (last,) = connection.execute(
                 "SELECT value FROM counters WHERE name = ?", (HISTORY_SEQ,)
             ).fetchone()
-        connection.executemany(self._insert, blocks.block_rows(items, last + 1))
+        rows = blocks.block_rows(items, last + 1)
+        staged = self._count_staged(connection)
+        insert_rows(connection, history_blocks_staged.name, blocks.BLOCK_COLUMNS, rows)
+        self._staged = staged + len(rows)
+        self._staged_bytes += sum(len(row[-1]) for row in rows)
+        if (
+            self._staged >= MOVE_STAGED_BLOCKS
+            or self._staged_bytes >= MOVE_STAGED_BYTES
+        ):
+            self._move_staged(connection)
         last += len(items)
         connection.execute(
             "UPDATE counters SET value = ? WHERE name = ?", (last, HISTORY_SEQ)
         )
         return int(last)
 
+    def _count_staged(self, connection: sqlite3.Connection) -> int:
+        # In the writer's thread: what is staged, counted once (a restart
+        # finds what the last run left staged).
+        if self._staged is None:
+            self._staged, self._staged_bytes = connection.execute(
+                "SELECT count(*), coalesce(sum(length(entries)), 0)"
+                f" FROM {history_blocks_staged.name}"
+            ).fetchone()
+        return self._staged
+
+    def _move_staged(self, connection: sqlite3.Connection) -> None:
+        # In the writer's thread, in its transaction: every staged block into
+        # history_blocks, in the order staged (which gives them their seqs).
+        if self._count_staged(connection):
+            connection.execute(_MOVE_STAGED)
+            connection.execute(_CLEAR_STAGED)
+            self.moves += 1
+        self._staged, self._staged_bytes = 0, 0
+
+    async def _settled(self) -> None:
+        """Return once everything appended so far is durable and where reads
+        look: SQLite's staged blocks are moved into `history_blocks` first.
+
+        Raises:
+            StorageError: some of it could not be written or moved.
+        """
+        await self.commit()
+        if self.sqlite_writer is None or self._staged == 0:
+            return
+        try:
+            await self.sqlite_writer.transaction(
+                "staged history blocks not moved", self._move_staged
+            )
+        except StorageError:
+            self._staged = None  # rolled back: count again
+            raise
+
     # Reading
 
     async def find(self, owner: str, target: str, msgid: str) -> HistoryItem | None:
         """The item with this msgid in this history, if any."""
-        await self.commit()
+        await self._settled()
         query = select(b.seq, b.entries).where(_of(owner, target))
         at = msgids.time_of(msgid)
         if at is not None:  # only the blocks of that moment (to the millisecond)
@@ -178,7 +251,7 @@ class SqlHistoryStore:
         the newest ones, newest first, when `newest_first`."""
         if limit <= 0:
             return []
-        await self.commit()
+        await self._settled()
         reader = _Reader(owner, target, after, before, newest_first)
         return await self._database.transaction(
             lambda connection: reader.read(connection, limit)
@@ -189,7 +262,7 @@ class SqlHistoryStore:
     ) -> list[tuple[str, float]]:
         """Conversations with activity in (after, before): this owner's private
         ones and the given channels, as (target, latest time), most recent first."""
-        await self.commit()
+        await self._settled()
         spans = union_all(
             select(b.target, b.last_at, b.last_seq).where(
                 or_(b.owner == owner, and_(b.owner == "", b.target.in_(channels)))
@@ -221,7 +294,7 @@ class SqlHistoryStore:
         `keep_per_target` of each history; return how many items are gone
         from every history (a private message trimmed from one party's
         history only is still the other's)."""
-        await self.commit()
+        await self._settled()
         gone = _Gone()
         if older_than is not None:
             cutoff = older_than

@@ -22,9 +22,10 @@ one server process per data directory.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -35,6 +36,12 @@ from hubbub.storage.errors import StorageError
 logger = logging.getLogger(__name__)
 
 R = TypeVar("R")
+
+# The most rows of one multi-row INSERT that `insert_rows` sends (fewer when
+# SQLite takes fewer parameters). A batch of n rows goes as the binary digits
+# of n, past this in chunks of it: a few statements, each compiled once and
+# then taken from the connection's statement cache, cover any n.
+MAX_INSERT_ROWS = 256
 
 
 class SqliteWriter:
@@ -123,6 +130,41 @@ class SqliteWriter:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def insert_rows(
+    connection: sqlite3.Connection,
+    table: str,
+    columns: list[str],
+    rows: Sequence[tuple[object, ...]],
+) -> None:
+    """Insert `rows` (tuples of `columns`) with a few multi-row INSERTs.
+
+    `executemany` runs one statement per row, and sqlite3 lets go of the
+    interpreter lock around each: under load the event loop's thread holds
+    it, so every row of a batch waited to get it back, and the two threads
+    handed it to and fro (with a context switch each way) some fifty times a
+    batch (benchmarks/RESULTS.md). One statement of many rows takes the lock
+    back once.
+    """
+    limit = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    largest = MAX_INSERT_ROWS
+    while largest > 1 and largest * len(columns) > limit:
+        largest //= 2
+    start = 0
+    while start < len(rows):
+        left = len(rows) - start
+        size = largest if left >= largest else 1 << (left.bit_length() - 1)
+        connection.execute(
+            _insert_sql(table, tuple(columns), size),
+            [value for row in rows[start : start + size] for value in row],
+        )
+        start += size
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
+    return dialect.insert_many_sql(dialect.SQLITE, table, list(columns), rows)
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
