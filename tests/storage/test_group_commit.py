@@ -71,6 +71,24 @@ async def test_items_appended_during_a_write_form_the_next_batch(
     assert writer.batches == [[1], [2, 3, 4]]
 
 
+async def test_a_big_batch_makes_the_next_linger_longer_and_a_small_one_short(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    group.busy_linger_seconds = 0.5  # far past the sleep below, however slow
+    assert group.next_linger() == group.linger_seconds  # nothing written yet
+    for n in range(group.busy_batch):
+        group.append(n)
+    await group.flush()
+    assert group.next_linger() == group.busy_linger_seconds > group.linger_seconds
+    # Under load, items appended within the longer linger share the batch.
+    group.append(-1)
+    await asyncio.sleep(group.linger_seconds * 2)  # past the short linger
+    group.append(-2)
+    await group.flush()
+    assert writer.batches[-1] == [-1, -2]
+    assert group.next_linger() == group.linger_seconds  # that batch was small
+
+
 async def test_flush_waits_until_its_items_are_written(
     group: GroupCommit[int], writer: FakeWriter
 ) -> None:

@@ -7,6 +7,12 @@ The writer lingers a few milliseconds (`linger_seconds`) before taking a
 batch, so even a trickle of messages shares transactions: the database sees
 at most a few hundred commits a second however many messages arrive, and a
 message waits at most that long (plus the commit) before it is durable.
+Under load (the last batch held `busy_batch` items or more) it lingers
+longer (`busy_linger_seconds`): a batch costs about the same whatever it
+holds (a commit, and a block per conversation in it), so bigger batches cost
+less per message; at 35,000 private messages a second a 20 ms linger took a
+fifth off the server's CPU per message (benchmarks/RESULTS.md). A trickle is
+not held up: its batches are small, so it keeps the short linger.
 """
 
 from __future__ import annotations
@@ -31,10 +37,15 @@ class GroupCommit(Generic[T]):
         write_batch: Callable[[list[T]], Awaitable[None]],
         *,
         linger_seconds: float = 0.005,
+        busy_linger_seconds: float = 0.020,
+        busy_batch: int = 100,
         max_batch: int = 5000,
     ) -> None:
         self._write_batch = write_batch
         self.linger_seconds = linger_seconds
+        self.busy_linger_seconds = busy_linger_seconds
+        self.busy_batch = busy_batch  # a batch this big means load: linger longer
+        self._last_batch = 0  # items in the last batch taken
         self.max_batch = max_batch  # a batch this big is written without lingering
         self._pending: list[T] = []
         self._appended = 0  # items ever appended
@@ -74,6 +85,13 @@ class GroupCommit(Generic[T]):
         self._waiters.append((self._appended, waiter))
         await waiter
 
+    def next_linger(self) -> float:
+        """How long the writer lingers before taking its next batch: longer
+        when the last one was big."""
+        if self._last_batch >= self.busy_batch:
+            return self.busy_linger_seconds
+        return self.linger_seconds
+
     async def close(self) -> None:
         """Write what is pending, then stop the writer; appending is refused after."""
         self._closed = True
@@ -90,8 +108,9 @@ class GroupCommit(Generic[T]):
                 self._wakeup.clear()
                 continue
             if len(self._pending) < self.max_batch and not self._closed:
-                await asyncio.sleep(self.linger_seconds)
+                await asyncio.sleep(self.next_linger())
             batch, self._pending = self._pending, []
+            self._last_batch = len(batch)
             error = await self._write(batch)
             self._done += len(batch)
             self._wake_waiters(error)
