@@ -25,6 +25,7 @@ class FakeWriter:
         self.release = asyncio.Event()
         self.release.set()  # not holding by default
         self.failure: Exception | None = None
+        self.wrote = asyncio.Event()  # set once a batch is recorded
 
     async def write(self, batch: list[int]) -> None:
         """Record `batch` once released; raise the failure, if any, instead."""
@@ -33,6 +34,7 @@ class FakeWriter:
             failure, self.failure = self.failure, None
             raise failure
         self.batches.append(batch)
+        self.wrote.set()
 
 
 @pytest.fixture
@@ -62,13 +64,50 @@ async def test_items_appended_during_a_write_form_the_next_batch(
 ) -> None:
     writer.release.clear()
     group.append(1)
-    # The writer lingers, takes [1], and waits for the release.
+    first = asyncio.create_task(group.flush())
+    # Someone waits: the writer lingers briefly, takes [1], and waits for the
+    # release.
     await asyncio.sleep(group.linger_seconds * 4)
     for n in (2, 3, 4):
         group.append(n)
     writer.release.set()
     await group.flush()
+    await first
     assert writer.batches == [[1], [2, 3, 4]]
+
+
+async def test_when_nobody_waits_items_gather_past_the_short_linger(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    group.relaxed_linger_seconds = 10.0  # only the flush below ends it
+    group.append(1)
+    await asyncio.sleep(group.linger_seconds * 4)
+    assert writer.batches == []  # still gathering
+    group.append(2)
+    await asyncio.wait_for(group.flush(), 5.0)  # asks: written at once
+    assert writer.batches == [[1, 2]]
+
+
+async def test_when_nobody_waits_a_full_batch_is_written_at_once(
+    writer: FakeWriter,
+) -> None:
+    group = GroupCommit(writer.write, relaxed_linger_seconds=10.0, max_batch=10)
+    for n in range(10):
+        group.append(n)
+    await asyncio.wait_for(writer.wrote.wait(), 5.0)  # no flush: the batch was full
+    assert writer.batches == [list(range(10))]
+    await group.close()
+
+
+async def test_when_nobody_waits_the_batch_goes_after_the_relaxed_linger(
+    group: GroupCommit[int], writer: FakeWriter
+) -> None:
+    group.relaxed_linger_seconds = 0.05
+    group.append(1)
+    # No flush, not full: the linger ends.
+    await asyncio.wait_for(writer.wrote.wait(), 5.0)
+    assert writer.batches == [[1]]
+    assert not group.someone_waits()
 
 
 async def test_a_big_batch_makes_the_next_linger_longer_and_a_small_one_short(

@@ -21,6 +21,9 @@ What is durable when:
   appended before it, and the core echoes a message only after that, so an
   echoed message is durable. Items appended and not yet committed are lost by a
   crash (the sender never saw them echoed); a clean shutdown commits them.
+  While no client waits for an item, the writer gathers them for up to 200 ms
+  (`group_commit.py`), so a crash loses at most that much history that nobody
+  was told was kept.
 """
 
 from __future__ import annotations

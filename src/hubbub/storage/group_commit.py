@@ -3,21 +3,28 @@
 The message path appends without awaiting. A single writer task takes
 everything pending, writes it in one transaction, and wakes every `flush()`
 whose items were in it; whatever was appended meanwhile forms the next batch.
-The writer lingers a few milliseconds (`linger_seconds`) before taking a
-batch, so even a trickle of messages shares transactions: the database sees
-at most a few hundred commits a second however many messages arrive, and a
-message waits at most that long (plus the commit) before it is durable.
-Under load (the last batch held `busy_batch` items or more) it lingers
-longer (`busy_linger_seconds`): a batch costs about the same whatever it
-holds (a commit, and a block per conversation in it), so bigger batches cost
-less per message; at 35,000 private messages a second a 20 ms linger took a
-fifth off the server's CPU per message (benchmarks/RESULTS.md). A trickle is
-not held up: its batches are small, so it keeps the short linger.
+How long the writer lingers before taking a batch depends on who is
+waiting. A batch costs about the same whatever it holds (a commit, and a
+block per conversation in it), so the longer it gathers, the less each
+message costs (benchmarks/RESULTS.md):
+
+- When someone waits for a pending item (`flush()`: the core echoes a
+  message only once it is durable, and a read first waits for what is
+  pending), the writer lingers a few milliseconds (`linger_seconds`), so
+  that concurrent senders share a transaction, and longer under load
+  (`busy_linger_seconds`, once the last batch held `busy_batch` items or
+  more); a message then waits at most that long (plus the commit).
+- When nobody waits, it gathers for up to `relaxed_linger_seconds`, or until
+  `max_batch` items are pending, or until a `flush()` asks, whichever comes
+  first. Nobody has been told these items are kept, so the promise is the
+  same (an echoed message is durable); a crash of the process loses at most
+  that long of history that no client was waiting for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -39,13 +46,17 @@ class GroupCommit(Generic[T]):
         linger_seconds: float = 0.005,
         busy_linger_seconds: float = 0.020,
         busy_batch: int = 100,
+        relaxed_linger_seconds: float = 0.2,
         max_batch: int = 5000,
     ) -> None:
         self._write_batch = write_batch
         self.linger_seconds = linger_seconds
         self.busy_linger_seconds = busy_linger_seconds
         self.busy_batch = busy_batch  # a batch this big means load: linger longer
+        self.relaxed_linger_seconds = relaxed_linger_seconds  # when nobody waits
         self._last_batch = 0  # items in the last batch taken
+        self._taken = 0  # items ever taken into a batch
+        self._hurry = asyncio.Event()  # set to end a relaxed linger early
         self.max_batch = max_batch  # a batch this big is written without lingering
         self._pending: list[T] = []
         self._appended = 0  # items ever appended
@@ -68,6 +79,8 @@ class GroupCommit(Generic[T]):
         self._appended += 1
         if len(self._pending) == 1:  # the writer may be waiting for it
             self._wakeup.set()
+        elif len(self._pending) >= self.max_batch:
+            self._hurry.set()
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(
                 self._write_forever(), name="hubbub-history-writer"
@@ -83,19 +96,35 @@ class GroupCommit(Generic[T]):
             return
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append((self._appended, waiter))
+        self._hurry.set()
         await waiter
 
     def next_linger(self) -> float:
-        """How long the writer lingers before taking its next batch: longer
-        when the last one was big."""
+        """How long the writer lingers before taking its next batch when
+        someone waits for it: longer when the last one was big."""
         if self._last_batch >= self.busy_batch:
             return self.busy_linger_seconds
         return self.linger_seconds
+
+    def someone_waits(self) -> bool:
+        """Whether a `flush()` waits for an item not yet taken into a batch."""
+        return any(upto > self._taken for upto, _ in self._waiters)
+
+    async def _linger(self) -> None:
+        if self.someone_waits():
+            await asyncio.sleep(self.next_linger())
+            return
+        self._hurry.clear()
+        if self._closed or len(self._pending) >= self.max_batch:
+            return  # what set it came before the clear
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._hurry.wait(), self.relaxed_linger_seconds)
 
     async def close(self) -> None:
         """Write what is pending, then stop the writer; appending is refused after."""
         self._closed = True
         self._wakeup.set()
+        self._hurry.set()
         if self._writer is not None:
             await self._writer
 
@@ -108,9 +137,10 @@ class GroupCommit(Generic[T]):
                 self._wakeup.clear()
                 continue
             if len(self._pending) < self.max_batch and not self._closed:
-                await asyncio.sleep(self.next_linger())
+                await self._linger()
             batch, self._pending = self._pending, []
             self._last_batch = len(batch)
+            self._taken += len(batch)
             error = await self._write(batch)
             self._done += len(batch)
             self._wake_waiters(error)
