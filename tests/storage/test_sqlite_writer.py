@@ -336,3 +336,22 @@ async def test_blocks_left_staged_by_a_crash_are_read_after_a_restart(
     ]
     assert staged_and_moved(file)[0] == 0
     await storage.close()
+
+
+async def test_a_big_block_goes_straight_to_history_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "hubbub.db"
+    storage = await open_storage(f"sqlite:///{file}")
+    history = storage.history
+    assert isinstance(history, SqlHistoryStore)
+    history.append(item("small"))
+    await history.commit()
+    monkeypatch.setattr(sql_history, "STAGE_BELOW_BYTES", 200)
+    history.append(item("big " + "x" * 200))
+    history.append(item("small too"))  # the same history's block: big as well
+    await history.commit()
+    assert staged_and_moved(file) == (1, ["big " + "x" * 200, "small too"])
+    texts = [i.params[-1] for i in await read(history, "", "#tea")]
+    assert texts == ["small", "big " + "x" * 200, "small too"]  # by time and seq
+    await storage.close()

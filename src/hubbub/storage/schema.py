@@ -133,12 +133,12 @@ history_blocks = Table(
 )
 
 # Blocks on their way into `history_blocks` (r0008): SQLite's history writer
-# appends each batch's blocks here, where nothing is indexed, and moves them
-# in bulk (in order, so block seqs keep the order of writes) once enough have
-# gathered and before any read (`sql_history.py`). A commit then writes its
-# blocks' pages only, and the index pages of a conversation are written once
-# for many of its blocks, instead of four index pages per conversation per
-# commit. PostgreSQL leaves it empty.
+# appends a batch's small blocks here, where nothing is indexed, and moves
+# them in bulk (in the order staged) once enough have gathered and before any
+# read (`sql_history.py`). A commit then writes those blocks' pages only, and
+# the index pages of a conversation are written once for many of its blocks,
+# instead of two to four index pages per block per commit. PostgreSQL leaves
+# it empty.
 history_blocks_staged = Table(
     "history_blocks_staged",
     metadata,

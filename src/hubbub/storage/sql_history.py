@@ -2,8 +2,9 @@
 
 Appends go to a `GroupCommit`, whose writer task stores each batch in one
 transaction as one block per history it touched (`blocks.py`); on SQLite it
-stages them in `history_blocks_staged` and moves them into `history_blocks`
-in bulk, and before any read (see `schema.history_blocks_staged`); reads,
+stages the small ones in `history_blocks_staged` and moves them into
+`history_blocks` in bulk, and before any read (`schema.history_blocks_staged`,
+`STAGE_BELOW_BYTES`); reads,
 `targets()` and retention are SQLAlchemy Core queries over the blocks, one
 code path for both databases (the differences live in `dialect.py`). A read
 fetches the blocks of one history whose span of times reaches the range it
@@ -64,6 +65,16 @@ HISTORY_SEQ = "history_seq"  # the counters row of the last seq given
 # of a conversation are written once per move instead of once per commit.
 MOVE_STAGED_BLOCKS = 2048
 MOVE_STAGED_BYTES = 8 << 20
+
+# Only blocks whose entries take fewer bytes than this (four or five
+# messages) are staged. Staging pays where a commit holds a few messages of
+# each of many conversations: 50 private messages over 50 conversations cost
+# 16 against 40 CPU µs and 2.2 against 15 kB written per message
+# (`benchmarks/history_writes.py`). A bigger block costs more in its own
+# pages, written twice if staged, than in the two to four index pages it
+# dirties (at 10 messages a block the two ways cost the same; at 40 staging
+# cost half again more), so it goes straight to `history_blocks`.
+STAGE_BELOW_BYTES = 1024
 
 _STAGED_COLUMNS = ", ".join(blocks.BLOCK_COLUMNS)
 _MOVE_STAGED = (
@@ -153,11 +164,16 @@ class SqlHistoryStore:
             (last,) = connection.execute(
                 "SELECT value FROM counters WHERE name = ?", (HISTORY_SEQ,)
             ).fetchone()
-        rows = blocks.block_rows(items, last + 1)
+        small: list[tuple[Any, ...]] = []
+        big: list[tuple[Any, ...]] = []
+        for row in blocks.block_rows(items, last + 1):
+            (small if len(row[-1]) < STAGE_BELOW_BYTES else big).append(row)
         staged = self._count_staged(connection)
-        insert_rows(connection, history_blocks_staged.name, blocks.BLOCK_COLUMNS, rows)
-        self._staged = staged + len(rows)
-        self._staged_bytes += sum(len(row[-1]) for row in rows)
+        columns = blocks.BLOCK_COLUMNS
+        insert_rows(connection, history_blocks_staged.name, columns, small)
+        insert_rows(connection, history_blocks.name, columns, big)
+        self._staged = staged + len(small)
+        self._staged_bytes += sum(len(row[-1]) for row in small)
         if (
             self._staged >= MOVE_STAGED_BLOCKS
             or self._staged_bytes >= MOVE_STAGED_BYTES
