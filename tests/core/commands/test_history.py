@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from hubbub.config import Storage
 from hubbub.core.commands.history import parse_timestamp
 from hubbub.core.engine import Engine
+from hubbub.core.ports import HistoryItem
+from hubbub.storage.memory import MemoryHistoryStore
 from tests.fakes import FakeClient, FrozenClock, connect, make_engine
 
 HISTORY_CAPS = ("batch", "draft/chathistory", "message-tags", "server-time")
@@ -174,6 +178,41 @@ async def test_a_client_without_chathistory_gets_recent_lines_on_join(
     lines = late.received()
     assert bodies(lines) == ["line 0", "line 1", "line 2"]
     assert lines[-1].startswith("@time=")
+
+
+class InterruptedReads(MemoryHistoryStore):
+    """History whose next `select` first lets `meanwhile` run, as another
+    client's line can while a JOIN waits for the database."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meanwhile: Callable[[], Awaitable[None]] | None = None
+
+    async def select(self, *args: Any, **kwargs: Any) -> list[HistoryItem]:
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            await meanwhile()
+        return await super().select(*args, **kwargs)
+
+
+async def test_join_replay_holds_only_what_came_before_the_join_in_its_instant(
+    clock: FrozenClock,
+) -> None:
+    history = InterruptedReads()
+    engine = make_engine(clock)
+    engine.history = history
+    alice = await connect(engine, "alice")
+    await alice.send("JOIN #tea")
+    await alice.send("PRIVMSG #tea :before")  # the same instant as all below
+    late = await connect(engine, "late")
+
+    async def alice_speaks() -> None:
+        await alice.send("PRIVMSG #tea :after")
+
+    history.meanwhile = alice_speaks  # while the replay reads
+    await late.send("JOIN #tea")
+    # "after" came live (late had joined); the replay holds "before" only.
+    assert bodies(late.received()) == ["after", "before"]
 
 
 async def test_join_replay_can_be_turned_off(clock: FrozenClock) -> None:

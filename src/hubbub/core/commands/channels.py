@@ -41,7 +41,7 @@ async def _join_one(ctx: Context, name: str, key: str | None) -> None:
     reply_topic(ctx, joined, always=False)
     reply_names(ctx, joined)
     if recorded:
-        await replay_on_join(ctx, joined, recorded[0].msgid)
+        await replay_on_join(ctx, joined, recorded[0].msgid, recorded[0].at)
 
 
 @command("JOIN", min_params=1)

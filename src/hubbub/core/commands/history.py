@@ -274,7 +274,15 @@ async def handle_chathistory(ctx: Context, msg: Message) -> None:
     )
 
 
-async def replay_on_join(ctx: Context, channel: Channel, join_msgid: str) -> None:
+# Past any seq: a cursor of a time and this takes every item of that time.
+_ANY_SEQ = 1 << 62
+# Items of the JOIN's own instant that a replay read takes beyond its lines.
+_SAME_INSTANT = 16
+
+
+async def replay_on_join(
+    ctx: Context, channel: Channel, join_msgid: str, join_at: float
+) -> None:
     """The last lines of a channel for a client without chathistory (after JOIN).
 
     Only what came before the JOIN: lines sent while we wait for the database
@@ -283,18 +291,23 @@ async def replay_on_join(ctx: Context, channel: Channel, join_msgid: str) -> Non
     count = ctx.config.storage.join_replay_lines
     if count == 0 or ctx.user.has_cap("draft/chathistory"):
         return
-    history = ctx.engine.history
-    join = await history.find("", channel.key, join_msgid)
-    if join is None:
-        return
-    items = await history.select(
+    # One read: the newest items up to the JOIN's time, newest first, then
+    # only those older than the JOIN itself (items of the same instant may
+    # have come after it). Its seq, which the store gave it, is not known here.
+    items = await ctx.engine.history.select(
         "",
         channel.key,
         after=None,
-        before=Cursor(join.at, join.seq),
-        limit=count * 4,
+        before=Cursor(join_at, _ANY_SEQ),
+        limit=count * 4 + _SAME_INSTANT,
         newest_first=True,
     )
+    for index, item in enumerate(items):
+        if item.msgid == join_msgid:
+            items = items[index + 1 :]
+            break
+    else:  # not kept (retention), or buried under more of its instant
+        return
     messages = [item for item in items if item.command in MESSAGE_COMMANDS][:count]
     messages.sort(key=lambda item: (item.at, item.seq))
     if not messages:
