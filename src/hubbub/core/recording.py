@@ -29,10 +29,9 @@ from hubbub.protocol.modes import format_mode_changes
 
 
 def identity(user: User) -> str:
-    """Whose private history this is: the account when logged in, else the nick."""
-    if user.account is not None:
-        return "a:" + casefold(user.account)
-    return "n:" + casefold(user.nick)
+    """Whose private history this is: the account when logged in, else the nick
+    (`User.history_owner`, kept until the nick or account changes)."""
+    return user.history_owner
 
 
 def history_items(

@@ -70,6 +70,10 @@ class User:
     # message sent names its sender's mask, and it rarely changes.
     _mask: str = field(default="", repr=False)
     _mask_parts: tuple[str, str, str] = field(default=("", "", ""), repr=False)
+    # `history_owner`, and the nick and account it was built from: every
+    # private message names both parties' histories.
+    _owner: str = field(default="", repr=False)
+    _owner_of: tuple[str, str | None] = field(default=("", None), repr=False)
 
     @property
     def key(self) -> Casefolded:
@@ -88,6 +92,21 @@ class User:
             self._mask = f"{self.nick}!{self.username}@{self.host}"
             self._mask_parts = (self.nick, self.username, self.host)
         return self._mask
+
+    @property
+    def history_owner(self) -> str:
+        """Whose private history this user's messages are in: the account
+        when logged in ("a:" and its casefolded name), else the nick ("n:"
+        and the casefolded nick)."""
+        nick, account = self._owner_of
+        if nick is not self.nick or account is not self.account:
+            account = self.account
+            if account is not None:
+                self._owner = "a:" + casefold(account)
+            else:
+                self._owner = "n:" + casefold(self.nick)
+            self._owner_of = (self.nick, account)
+        return self._owner
 
     @property
     def is_oper(self) -> bool:
