@@ -98,6 +98,10 @@ class SqlHistoryStore:
     def __init__(self, database: Database) -> None:
         self._database = database
         self.writes = GroupCommit(self._write_batch)  # `batches_written` for tests
+        # `append` (HistoryStore): queue an item; it becomes durable at the next
+        # group commit. The engine calls it for every message recorded: the
+        # group commit's own (compiled) method, not a method that calls it.
+        self.append: Callable[[HistoryItem], None] = self.writes.append
         self._insert = dialect.insert_many_sql(
             database.dialect, history_blocks.name, blocks.BLOCK_COLUMNS
         )
@@ -114,10 +118,6 @@ class SqlHistoryStore:
         self._staged: int | None = None
         self._staged_bytes = 0
         self.moves = 0  # moves of staged blocks that moved some, for tests
-
-    def append(self, item: HistoryItem) -> None:
-        """Queue an item; it becomes durable at the next group commit."""
-        self.writes.append(item)
 
     async def commit(self) -> None:
         """Return once everything appended so far is durable.
