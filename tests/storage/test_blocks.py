@@ -177,3 +177,16 @@ def test_a_big_batch_makes_several_blocks_of_a_history() -> None:
         (blocks.MAX_BLOCK_ENTRIES + 1, 2 * blocks.MAX_BLOCK_ENTRIES),
         (2 * blocks.MAX_BLOCK_ENTRIES + 1, count),
     ]
+
+
+def test_building_pauses_every_thousand_items_or_so() -> None:
+    items = [item(str(n)) for n in range(blocks.PAUSE_EVERY * 2 + 10)]
+    pauses = 0
+
+    def pause() -> None:
+        nonlocal pauses
+        pauses += 1
+
+    rows = blocks.block_rows(items, 7, pause=pause)
+    assert rows == blocks.block_rows(items, 7)  # the same rows either way
+    assert pauses == 2  # after the 1,024th and the 2,048th item

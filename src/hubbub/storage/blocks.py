@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import io
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hubbub.core.ports import HistoryItem
@@ -57,6 +57,9 @@ BLOCK_COLUMNS = [
 # A history's block holds at most this many entries (a bigger batch makes
 # several): a read decodes whole blocks, so this bounds what it decodes.
 MAX_BLOCK_ENTRIES = 256
+
+# `block_rows` calls its `pause` after this many items.
+PAUSE_EVERY = 1024
 
 # Pickle protocol 5 (Python 3.8+): what every supported Python reads.
 PICKLE_PROTOCOL = 5
@@ -93,15 +96,27 @@ def entries_of(data: bytes) -> list[Entry]:
     return entries
 
 
-def block_rows(items: Sequence[HistoryItem], first_seq: int) -> list[tuple[Any, ...]]:
+def block_rows(
+    items: Sequence[HistoryItem],
+    first_seq: int,
+    pause: Callable[[], object] | None = None,
+) -> list[tuple[Any, ...]]:
     """The `history_blocks` rows (BLOCK_COLUMNS) of `items`, numbered from
     `first_seq` in order: one per history, or per conversation for private
-    messages (more past MAX_BLOCK_ENTRIES), in the order each was met."""
+    messages (more past MAX_BLOCK_ENTRIES), in the order each was met.
+
+    `pause`, if given, is called after every `PAUSE_EVERY` items: the
+    history writer's thread lets the event loop have the interpreter lock
+    there, so that building a big batch does not hold the loop up for
+    milliseconds.
+    """
     # What every message stored costs: entries are built inline, without a
     # call per item. A conversation's key is the same both ways.
     groups: dict[BlockKey, list[Entry]] = {}
     seq = first_seq
     for item in items:
+        if pause is not None and (seq - first_seq) % PAUSE_EVERY == PAUSE_EVERY - 1:
+            pause()
         owner, target, peer_owner = item.owner, item.target, item.peer_owner
         entry: Entry = (
             seq,

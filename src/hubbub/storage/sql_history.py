@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -84,6 +85,14 @@ _MOVE_STAGED = (
 _CLEAR_STAGED = f"DELETE FROM {history_blocks_staged.name}"
 
 logger = logging.getLogger(__name__)
+
+
+def _let_the_loop_run() -> None:
+    # In the writer's thread: let go of the interpreter lock for a moment,
+    # so that a thread waiting for it (the event loop) takes it now rather
+    # than after the switch interval.
+    time.sleep(0)
+
 
 b = history_blocks.c
 
@@ -166,7 +175,7 @@ class SqlHistoryStore:
             ).fetchone()
         small: list[tuple[Any, ...]] = []
         big: list[tuple[Any, ...]] = []
-        for row in blocks.block_rows(items, last + 1):
+        for row in blocks.block_rows(items, last + 1, pause=_let_the_loop_run):
             (small if len(row[-1]) < STAGE_BELOW_BYTES else big).append(row)
         staged = self._count_staged(connection)
         columns = blocks.BLOCK_COLUMNS
