@@ -37,7 +37,7 @@ from hubbub.core.events import (
 from hubbub.core.ports import RegisteredChannel
 from hubbub.core.user import SessionId, User
 from hubbub.protocol import numerics as n
-from hubbub.protocol.casemap import Casefolded, casefold
+from hubbub.protocol.casemap import CHANTYPES, Casefolded, casefold
 from hubbub.protocol.modes import PREFIX_MODES, ModeChange
 
 
@@ -150,8 +150,15 @@ class ServerState:
     def apply(self, event: Event) -> None:  # noqa: C901 - one branch per event type
         """Change the state as `event` says."""
         match event:
-            case MessageSent() | WallopsSent():
-                pass  # delivered, nothing to store here (history is a port)
+            case MessageSent(target=target):
+                # Delivered; history is a port. A channel counts its messages
+                # (for join replay, core/commands/history.py).
+                if target[:1] in CHANTYPES:
+                    channel = self.channels.get(casefold(target))
+                    if channel is not None:
+                        channel.messages += 1
+            case WallopsSent():
+                pass  # delivered, nothing to store
             case UserRegistered(nick):
                 user = self.users[casefold(nick)]
                 user.registered = True

@@ -215,6 +215,59 @@ async def test_join_replay_holds_only_what_came_before_the_join_in_its_instant(
     assert bodies(late.received()) == ["after", "before"]
 
 
+class CountedReads(InterruptedReads):
+    """History that counts its `select` calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selects = 0
+
+    async def select(self, *args: Any, **kwargs: Any) -> list[HistoryItem]:
+        self.selects += 1
+        return await super().select(*args, **kwargs)
+
+
+async def test_joins_to_a_quiet_channel_read_history_once_until_someone_speaks(
+    clock: FrozenClock,
+) -> None:
+    history = CountedReads()
+    engine = make_engine(clock)
+    engine.history = history
+    for nick in ("alice", "bob", "carol"):
+        client = await connect(engine, nick)
+        await client.send("JOIN #tea")
+    assert history.selects == 1  # alice's found nothing: bob's, carol's skipped
+    await client.send("PRIVMSG #tea :hello")
+    late = await connect(engine, "late")
+    await late.send("JOIN #tea")  # someone spoke: read, and replayed
+    assert history.selects == 2
+    assert bodies(late.received()) == ["hello"]
+    later = await connect(engine, "later")
+    await later.send("JOIN #tea")
+    assert history.selects == 3  # the last read had a line: not quiet
+    assert bodies(later.received()) == ["hello"]
+
+
+async def test_a_message_sent_during_an_empty_replay_read_is_not_missed_later(
+    clock: FrozenClock,
+) -> None:
+    history = CountedReads()
+    engine = make_engine(clock)
+    engine.history = history
+    alice = await connect(engine, "alice")
+
+    async def alice_speaks() -> None:
+        await alice.send("PRIVMSG #tea :meanwhile")
+
+    history.meanwhile = alice_speaks  # lands while alice's own replay reads
+    await alice.send("JOIN #tea")  # nothing before her JOIN to replay
+    assert bodies(alice.received()) == []
+    bob = await connect(engine, "bob")
+    await bob.send("JOIN #tea")  # her empty read did not make #tea quiet
+    assert history.selects == 2
+    assert bodies(bob.received()) == ["meanwhile"]
+
+
 async def test_join_replay_can_be_turned_off(clock: FrozenClock) -> None:
     engine = make_engine(clock, storage=Storage(join_replay_lines=0))
     alice = await connect(engine, "alice")

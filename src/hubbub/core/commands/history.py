@@ -274,8 +274,6 @@ async def handle_chathistory(ctx: Context, msg: Message) -> None:
     )
 
 
-# Past any seq: a cursor of a time and this takes every item of that time.
-_ANY_SEQ = 1 << 62
 # Items of the JOIN's own instant that a replay read takes beyond its lines.
 _SAME_INSTANT = 16
 
@@ -291,6 +289,9 @@ async def replay_on_join(
     count = ctx.config.storage.join_replay_lines
     if count == 0 or ctx.user.has_cap("draft/chathistory"):
         return
+    if channel.replay_quiet_at == channel.messages:
+        return  # an earlier replay found none, and none was sent since
+    messages_before = channel.messages
     # One read: the newest items up to the JOIN's time, newest first, then
     # only those older than the JOIN itself (items of the same instant may
     # have come after it). Its seq, which the store gave it, is not known here.
@@ -298,7 +299,7 @@ async def replay_on_join(
         "",
         channel.key,
         after=None,
-        before=Cursor(join_at, _ANY_SEQ),
+        before=Cursor(join_at, _LAST_SEQ),
         limit=count * 4 + _SAME_INSTANT,
         newest_first=True,
     )
@@ -311,6 +312,11 @@ async def replay_on_join(
     messages = [item for item in items if item.command in MESSAGE_COMMANDS][:count]
     messages.sort(key=lambda item: (item.at, item.seq))
     if not messages:
+        # Nothing to replay: nor will there be for later joins (more events
+        # only push older lines further back) until a message is sent. One
+        # sent while this read ran may be in history: then say nothing.
+        if channel.messages == messages_before:
+            channel.replay_quiet_at = messages_before
         return
     if ctx.user.has_cap("batch"):
         # A chathistory batch lets clients show these as history, not news.
