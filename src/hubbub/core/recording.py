@@ -23,15 +23,8 @@ from hubbub.core.events import (
 )
 from hubbub.core.ports import HistoryItem
 from hubbub.core.state import ServerState
-from hubbub.core.user import User
 from hubbub.protocol.casemap import CHANTYPES, casefold
 from hubbub.protocol.modes import format_mode_changes
-
-
-def identity(user: User) -> str:
-    """Whose private history this is: the account when logged in, else the nick
-    (`User.history_owner`, kept until the nick or account changes)."""
-    return user.history_owner
 
 
 def history_items(
@@ -97,10 +90,10 @@ def _message_items(state: ServerState, event: MessageSent) -> list[HistoryItem]:
         recipient = state.users.get(casefold(target))
         if recipient is None:
             return []
-        owner, key = identity(sender), recipient.key
+        owner, key = sender.history_owner, recipient.key
         if recipient is not sender:
             # One item in both parties' histories: the recipient's as its peer.
-            peer_owner, peer_target = identity(recipient), sender.key
+            peer_owner, peer_target = recipient.history_owner, sender.key
     return [
         HistoryItem(
             owner,

@@ -180,27 +180,36 @@ async def test_a_client_without_chathistory_gets_recent_lines_on_join(
     assert lines[-1].startswith("@time=")
 
 
-class InterruptedReads(MemoryHistoryStore):
-    """History whose next `select` first lets `meanwhile` run, as another
-    client's line can while a JOIN waits for the database."""
+class WatchedReads(MemoryHistoryStore):
+    """History that counts its `select` calls, and whose next one first lets
+    `meanwhile` run, as another client's line can while a JOIN waits for the
+    database."""
 
     def __init__(self) -> None:
         super().__init__()
         self.meanwhile: Callable[[], Awaitable[None]] | None = None
+        self.selects = 0
 
     async def select(self, *args: Any, **kwargs: Any) -> list[HistoryItem]:
+        self.selects += 1
         meanwhile, self.meanwhile = self.meanwhile, None
         if meanwhile is not None:
             await meanwhile()
         return await super().select(*args, **kwargs)
 
 
+def watched_engine(clock: FrozenClock) -> tuple[Engine, WatchedReads]:
+    """An engine over `WatchedReads` history."""
+    history = WatchedReads()
+    engine = make_engine(clock)
+    engine.history = history
+    return engine, history
+
+
 async def test_join_replay_holds_only_what_came_before_the_join_in_its_instant(
     clock: FrozenClock,
 ) -> None:
-    history = InterruptedReads()
-    engine = make_engine(clock)
-    engine.history = history
+    engine, history = watched_engine(clock)
     alice = await connect(engine, "alice")
     await alice.send("JOIN #tea")
     await alice.send("PRIVMSG #tea :before")  # the same instant as all below
@@ -215,24 +224,10 @@ async def test_join_replay_holds_only_what_came_before_the_join_in_its_instant(
     assert bodies(late.received()) == ["after", "before"]
 
 
-class CountedReads(InterruptedReads):
-    """History that counts its `select` calls."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.selects = 0
-
-    async def select(self, *args: Any, **kwargs: Any) -> list[HistoryItem]:
-        self.selects += 1
-        return await super().select(*args, **kwargs)
-
-
 async def test_joins_to_a_quiet_channel_read_history_once_until_someone_speaks(
     clock: FrozenClock,
 ) -> None:
-    history = CountedReads()
-    engine = make_engine(clock)
-    engine.history = history
+    engine, history = watched_engine(clock)
     for nick in ("alice", "bob", "carol"):
         client = await connect(engine, nick)
         await client.send("JOIN #tea")
@@ -251,9 +246,7 @@ async def test_joins_to_a_quiet_channel_read_history_once_until_someone_speaks(
 async def test_a_message_sent_during_an_empty_replay_read_is_not_missed_later(
     clock: FrozenClock,
 ) -> None:
-    history = CountedReads()
-    engine = make_engine(clock)
-    engine.history = history
+    engine, history = watched_engine(clock)
     alice = await connect(engine, "alice")
 
     async def alice_speaks() -> None:

@@ -15,7 +15,6 @@ from hubbub.core.context import Context
 from hubbub.core.delivery import format_server_time, line, text_line
 from hubbub.core.errors import StandardReplyError
 from hubbub.core.ports import Cursor, HistoryItem
-from hubbub.core.recording import identity
 from hubbub.protocol.casemap import CHANTYPES, Casefolded, casefold
 from hubbub.protocol.framing import encode_line
 from hubbub.protocol.message import Message, escape_tag_value
@@ -100,7 +99,7 @@ def _history_of(ctx: Context, subcommand: str, target: str) -> tuple[str, str]:
         return "", channel.key
     if target == "*" or not target:
         raise _fail(subcommand, "INVALID_TARGET", target, text="Invalid target")
-    return identity(ctx.user), casefold(target)
+    return ctx.user.history_owner, casefold(target)
 
 
 async def _select(
@@ -231,7 +230,7 @@ async def _targets(ctx: Context, params: tuple[str, ...]) -> None:
         if may_read_channel(ctx, channel)
     ]
     found = await ctx.engine.history.targets(
-        identity(ctx.user), channels, low, high, ctx.config.storage.chathistory_max
+        ctx.user.history_owner, channels, low, high, ctx.config.storage.chathistory_max
     )
     # Oldest latest-activity first; the limit keeps the oldest.
     found = sorted(found, key=lambda pair: pair[1])[:limit]
