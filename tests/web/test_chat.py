@@ -13,6 +13,22 @@ from tests.web.peer import IrcPeer
 
 OpenChat = Callable[..., ChatPage]
 
+# Keeps every line the page sends over its WebSocket in `window.sentLines`;
+# SENT_HISTORY_REQUESTS picks its requests for a buffer's history.
+RECORD_SENT_LINES = """
+window.sentLines = [];
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+  window.sentLines.push(String(data));
+  return send.call(this, data);
+};
+"""
+SENT_HISTORY_REQUESTS = (
+    "window.sentLines.flatMap((data) => data.split('\\r\\n'))"
+    ".filter((line) => line.startsWith('CHATHISTORY ')"
+    " && !line.startsWith('CHATHISTORY TARGETS'))"
+)
+
 
 def test_two_pages_chat(web_server: WebServer, open_chat: OpenChat) -> None:
     alice = open_chat(web_server.url, "alice")
@@ -101,12 +117,20 @@ def test_scrolling_back_loads_older_history(
     peer.send("PING :sent")
     peer.read_until("PONG")
 
-    page = open_chat(web_server.url, "reader", "#history")
+    page = open_chat(
+        web_server.url, "reader", "#history", init_script=RECORD_SENT_LINES
+    )
     expect(page.line("history line 130")).to_be_visible()
     messages = page.page.locator("#lines li.kind-privmsg")
     # One page of CHATHISTORY LATEST (50 items, our JOIN among them).
     expect(messages).to_have_count(49)
     expect(page.line("history line 001")).to_have_count(0)
+    # Joining asked for that page alone: an older page asked for at the same
+    # time would still be on its way when the person scrolls up, and that
+    # scroll would be lost.
+    assert page.page.evaluate(SENT_HISTORY_REQUESTS) == [
+        "CHATHISTORY LATEST #history * 50"
+    ]
 
     log = page.page.locator("#log")
     counts = [49]

@@ -257,9 +257,11 @@ class App {
     });
     state.on("joined", ({ buffer }) => {
       this.#rememberRooms();
+      // Ask first, so that drawing the room sees its history on the way and
+      // does not ask for an older page as well.
+      this.requestLatest(buffer);
       if (this.selectOnJoin.delete(buffer.key)) state.select(buffer.key);
       else if (buffer === state.currentBuffer) view.renderCurrent(state);
-      this.requestLatest(buffer);
     });
     state.on("history-wanted", ({ buffer }) => this.requestLatest(buffer));
     state.on("mention", ({ buffer, line }) => this.notify(buffer, line));
@@ -296,8 +298,11 @@ class App {
     if (!buffer || buffer.kind === "server" || !this.connection?.registered) return;
     if (!this.hasHistory || buffer.loadingHistory || buffer.history.exhausted) return;
     if (buffer.kind === "channel" && !buffer.joined) return;
-    const limit = this.#historyLimit();
     const reference = buffer.oldestReference();
+    // Nothing shown yet to be older than: the buffer's CHATHISTORY LATEST
+    // (asked for on join or when the conversation opens) fills it.
+    if (reference === "*") return;
+    const limit = this.#historyLimit();
     state.requestHistory(buffer, "before", limit);
     this.connection.send(
       new Message("CHATHISTORY", ["BEFORE", buffer.name, reference, String(limit)]),
