@@ -49,23 +49,33 @@ def body(n: int) -> str:
 
 
 def private_items(count: int, pairs: int = 50) -> list[HistoryItem]:
-    """Private messages back and forth within `pairs` pairs of users."""
+    """Private messages back and forth within `pairs` pairs of users.
+
+    Each user's names are one string object each, as the server's are (a
+    user's mask, key and history owner are kept on the user), so pickle's
+    memo and dict lookups see what they see in the server."""
+    names = {}
+    for pair in range(pairs):
+        for nick in (f"a{pair}", f"b{pair}"):
+            names[nick] = (f"n:{nick}", nick, f"{nick}!{nick}@127.0.0.1")
     items = []
     for n in range(count):
         pair, back = divmod(n % (2 * pairs), 2)
         sender, recipient = (f"a{pair}", f"b{pair}")[:: -1 if back else 1]
+        sender_owner, sender_key, sender_mask = names[sender]
+        recipient_owner, recipient_key, _ = names[recipient]
         items.append(
             HistoryItem(
-                owner=f"n:{sender}",
-                target=recipient,
+                owner=sender_owner,
+                target=recipient_key,
                 msgid=msgid(T0 + n / 1000, "be0c4000", n),
                 at=T0 + n / 1000,
-                source=f"{sender}!{sender}@127.0.0.1",
+                source=sender_mask,
                 account=None,
                 command="PRIVMSG",
-                params=(recipient, body(n)),
-                peer_owner=f"n:{recipient}",
-                peer_target=sender,
+                params=(recipient_key, body(n)),
+                peer_owner=recipient_owner,
+                peer_target=sender_key,
             )
         )
     return items
@@ -73,13 +83,14 @@ def private_items(count: int, pairs: int = 50) -> list[HistoryItem]:
 
 def channel_items(count: int) -> list[HistoryItem]:
     """Messages from 10 senders to one channel."""
+    sources = [f"s{sender}!s@127.0.0.1" for sender in range(10)]
     return [
         HistoryItem(
             owner="",
             target="#bench",
             msgid=msgid(T0 + n / 1000, "be0c4000", n),
             at=T0 + n / 1000,
-            source=f"s{n % 10}!s@127.0.0.1",
+            source=sources[n % 10],
             account=None,
             command="PRIVMSG",
             params=("#bench", body(n)),

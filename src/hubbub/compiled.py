@@ -7,9 +7,9 @@ message (benchmarks/RESULTS.md). They are
 what every message goes through: the TCP session, framing, parsing, dispatch,
 the command table and the PRIVMSG handler, its events, delivery and outboxes,
 the state they read,
-history recording and the group commit's queue (the blocks that history
-writes are built in plain Python in the writer's thread: compiled, they took
-a tenth less time, benchmarks/RESULTS.md).
+history recording, the group commit's queue, and the building of the blocks
+that history writes (in the writer's thread, which holds the interpreter
+lock while it builds them).
 An editable install, or any install without HUBBUB_COMPILE=1, runs the same
 modules as plain Python; the behaviour is the same, and the tests run on both.
 """
@@ -39,6 +39,7 @@ MODULES = (
     "hubbub.core.services.names",
     "hubbub.core.state",
     "hubbub.core.user",
+    "hubbub.storage.blocks",
     "hubbub.storage.group_commit",
     "hubbub.transport.session",
 )

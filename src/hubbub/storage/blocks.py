@@ -24,7 +24,7 @@ the CPU of JSON to write (no escaping, no decimal floats;
 `benchmarks/history_writes.py`), and storing a batch is what history adds
 to every message. Only built-in values are in it, and
 they are all a block is read back with: loading refuses anything that names
-a class or a function, so a block cannot run code.
+a class or a function, so a block cannot run code (`builtin_pickle.py`).
 
 Pure functions, no I/O: the SQL store (`sql_history.py`) reads and writes
 the rows.
@@ -32,13 +32,13 @@ the rows.
 
 from __future__ import annotations
 
-import io
 import pickle
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hubbub.core.ports import HistoryItem
 from hubbub.protocol.message import NO_TAGS
+from hubbub.storage import builtin_pickle
 
 # `history_blocks` columns that a write fills, in this order.
 BLOCK_COLUMNS = [
@@ -81,16 +81,9 @@ def packed(entries: Sequence[Entry]) -> bytes:
     return pickle.dumps(list(entries), protocol=PICKLE_PROTOCOL)
 
 
-class _EntriesLoader(pickle.Unpickler):
-    """Loads built-in values only: a pickle naming anything else is refused."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"not a history block: names {module}.{name}")
-
-
 def entries_of(data: bytes) -> list[Entry]:
     """The entries of a block's `entries` column."""
-    entries = _EntriesLoader(io.BytesIO(data)).load()
+    entries = builtin_pickle.loads(data)
     if not isinstance(entries, list):
         raise pickle.UnpicklingError("not a history block: not a list")
     return entries
@@ -110,41 +103,59 @@ def block_rows(
     there, so that building a big batch does not hold the loop up for
     milliseconds.
     """
-    # What every message stored costs: entries are built inline, without a
-    # call per item. A conversation's key is the same both ways.
-    groups: dict[BlockKey, list[Entry]] = {}
+    # What every message stored costs (compiled, see hubbub.compiled): per
+    # item, one entry and one lookup of the sender's side of its history.
+    # The two directions of a conversation are joined afterwards, per block.
+    sides: dict[tuple[str, str, str, str], list[Entry]] = {}
     seq = first_seq
+    next_pause = first_seq + PAUSE_EVERY - 1
+    no_tags = NO_TAGS  # a local: compiled, a global is a lookup by name
     for item in items:
-        if pause is not None and (seq - first_seq) % PAUSE_EVERY == PAUSE_EVERY - 1:
-            pause()
-        owner, target, peer_owner = item.owner, item.target, item.peer_owner
-        entry: Entry = (
-            seq,
-            item.msgid,
-            item.at,
-            item.source,
-            item.account,
-            item.command,
-            item.params,
-            dict(item.tags) if item.tags else None,
-        )
-        key: BlockKey
+        if seq == next_pause:
+            next_pause += PAUSE_EVERY
+            if pause is not None:
+                pause()
+        tags = item.tags
+        kept_tags = None if tags is no_tags or not tags else dict(tags)
+        owner, target = item.owner, item.target
+        peer_owner, peer_target = item.peer_owner, item.peer_target
+        entry: Entry
         if peer_owner:
-            peer_target = item.peer_target
-            entry += (owner, target, peer_owner, peer_target)
-            mine = (owner, target)
-            theirs = (peer_owner, peer_target)
-            key = (mine, theirs) if mine < theirs else (theirs, mine)
+            entry = (
+                seq,
+                item.msgid,
+                item.at,
+                item.source,
+                item.account,
+                item.command,
+                item.params,
+                kept_tags,
+                owner,
+                target,
+                peer_owner,
+                peer_target,
+            )
         else:
-            key = ((owner, target), None)
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [entry]
+            entry = (
+                seq,
+                item.msgid,
+                item.at,
+                item.source,
+                item.account,
+                item.command,
+                item.params,
+                kept_tags,
+            )
+        side = (owner, target, peer_owner, peer_target)
+        entries = sides.get(side)
+        if entries is None:
+            sides[side] = [entry]
         else:
-            group.append(entry)
+            entries.append(entry)
         seq += 1
-    rows = []
-    for (history, peer), entries in groups.items():
+    rows: list[tuple[Any, ...]] = []
+    for key, entries in _blocks(sides).items():
+        history, peer = key
         names = (*history, *(peer or (None, None)))
         for start in range(0, len(entries), MAX_BLOCK_ENTRIES):
             block = entries[start : start + MAX_BLOCK_ENTRIES]
@@ -161,6 +172,34 @@ def block_rows(
                 )
             )
     return rows
+
+
+def _blocks(
+    sides: dict[tuple[str, str, str, str], list[Entry]],
+) -> dict[BlockKey, list[Entry]]:
+    """Each block's entries in seq order, from each sender's side's: a
+    conversation's key is the same both ways (the lesser history first)."""
+    found: dict[BlockKey, list[Entry]] = {}
+    for (owner, target, peer_owner, peer_target), entries in sides.items():
+        key: BlockKey
+        if peer_owner:
+            mine = (owner, target)
+            theirs = (peer_owner, peer_target)
+            key = (mine, theirs) if mine < theirs else (theirs, mine)
+        else:
+            key = ((owner, target), None)
+        earlier = found.get(key)
+        if earlier is None:
+            found[key] = entries
+        else:
+            # Both runs are in seq order, and seqs are unique.
+            found[key] = sorted(earlier + entries, key=_seq_of)
+    return found
+
+
+def _seq_of(entry: Entry) -> int:
+    seq: int = entry[SEQ]
+    return seq
 
 
 def rebuilt_row(entries: Sequence[Entry]) -> dict[str, Any]:
