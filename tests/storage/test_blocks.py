@@ -190,3 +190,36 @@ def test_building_pauses_every_thousand_items_or_so() -> None:
     rows = blocks.block_rows(items, 7, pause=pause)
     assert rows == blocks.block_rows(items, 7)  # the same rows either way
     assert pauses == 2  # after the 1,024th and the 2,048th item
+
+
+@given(st.lists(st.sampled_from(["to bob", "to alice", "to bob, logged out"])))
+def test_a_conversation_block_holds_both_ways_in_seq_order(turns: list[str]) -> None:
+    # However the two parties take turns (and whichever history the sender's
+    # messages are in), the conversation is one block, its entries in seq
+    # order, each once.
+    sent = []
+    for n, turn in enumerate(turns):
+        if turn == "to bob":
+            sent.append(private(str(n)))
+        elif turn == "to alice":
+            sent.append(private_back(str(n)))
+        else:
+            sent.append(private(str(n)).replace(owner="n:alice"))
+    rows = [row_dict(row) for row in blocks.block_rows(sent, 100)]
+    seqs = [
+        entry[blocks.SEQ] for row in rows for entry in blocks.entries_of(row["entries"])
+    ]
+    assert sorted(seqs) == list(range(100, 100 + len(turns)))
+    for row in rows:
+        entries = blocks.entries_of(row["entries"])
+        assert [entry[blocks.SEQ] for entry in entries] == sorted(
+            entry[blocks.SEQ] for entry in entries
+        )
+        assert (row["first_seq"], row["last_seq"]) == (
+            entries[0][blocks.SEQ],
+            entries[-1][blocks.SEQ],
+        )
+    # alice logged in and bob share one block; alice logged out has another.
+    logged_in = any(turn != "to bob, logged out" for turn in turns)
+    logged_out = "to bob, logged out" in turns
+    assert len(rows) == logged_in + logged_out

@@ -189,17 +189,26 @@ def _blocks(
         else:
             key = ((owner, target), None)
         earlier = found.get(key)
-        if earlier is None:
-            found[key] = entries
-        else:
-            # Both runs are in seq order, and seqs are unique.
-            found[key] = sorted(earlier + entries, key=_seq_of)
+        found[key] = entries if earlier is None else _merged(earlier, entries)
     return found
 
 
-def _seq_of(entry: Entry) -> int:
-    seq: int = entry[SEQ]
-    return seq
+def _merged(first: list[Entry], second: list[Entry]) -> list[Entry]:
+    """Two lists of entries in seq order as one (seqs are unique)."""
+    merged: list[Entry] = []
+    i = j = 0
+    while i < len(first) and j < len(second):
+        mine: int = first[i][SEQ]
+        theirs: int = second[j][SEQ]
+        if mine < theirs:
+            merged.append(first[i])
+            i += 1
+        else:
+            merged.append(second[j])
+            j += 1
+    merged.extend(first[i:])
+    merged.extend(second[j:])
+    return merged
 
 
 def rebuilt_row(entries: Sequence[Entry]) -> dict[str, Any]:
