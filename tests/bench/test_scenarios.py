@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from hubbub.bench.scenarios import (
     _measure,
     connect_all,
     describe_error,
+    send_offset,
     setup_failure_message,
 )
 from hubbub.bench.stats import SampleReservoir
@@ -132,3 +134,19 @@ async def test_pipe_receive_gives_up_with_a_message() -> None:
         await Pipe(child).receive(0.05)
     parent.send(("go",))
     assert await Pipe(child).receive(1.0) == ("go",)
+
+
+@pytest.mark.parametrize(("senders", "rate"), [(5, 50.0), (3, 7.0), (1, 10.0)])
+def test_senders_at_a_total_rate_send_evenly_not_together(
+    senders: int, rate: float
+) -> None:
+    # Every sender sends every senders/rate seconds from its offset: between
+    # them, one message every 1/rate seconds (not `senders` at once).
+    interval = senders / rate
+    times = sorted(
+        send_offset(index, senders, rate) + seq * interval
+        for index in range(senders)
+        for seq in range(4)
+    )
+    gaps = [later - earlier for earlier, later in pairwise(times)]
+    assert gaps == pytest.approx([1 / rate] * (len(times) - 1))

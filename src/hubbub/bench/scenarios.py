@@ -243,17 +243,25 @@ async def _batch_acknowledged(
         ) from None
 
 
+def send_offset(index: int, senders: int, total_rate: float) -> float:
+    """Seconds after the start at which sender `index` (of `senders`, who
+    send `total_rate` messages a second between them) sends its first
+    message: each sends every `senders / total_rate` seconds, and their
+    schedules are spread over that interval, so that the messages arrive
+    evenly, one every `1 / total_rate` seconds, not all senders' at once."""
+    return index / total_rate
+
+
 async def _send_at_rate(
     client: BenchConnection,
     target: str,
     index: int,
     deadline: float,
     spec: Spec,
-    rate: float,
 ) -> int:
-    """Send `rate` messages per second on an absolute schedule."""
-    interval = 1.0 / rate
-    start = time.monotonic()
+    """Send this sender's share of `spec.rate` on an absolute schedule."""
+    interval = spec.senders / spec.rate
+    start = time.monotonic() + send_offset(index, spec.senders, spec.rate)
     seq = 0
     while True:
         due = start + seq * interval
@@ -330,9 +338,7 @@ async def _send_and_drain(
 
     async def send(client: BenchConnection, index: int) -> None:
         if spec.rate > 0:
-            count = await _send_at_rate(
-                client, target, index, deadline, spec, spec.rate / spec.senders
-            )
+            count = await _send_at_rate(client, target, index, deadline, spec)
         else:
             count = await _send_flat_out(client, target, index, deadline, spec)
         sent_by[index] = count
