@@ -138,7 +138,10 @@ def bench() -> None:
     type=click.FloatRange(0),
     default=0.0,
     show_default=True,
-    help="Total messages per second over all senders; 0 sends flat out.",
+    help=(
+        "Total messages per second over all senders, spread evenly (sender i"
+        " starts i/RATE s later); 0 sends flat out."
+    ),
 )
 def fanout(
     server: str,
