@@ -357,6 +357,7 @@ class Scenario:
     seconds: float = 5.0
     senders: int = 0
     rate: float = 0.0
+    bursts: bool = False  # fanout at a rate: the senders start together
     window: int = 100
     in_flight: int = 0  # connect: registrations in flight over all workers
     hold_seconds: float = 0.0
@@ -383,6 +384,7 @@ class Scenario:
             seconds=self.seconds,
             senders=min(self.senders, self.clients),
             rate=self.rate,
+            bursts=self.bursts,
             window=self.window,
             in_flight=max(1, (self.in_flight or setup_in_flight) // self.workers),
             hold_seconds=self.hold_seconds,
@@ -412,6 +414,17 @@ def full_scenarios() -> list[Scenario]:
             rate=50,
             command="fanout --clients 1000 --senders 5 --rate 50 --seconds 5 "
             "--workers 2",
+        ),
+        Scenario(
+            "fanout_rate_bursts",
+            "the same, the 5 senders starting together (bursts of 5 messages)",
+            "fanout",
+            1000,
+            senders=5,
+            rate=50,
+            bursts=True,
+            command="fanout --clients 1000 --senders 5 --rate 50 --bursts "
+            "--seconds 5 --workers 2",
         ),
         Scenario(
             "direct_pingpong",

@@ -49,6 +49,11 @@ def _bench(*args: str) -> subprocess.CompletedProcess[str]:
         ("fanout", "--clients 6 --senders 2 --rate 50 --seconds 1", "received"),
         (
             "fanout",
+            "--clients 6 --senders 2 --rate 50 --bursts --seconds 1",
+            "received",
+        ),
+        (
+            "fanout",
             "--clients 6 --workers 2 --seconds 1 --setup-in-flight 2 "
             "--connect-timeout 10",
             "received",

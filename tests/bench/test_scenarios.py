@@ -144,9 +144,13 @@ def test_senders_at_a_total_rate_send_evenly_not_together(
     # them, one message every 1/rate seconds (not `senders` at once).
     interval = senders / rate
     times = sorted(
-        send_offset(index, senders, rate) + seq * interval
+        send_offset(index, rate) + seq * interval
         for index in range(senders)
         for seq in range(4)
     )
     gaps = [later - earlier for earlier, later in pairwise(times)]
     assert gaps == pytest.approx([1 / rate] * (len(times) - 1))
+
+
+def test_senders_in_bursts_start_together() -> None:
+    assert {send_offset(index, 50.0, bursts=True) for index in range(5)} == {0.0}

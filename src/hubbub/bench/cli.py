@@ -143,11 +143,20 @@ def bench() -> None:
         " starts i/RATE s later); 0 sends flat out."
     ),
 )
+@click.option(
+    "--bursts",
+    is_flag=True,
+    help=(
+        "With --rate: the senders start together, so that their messages"
+        " arrive in bursts of SENDERS (how --rate sent before 2026-12-07)."
+    ),
+)
 def fanout(
     server: str,
     clients: int,
     senders: int,
     rate: float,
+    bursts: bool,
     window: int,
     seconds: float,
     size: int,
@@ -170,6 +179,7 @@ def fanout(
         seconds=seconds,
         senders=min(senders, clients),
         rate=rate,
+        bursts=bursts,
         window=window,
         size=size,
         in_flight=_per_worker(setup_in_flight, workers),

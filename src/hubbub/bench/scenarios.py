@@ -47,6 +47,10 @@ class Spec:
     seconds: float = 10.0
     senders: int = 0  # fanout: clients 0..senders-1 send
     rate: float = 0.0  # fanout: total msg/s over all senders; 0 = flat out
+    # fanout at a rate: the senders start together, so that their messages
+    # arrive in bursts of `senders` (the schedule before 2026-12-07), instead
+    # of one every 1/rate seconds
+    bursts: bool = False
     window: int = 100  # flat out: messages in flight per sender
     size: int = 100  # message body bytes
     # Registrations in flight per worker: what `connect` measures, and how many
@@ -243,13 +247,16 @@ async def _batch_acknowledged(
         ) from None
 
 
-def send_offset(index: int, senders: int, total_rate: float) -> float:
-    """Seconds after the start at which sender `index` (of `senders`, who
-    send `total_rate` messages a second between them) sends its first
-    message: each sends every `senders / total_rate` seconds, and their
-    schedules are spread over that interval, so that the messages arrive
-    evenly, one every `1 / total_rate` seconds, not all senders' at once."""
-    return index / total_rate
+def send_offset(index: int, total_rate: float, *, bursts: bool = False) -> float:
+    """Seconds after the start at which sender `index` (of the senders who
+    send `total_rate` messages a second between them, each every `senders /
+    total_rate` seconds) sends its first message.
+
+    Their schedules are spread over that interval, so that the messages
+    arrive evenly, one every `1 / total_rate` seconds; with `bursts`, every
+    sender starts at once, and their messages arrive together.
+    """
+    return 0.0 if bursts else index / total_rate
 
 
 async def _send_at_rate(
@@ -261,7 +268,7 @@ async def _send_at_rate(
 ) -> int:
     """Send this sender's share of `spec.rate` on an absolute schedule."""
     interval = spec.senders / spec.rate
-    start = time.monotonic() + send_offset(index, spec.senders, spec.rate)
+    start = time.monotonic() + send_offset(index, spec.rate, bursts=spec.bursts)
     seq = 0
     while True:
         due = start + seq * interval
