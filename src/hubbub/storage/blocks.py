@@ -119,6 +119,8 @@ def block_rows(
         kept_tags = None if tags is no_tags or not tags else dict(tags)
         owner, target = item.owner, item.target
         peer_owner, peer_target = item.peer_owner, item.peer_target
+        # The two shapes written out in full: one tuple built per item, where
+        # adding the four names to the shorter one would build two.
         entry: Entry
         if peer_owner:
             entry = (
