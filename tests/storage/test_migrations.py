@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubbub.core.ports import HistoryItem
-from hubbub.storage import blocks
+from hubbub.storage import blocks, builtin_pickle
 from hubbub.storage.database import Database
 from hubbub.storage.migrate import alembic_config, current_revision, upgrade
 from hubbub.storage.open import open_sql_storage
@@ -70,6 +71,7 @@ def test_revisions_form_one_line_ending_at_the_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     revisions = [revision.revision for revision in script.walk_revisions()]
     assert revisions == [
+        "0009",
         "0008",
         "0007",
         "0006",
@@ -79,7 +81,7 @@ def test_revisions_form_one_line_ending_at_the_head() -> None:
         "0002",
         PREVIOUS,
     ]
-    assert head_revision() == "0008"
+    assert head_revision() == "0009"
 
 
 async def test_empty_database_comes_up_to_the_head(database: Database) -> None:
@@ -467,5 +469,87 @@ async def test_downgrade_from_0008_moves_staged_blocks_into_history_blocks(
         "", "#tea", after=None, before=None, limit=10, newest_first=False
     )
     assert [item.msgid for item in newest] == ["c0", "c1", "c2"]
+    await storage.close()
+    assert await schema_differences(database) == []
+
+
+async def test_downgrade_from_0009_turns_blocks_back_into_format_1(
+    database: Database,
+) -> None:
+    await upgrade(database, "0008")
+    # A block that 0008 wrote, in format 1, stays as it is on the way up.
+    old = pickle.dumps(
+        [(1, "c0", T0, "a!a@h", None, "PRIVMSG", ("#tea", "old"), None)], protocol=5
+    )
+
+    columns = "owner target first_at last_at first_seq last_seq count entries"
+    blocks_at_0008 = sa.table("history_blocks", *map(sa.column, columns.split()))
+
+    async def fill(connection: AsyncConnection) -> None:
+        await connection.execute(
+            insert(blocks_at_0008).values(
+                owner="",
+                target="#tea",
+                first_at=T0,
+                last_at=T0,
+                first_seq=1,
+                last_seq=1,
+                count=1,
+                entries=old,
+            )
+        )
+        await connection.exec_driver_sql(
+            "UPDATE counters SET value = 1 WHERE name = 'history_seq'"
+        )
+
+    await database.transaction(fill)
+    storage = await open_sql_storage(database)  # up to 0009
+    tagged = HistoryItem(
+        "a:alice", "bob", "pm1", T0 + 1, "alice!a@h", "alice", "PRIVMSG", ("bob", "hi")
+    ).replace(peer_owner="n:bob", peer_target="alice", tags={"+draft/react": "x"})
+    back = HistoryItem(
+        "n:bob", "alice", "pm2", T0 + 2, "bob!b@h", None, "PRIVMSG", ("alice", "yo")
+    ).replace(peer_owner="a:alice", peer_target="bob")
+    for appended in (
+        tagged,
+        back,
+        HistoryItem(
+            "", "#tea", "c1", T0 + 3, "a!a@h", None, "PRIVMSG", ("#tea", "new")
+        ),
+    ):
+        storage.history.append(appended)
+    await storage.history.commit()
+    histories = [("a:alice", "bob"), ("n:bob", "alice"), ("", "#tea")]
+
+    async def read_everything() -> list[list[HistoryItem]]:
+        return [
+            await storage.history.select(
+                owner, target, after=None, before=None, limit=10, newest_first=False
+            )
+            for owner, target in histories
+        ]
+
+    before = await read_everything()
+    assert [[item.msgid for item in items] for items in before] == [
+        ["pm1", "pm2"],
+        ["pm1", "pm2"],
+        ["c0", "c1"],
+    ]
+    await storage.close()
+
+    async def formats(connection: AsyncConnection) -> list[str]:
+        found = []
+        for table in ("history_blocks", "history_blocks_staged"):
+            result = await connection.exec_driver_sql(f"SELECT entries FROM {table}")
+            for (data,) in result:
+                value = builtin_pickle.loads(data)
+                found.append("1" if isinstance(value, list) else str(value[0]))
+        return sorted(found)
+
+    assert await database.transaction(formats) == ["1", "2", "2"]
+    await downgrade_to(database, "0008")
+    assert await database.transaction(formats) == ["1", "1", "1"]
+    storage = await open_sql_storage(database)  # and up again: the same reads
+    assert await read_everything() == before
     await storage.close()
     assert await schema_differences(database) == []

@@ -15,16 +15,27 @@ each of its entries is held by both. A block of one history alone (a
 channel's; a message to oneself; what retention leaves to one party when it
 trims the other) has no peer.
 
-Each entry is a tuple: `(seq, msgid, at, source, account, command, params,
-tags)` (tags None when there are none), then, for a private message,
-`owner, target, peer_owner, peer_target` as the sender's history holds it
-(`HistoryItem`); any other item is its block's history's own. A block's
-entries are stored as one pickle (`entries`, binary). It costs a third of
-the CPU of JSON to write (no escaping, no decimal floats;
-`benchmarks/history_writes.py`), and storing a batch is what history adds
-to every message. Only built-in values are in it, and
-they are all a block is read back with: loading refuses anything that names
-a class or a function, so a block cannot run code (`builtin_pickle.py`).
+Each entry reads back as a tuple: `(seq, msgid, at, source, account,
+command, params, tags)` (tags None when there are none), then, for a private
+message, `owner, target, peer_owner, peer_target` as the sender's history
+holds it (`HistoryItem`); any other item is its block's history's own.
+
+A block's entries are stored column by column (`entries`, binary; format 2):
+a pickle of `(2, seqs, ats, shapes, sides, names, text, tags)`, where `seqs`
+and `ats` are the entries' seqs and times as little-endian int64 and
+float64 arrays, `shapes` a uint32 per entry (twice its number of params,
+plus one when its account is None), `sides` a uint16 per entry (its index
+in `names`, the list of its four sender's-view names, () for none), `text`
+every entry's msgid, source, account ("" for None), command and params
+joined by NUL (which no IRC line holds), and `tags` None or {entry index:
+tags}. Storing a batch is what history adds to every message, and so each
+of its items costs a few list appends, and a block a few whole-column
+copies: a pickle of one tuple per entry (format 1) cost twice the CPU, and
+JSON six times (`benchmarks/history_writes.py`). An entry whose strings
+hold a NUL is stored in format 1, a pickled list of the entry tuples, which
+is read as well. Only built-in values are in either, and they are all a
+block is read back with: loading refuses anything that names a class or a
+function, so a block cannot run code (`builtin_pickle.py`).
 
 Pure functions, no I/O: the SQL store (`sql_history.py`) reads and writes
 the rows.
@@ -33,6 +44,8 @@ the rows.
 from __future__ import annotations
 
 import pickle
+import sys
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -76,17 +89,194 @@ AT = 2
 SENDER_VIEW = 8  # where a private message's four names start
 
 
+class Side:
+    """The entries of one sender's side of one history in a batch, column by
+    column (the block format's, before they are joined): what `block_rows`
+    appends each item to."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names  # the four sender's-view names, () for none
+        self.seqs: list[int] = []
+        self.ats: list[float] = []
+        self.shapes: list[int] = []  # twice the params, + 1 if account is None
+        self.fields: list[str] = []  # msgid, source, account, command, params...
+        self.tags: dict[int, dict[str, str]] = {}  # by index in this side
+        self._offsets: list[int] | None = None  # see field_offsets
+
+    def add(self, entry: Entry) -> None:
+        """Append an entry tuple (as `entries_of` gives them)."""
+        seq, msgid, at, source, account, command, params, tags = entry[:SENDER_VIEW]
+        if tags:
+            self.tags[len(self.seqs)] = dict(tags)
+        self.seqs.append(seq)
+        self.ats.append(at)
+        self.shapes.append(2 * len(params) + (account is None))
+        self.fields.extend((msgid, source, account or "", command, *params))
+
+    def field_offsets(self) -> list[int]:
+        """Where each entry's fields start in `fields`, and the end (once
+        the side is complete)."""
+        if self._offsets is not None and len(self._offsets) == len(self.shapes) + 1:
+            return self._offsets
+        offsets = [0]
+        at = 0
+        for shape in self.shapes:
+            at += FIXED_FIELDS + shape // 2
+            offsets.append(at)
+        self._offsets = offsets
+        return offsets
+
+
+# Fields of an entry in `text` before its params: msgid, source, account, command.
+FIXED_FIELDS = 4
+
+# A block's part: a side and the range of its entries in the block.
+Part = tuple[Side, int, int]
+
+
 def packed(entries: Sequence[Entry]) -> bytes:
-    """The `entries` column of a block of these entries."""
-    return pickle.dumps(list(entries), protocol=PICKLE_PROTOCOL)
+    """The `entries` column of a block of these entries (in seq order)."""
+    sides: dict[tuple[str, ...], Side] = {}
+    for entry in entries:
+        names = tuple(entry[SENDER_VIEW:])
+        side = sides.get(names)
+        if side is None:
+            side = sides[names] = Side(names)
+        side.add(entry)
+    return _packed([(side, 0, len(side.seqs)) for side in sides.values()])
+
+
+def _packed(parts: list[Part]) -> bytes:
+    """A block's `entries` column, in format 2 (format 1 when a string holds
+    a NUL, which would break the joined text apart)."""
+    seqs: list[int] = []
+    ats: list[float] = []
+    shapes: list[int] = []
+    fields: list[str] = []
+    sides = array("H")
+    names: list[tuple[str, ...]] = []
+    tags: dict[int, dict[str, str]] = {}
+    for index, (side, start, stop) in enumerate(parts):
+        if side.tags:
+            for at, kept in side.tags.items():
+                if start <= at < stop:
+                    tags[len(seqs) + at - start] = kept
+        if start == 0 and stop == len(side.seqs):
+            fields.extend(side.fields)
+        else:
+            offsets = side.field_offsets()
+            fields.extend(side.fields[offsets[start] : offsets[stop]])
+        seqs.extend(side.seqs[start:stop])
+        ats.extend(side.ats[start:stop])
+        shapes.extend(side.shapes[start:stop])
+        sides.extend([index] * (stop - start))
+        names.append(side.names)
+    text = "\0".join(fields)
+    if text.count("\0") != len(fields) - 1:
+        return pickle.dumps(_decoded_parts(parts), protocol=PICKLE_PROTOCOL)
+    return pickle.dumps(
+        (
+            FORMAT,
+            _little_endian(array("q", seqs)),
+            _little_endian(array("d", ats)),
+            _little_endian(array("I", shapes)),
+            _little_endian(sides),
+            names,
+            text,
+            tags or None,
+        ),
+        protocol=PICKLE_PROTOCOL,
+    )
+
+
+# The `entries` format that `_packed` writes (format 1 was a pickled list).
+FORMAT = 2
+
+
+def _little_endian(values: array[Any]) -> bytes:
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values.tobytes()
+
+
+def _from_little_endian(typecode: str, data: bytes) -> array[Any]:
+    values = array(typecode)
+    values.frombytes(data)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
+def _decoded_parts(parts: list[Part]) -> list[Entry]:
+    """The entry tuples of a block's parts, in seq order."""
+    entries: list[Entry] = []
+    for side, start, stop in parts:
+        offsets = side.field_offsets()
+        for index in range(start, stop):
+            fields = side.fields[offsets[index] : offsets[index + 1]]
+            shape = side.shapes[index]
+            entries.append(
+                (
+                    side.seqs[index],
+                    fields[0],
+                    side.ats[index],
+                    fields[1],
+                    None if shape & 1 else fields[2],
+                    fields[3],
+                    tuple(fields[FIXED_FIELDS:]),
+                    side.tags.get(index),
+                    *side.names,
+                )
+            )
+    entries.sort(key=_seq_of)
+    return entries
+
+
+def _seq_of(entry: Entry) -> int:
+    seq: int = entry[SEQ]
+    return seq
 
 
 def entries_of(data: bytes) -> list[Entry]:
-    """The entries of a block's `entries` column."""
-    entries = builtin_pickle.loads(data)
-    if not isinstance(entries, list):
-        raise pickle.UnpicklingError("not a history block: not a list")
-    return entries
+    """The entries of a block's `entries` column, in seq order."""
+    value = builtin_pickle.loads(data)
+    if isinstance(value, list):  # format 1
+        return value
+    if not (isinstance(value, tuple) and len(value) == 8 and value[0] == FORMAT):
+        raise pickle.UnpicklingError("not a history block: of no format known")
+    try:
+        _, seqs, ats, shapes, sides, names, text, tags = value
+        parts: list[Part] = []
+        for side_names in names:
+            if len(side_names) not in (0, 4):
+                raise ValueError("a side has neither none nor four names")
+            parts.append((Side(tuple(side_names)), 0, 0))
+        fields = text.split("\0")
+        at = 0
+        for index, (seq, time, shape, side_index) in enumerate(
+            zip(
+                _from_little_endian("q", seqs),
+                _from_little_endian("d", ats),
+                _from_little_endian("I", shapes),
+                _from_little_endian("H", sides),
+                strict=True,
+            )
+        ):
+            side, _, stop = parts[side_index]
+            end = at + FIXED_FIELDS + shape // 2
+            side.seqs.append(seq)
+            side.ats.append(time)
+            side.shapes.append(shape)
+            side.fields.extend(fields[at:end])
+            if tags and index in tags:
+                side.tags[stop] = tags[index]
+            parts[side_index] = (side, 0, stop + 1)
+            at = end
+        if at != len(fields):
+            raise ValueError("fields left over")
+    except (ValueError, TypeError, IndexError) as error:
+        raise pickle.UnpicklingError(f"not a history block: {error}") from error
+    return _decoded_parts(parts)
 
 
 def block_rows(
@@ -104,9 +294,10 @@ def block_rows(
     milliseconds.
     """
     # What every message stored costs (compiled, see hubbub.compiled): per
-    # item, one entry and one lookup of the sender's side of its history.
-    # The two directions of a conversation are joined afterwards, per block.
-    sides: dict[tuple[str, str, str, str], list[Entry]] = {}
+    # item, one lookup of the sender's side of its history and a few
+    # appends to its columns. The two directions of a conversation are
+    # joined afterwards, per block.
+    sides: dict[tuple[str, str, str, str], Side] = {}
     seq = first_seq
     next_pause = first_seq + PAUSE_EVERY - 1
     no_tags = NO_TAGS  # a local: compiled, a global is a lookup by name
@@ -115,74 +306,54 @@ def block_rows(
             next_pause += PAUSE_EVERY
             if pause is not None:
                 pause()
-        tags = item.tags
-        kept_tags = None if tags is no_tags or not tags else dict(tags)
         owner, target = item.owner, item.target
         peer_owner, peer_target = item.peer_owner, item.peer_target
-        # The two shapes written out in full: one tuple built per item, where
-        # adding the four names to the shorter one would build two.
-        entry: Entry
-        if peer_owner:
-            entry = (
-                seq,
-                item.msgid,
-                item.at,
-                item.source,
-                item.account,
-                item.command,
-                item.params,
-                kept_tags,
-                owner,
-                target,
-                peer_owner,
-                peer_target,
-            )
+        key = (owner, target, peer_owner, peer_target)
+        side = sides.get(key)
+        if side is None:
+            side = sides[key] = Side(key if peer_owner else ())
+        tags = item.tags
+        if tags is not no_tags and tags:
+            side.tags[len(side.seqs)] = dict(tags)
+        side.seqs.append(seq)
+        side.ats.append(item.at)
+        params = item.params
+        account = item.account
+        fields = side.fields
+        fields.append(item.msgid)
+        fields.append(item.source)
+        if account is None:
+            side.shapes.append(2 * len(params) + 1)
+            fields.append("")
         else:
-            entry = (
-                seq,
-                item.msgid,
-                item.at,
-                item.source,
-                item.account,
-                item.command,
-                item.params,
-                kept_tags,
-            )
-        side = (owner, target, peer_owner, peer_target)
-        entries = sides.get(side)
-        if entries is None:
-            sides[side] = [entry]
-        else:
-            entries.append(entry)
+            side.shapes.append(2 * len(params))
+            fields.append(account)
+        fields.append(item.command)
+        fields.extend(params)
         seq += 1
     rows: list[tuple[Any, ...]] = []
-    for key, entries in _blocks(sides).items():
-        history, peer = key
+    for (history, peer), block_sides in _blocks(sides).items():
         names = (*history, *(peer or (None, None)))
-        for start in range(0, len(entries), MAX_BLOCK_ENTRIES):
-            block = entries[start : start + MAX_BLOCK_ENTRIES]
-            times = [entry[AT] for entry in block]
-            rows.append(
-                (
-                    *names,
-                    min(times),
-                    max(times),
-                    block[0][SEQ],
-                    block[-1][SEQ],
-                    len(block),
-                    pickle.dumps(block, protocol=PICKLE_PROTOCOL),
-                )
-            )
+        for parts in _split(block_sides):
+            first_at = last_at = parts[0][0].ats[parts[0][1]]
+            first = last = parts[0][0].seqs[parts[0][1]]
+            count = 0
+            for side, start, stop in parts:
+                times = side.ats[start:stop]
+                first_at = min(first_at, min(times))
+                last_at = max(last_at, max(times))
+                first = min(first, side.seqs[start])
+                last = max(last, side.seqs[stop - 1])
+                count += stop - start
+            rows.append((*names, first_at, last_at, first, last, count, _packed(parts)))
     return rows
 
 
-def _blocks(
-    sides: dict[tuple[str, str, str, str], list[Entry]],
-) -> dict[BlockKey, list[Entry]]:
-    """Each block's entries in seq order, from each sender's side's: a
-    conversation's key is the same both ways (the lesser history first)."""
-    found: dict[BlockKey, list[Entry]] = {}
-    for (owner, target, peer_owner, peer_target), entries in sides.items():
+def _blocks(sides: dict[tuple[str, str, str, str], Side]) -> dict[BlockKey, list[Side]]:
+    """Each block's sides: a conversation's key is the same both ways (the
+    lesser history first)."""
+    found: dict[BlockKey, list[Side]] = {}
+    for (owner, target, peer_owner, peer_target), side in sides.items():
         key: BlockKey
         if peer_owner:
             mine = (owner, target)
@@ -191,26 +362,53 @@ def _blocks(
         else:
             key = ((owner, target), None)
         earlier = found.get(key)
-        found[key] = entries if earlier is None else _merged(earlier, entries)
+        if earlier is None:
+            found[key] = [side]
+        else:
+            earlier.append(side)
     return found
 
 
-def _merged(first: list[Entry], second: list[Entry]) -> list[Entry]:
-    """Two lists of entries in seq order as one (seqs are unique)."""
-    merged: list[Entry] = []
-    i = j = 0
-    while i < len(first) and j < len(second):
-        mine: int = first[i][SEQ]
-        theirs: int = second[j][SEQ]
-        if mine < theirs:
-            merged.append(first[i])
-            i += 1
-        else:
-            merged.append(second[j])
-            j += 1
-    merged.extend(first[i:])
-    merged.extend(second[j:])
-    return merged
+def _split(sides: list[Side]) -> list[list[Part]]:
+    """The blocks of a history's sides, each at most MAX_BLOCK_ENTRIES
+    entries, in seq order: each block a range of each side."""
+    total = 0
+    for side in sides:
+        total += len(side.seqs)
+    if total <= MAX_BLOCK_ENTRIES:
+        return [[(side, 0, len(side.seqs)) for side in sides]]
+    if len(sides) == 1:
+        [side] = sides
+        return [
+            [(side, start, min(start + MAX_BLOCK_ENTRIES, total))]
+            for start in range(0, total, MAX_BLOCK_ENTRIES)
+        ]
+    # Walk the sides' seqs in order (each side's are), cutting every
+    # MAX_BLOCK_ENTRIES entries.
+    positions = [0] * len(sides)
+    blocks: list[list[Part]] = []
+    taken = 0
+    while taken < total:
+        starts = list(positions)
+        size = min(MAX_BLOCK_ENTRIES, total - taken)
+        for _ in range(size):
+            best = -1
+            for index, side in enumerate(sides):
+                at = positions[index]
+                if at < len(side.seqs) and (
+                    best < 0 or side.seqs[at] < sides[best].seqs[positions[best]]
+                ):
+                    best = index
+            positions[best] += 1
+        taken += size
+        blocks.append(
+            [
+                (side, starts[index], positions[index])
+                for index, side in enumerate(sides)
+                if positions[index] > starts[index]
+            ]
+        )
+    return blocks
 
 
 def rebuilt_row(entries: Sequence[Entry]) -> dict[str, Any]:
