@@ -43,8 +43,8 @@ T0 = 1_800_000_000.0
 def body(n: int) -> str:
     """A 100-character body of its own for message `n`, as the server sees
     (`hubbub bench` puts a sequence number and a time in each): the same
-    string object every time would be pickled once per block and referred to
-    after, which makes a block smaller than real traffic's."""
+    string every time would make a block smaller than real traffic's (a
+    format-1 block pickled it once and referred to it after)."""
     return f"{n:010d} " + "x" * 89
 
 
@@ -52,8 +52,8 @@ def private_items(count: int, pairs: int = 50) -> list[HistoryItem]:
     """Private messages back and forth within `pairs` pairs of users.
 
     Each user's names are one string object each, as the server's are (a
-    user's mask, key and history owner are kept on the user), so pickle's
-    memo and dict lookups see what they see in the server."""
+    user's mask, key and history owner are kept on the user), so the dict
+    lookups see what they see in the server."""
     names = {}
     for pair in range(pairs):
         for nick in (f"a{pair}", f"b{pair}"):

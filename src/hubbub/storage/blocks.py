@@ -30,8 +30,10 @@ every entry's msgid, source, account ("" for None), command and params
 joined by NUL (which no IRC line holds), and `tags` None or {entry index:
 tags}. Storing a batch is what history adds to every message, and so each
 of its items costs a few list appends, and a block a few whole-column
-copies: a pickle of one tuple per entry (format 1) cost twice the CPU, and
-JSON six times (`benchmarks/history_writes.py`). An entry whose strings
+copies, where a pickle of one tuple per entry (format 1) built and pickled
+a tuple per item and looked each of its strings up in pickle's memo: the
+history writer's thread spends a fifth less per private message
+(benchmarks/RESULTS.md), for a tenth more bytes. An entry whose strings
 hold a NUL is stored in format 1, a pickled list of the entry tuples, which
 is read as well. Only built-in values are in either, and they are all a
 block is read back with: loading refuses anything that names a class or a
