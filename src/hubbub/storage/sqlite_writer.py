@@ -85,7 +85,9 @@ class SqliteWriter:
         delay = self._retry.first_delay_seconds
         for attempt in range(1, self._retry.attempts + 1):
             try:
-                result = await loop.run_in_executor(self._thread, self._run, work, then)
+                result = await loop.run_in_executor(
+                    self._thread, self._run, work, then
+                )
             except sqlite3.OperationalError as error:
                 # Busy past busy_timeout (another connection kept the write
                 # lock): ride it out as Database.transaction does.
