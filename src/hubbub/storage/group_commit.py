@@ -139,22 +139,20 @@ class GroupCommit(Generic[T]):
             if len(self._pending) < self.max_batch and not self._closed:
                 await self._linger()
             batch, self._pending = self._pending, []
-            count = len(batch)  # `write_batch` may empty the list once written
-            self._last_batch = count
-            self._taken += count
+            self._last_batch = len(batch)
+            self._taken += len(batch)
             error = await self._write(batch)
-            self._done += count
+            self._done += len(batch)
             self._wake_waiters(error)
 
     async def _write(self, batch: list[T]) -> StorageError | None:
-        count = len(batch)
         try:
             await self._write_batch(batch)
         except StorageError as error:
-            logger.error("! storage: lost a batch of %d items: %s", count, error)
+            logger.error("! storage: lost a batch of %d items: %s", len(batch), error)
             return error
         except Exception as error:  # the writer task must outlive a bad batch
-            logger.exception("! storage: lost a batch of %d items", count)
+            logger.exception("! storage: lost a batch of %d items", len(batch))
             return StorageError(f"could not write a batch: {error!r}")
         self.batches_written += 1
         return None

@@ -141,14 +141,9 @@ class SqlHistoryStore:
     async def _write_batch(self, items: list[HistoryItem]) -> None:
         if self.sqlite_writer is not None:
             try:
-                # Once written, the items are let go of in the writer's
-                # thread, where building the blocks has just read them: on
-                # the event loop's (the batch's owner), freeing a batch of
-                # them cost more than it does there (benchmarks/RESULTS.md).
                 self._last_seq = await self.sqlite_writer.transaction(
                     "history batch not written",
                     lambda connection: self._write_sqlite(connection, items),
-                    then=items.clear,
                 )
             except StorageError:
                 self._staged = None  # rolled back: count again

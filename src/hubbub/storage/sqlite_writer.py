@@ -63,17 +63,11 @@ class SqliteWriter:
         self._closed = False
 
     async def transaction(
-        self,
-        failure: str,
-        work: Callable[[sqlite3.Connection], R],
-        *,
-        then: Callable[[], object] | None = None,
+        self, failure: str, work: Callable[[sqlite3.Connection], R]
     ) -> R:
         """Run `work(connection)` in one transaction in the writer's thread;
         return what it returns once committed. A busy lock is ridden out as
-        `Database.transaction` does, running `work` again. `then`, if given,
-        runs in the writer's thread once the transaction is committed (and
-        not if it is not).
+        `Database.transaction` does, running `work` again.
 
         Raises:
             StorageError: SQLite refused (nothing of the transaction is kept);
@@ -85,9 +79,7 @@ class SqliteWriter:
         delay = self._retry.first_delay_seconds
         for attempt in range(1, self._retry.attempts + 1):
             try:
-                result = await loop.run_in_executor(
-                    self._thread, self._run, work, then
-                )
+                result = await loop.run_in_executor(self._thread, self._run, work)
             except sqlite3.OperationalError as error:
                 # Busy past busy_timeout (another connection kept the write
                 # lock): ride it out as Database.transaction does.
@@ -103,11 +95,7 @@ class SqliteWriter:
                 return result
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _run(
-        self,
-        work: Callable[[sqlite3.Connection], R],
-        then: Callable[[], object] | None,
-    ) -> R:
+    def _run(self, work: Callable[[sqlite3.Connection], R]) -> R:
         # In the writer's thread: the connection is only ever used here.
         connection = self._connect()
         connection.execute("BEGIN IMMEDIATE")
@@ -118,8 +106,6 @@ class SqliteWriter:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
-        if then is not None:
-            then()
         return result
 
     def _connect(self) -> sqlite3.Connection:
