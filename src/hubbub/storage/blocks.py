@@ -247,38 +247,83 @@ def entries_of(data: bytes) -> list[Entry]:
     if not (isinstance(value, tuple) and len(value) == 8 and value[0] == FORMAT):
         raise pickle.UnpicklingError("not a history block: of no format known")
     try:
-        _, seqs, ats, shapes, sides, names, text, tags = value
-        parts: list[Part] = []
-        for side_names in names:
-            if len(side_names) not in (0, 4):
-                raise ValueError("a side has neither none nor four names")
-            parts.append((Side(tuple(side_names)), 0, 0))
-        fields = text.split("\0")
-        at = 0
-        for index, (seq, time, shape, side_index) in enumerate(
-            zip(
-                _from_little_endian("q", seqs),
-                _from_little_endian("d", ats),
-                _from_little_endian("I", shapes),
-                _from_little_endian("H", sides),
-                strict=True,
-            )
-        ):
-            side, _, stop = parts[side_index]
-            end = at + FIXED_FIELDS + shape // 2
-            side.seqs.append(seq)
-            side.ats.append(time)
-            side.shapes.append(shape)
-            side.fields.extend(fields[at:end])
-            if tags and index in tags:
-                side.tags[stop] = tags[index]
-            parts[side_index] = (side, 0, stop + 1)
-            at = end
-        if at != len(fields):
-            raise ValueError("fields left over")
-    except (ValueError, TypeError, IndexError) as error:
+        return _format_2_entries(*value[1:])
+    except (ValueError, TypeError, IndexError, KeyError) as error:
         raise pickle.UnpicklingError(f"not a history block: {error}") from error
-    return _decoded_parts(parts)
+
+
+def _format_2_entries(
+    seqs: bytes,
+    ats: bytes,
+    shapes: bytes,
+    sides: bytes,
+    names: list[tuple[str, ...]],
+    text: str,
+    tags: dict[int, dict[str, str]] | None,
+) -> list[Entry]:
+    """The entry tuples of a format-2 block's columns, in seq order (one
+    pass: a read decodes whole blocks)."""
+    views: list[tuple[str, ...]] = []
+    for side_names in names:
+        if len(side_names) not in (0, 4):
+            raise ValueError("a side has neither none nor four names")
+        views.append(tuple(side_names))
+    fields = text.split("\0")
+    entries: list[Entry] = []
+    at = 0
+    ordered = True
+    last = None
+    for index, (seq, time, shape, side) in enumerate(
+        zip(
+            _from_little_endian("q", seqs),
+            _from_little_endian("d", ats),
+            _from_little_endian("I", shapes),
+            _from_little_endian("H", sides),
+            strict=True,
+        )
+    ):
+        end = at + FIXED_FIELDS + shape // 2
+        if end > len(fields):
+            raise ValueError("fewer fields than entries")
+        entry_tags = tags.get(index) if tags else None
+        account = None if shape & 1 else fields[at + 2]
+        view = views[side]
+        if view:
+            entry: Entry = (
+                seq,
+                fields[at],
+                time,
+                fields[at + 1],
+                account,
+                fields[at + 3],
+                tuple(fields[at + FIXED_FIELDS : end]),
+                entry_tags,
+                view[0],
+                view[1],
+                view[2],
+                view[3],
+            )
+        else:
+            entry = (
+                seq,
+                fields[at],
+                time,
+                fields[at + 1],
+                account,
+                fields[at + 3],
+                tuple(fields[at + FIXED_FIELDS : end]),
+                entry_tags,
+            )
+        if last is not None and seq < last:
+            ordered = False
+        last = seq
+        entries.append(entry)
+        at = end
+    if at != len(fields):
+        raise ValueError("fields left over")
+    if not ordered:
+        entries.sort(key=_seq_of)
+    return entries
 
 
 def block_rows(
