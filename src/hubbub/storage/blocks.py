@@ -33,7 +33,8 @@ of its items costs a few list appends, and a block a few whole-column
 copies, where a pickle of one tuple per entry (format 1) built and pickled
 a tuple per item and looked each of its strings up in pickle's memo: the
 history writer's thread spends a fifth less per private message
-(benchmarks/RESULTS.md), for 9-15% more bytes. An entry whose strings
+(benchmarks/RESULTS.md), for 9-15% more bytes, and reading a block takes
+1.6-1.7 times as long (a tenth of a millisecond). An entry whose strings
 hold a NUL is stored in format 1, a pickled list of the entry tuples, which
 is read as well. Only built-in values are in either, and they are all a
 block is read back with: loading refuses anything that names a class or a
