@@ -7,7 +7,7 @@ import pickletools
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hubbub.core.ports import HistoryItem
@@ -320,3 +320,35 @@ def test_a_tagged_entry_keeps_its_tags_within_a_long_block() -> None:
 def test_a_damaged_block_is_refused(value: tuple[Any, ...]) -> None:
     with pytest.raises(pickle.UnpicklingError, match="not a history block"):
         blocks.entries_of(pickle.dumps(value))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.booleans(), min_size=blocks.MAX_BLOCK_ENTRIES + 1, max_size=800))
+def test_any_long_conversation_is_cut_into_full_blocks_in_seq_order(
+    turns: list[bool],
+) -> None:
+    # Whoever speaks when, the blocks are full but the last, their seqs
+    # ranges follow each other, and each party reads every message once.
+    sent = [
+        private_back(str(n), at=T0 + n) if back else private(str(n), at=T0 + n)
+        for n, back in enumerate(turns)
+    ]
+    rows = [row_dict(row) for row in blocks.block_rows(sent, 1)]
+    full, last = divmod(len(turns), blocks.MAX_BLOCK_ENTRIES)
+    assert [row["count"] for row in rows] == [blocks.MAX_BLOCK_ENTRIES] * full + (
+        [last] if last else []
+    )
+    starts = [row["first_seq"] for row in rows]
+    assert starts == [1 + n * blocks.MAX_BLOCK_ENTRIES for n in range(len(rows))]
+    for row in rows:
+        entries = blocks.entries_of(row["entries"])
+        seqs = [entry[blocks.SEQ] for entry in entries]
+        assert seqs == list(range(row["first_seq"], row["last_seq"] + 1))
+        assert (row["first_at"], row["last_at"]) == (
+            T0 + row["first_seq"] - 1,
+            T0 + row["last_seq"] - 1,
+        )
+    read = [
+        i for row in rows for i in blocks.items_of(row["entries"], "n:bob", "alice")
+    ]
+    assert [i.params[1] for i in read] == [str(n) for n in range(len(turns))]
