@@ -7,7 +7,7 @@ https://modern.ircdocs.horse/#casemapping-parameter
 
 from __future__ import annotations
 
-from typing import NewType
+from typing import Final, NewType
 
 __all__ = [
     "CHANTYPES",
@@ -20,7 +20,7 @@ __all__ = [
 Casefolded = NewType("Casefolded", str)
 
 CASEMAPPING = "rfc1459"
-CHANTYPES = "#&"
+CHANTYPES: Final = "#&"
 
 _RFC1459 = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~", "abcdefghijklmnopqrstuvwxyz{}|^"
@@ -42,9 +42,9 @@ _RFC1459_SPECIALS = str.maketrans("[]\\~", "{}|^")
 # has folded before: a dictionary lookup costs half of folding again. Bounded:
 # emptied when it reaches `FOLDED_NAMES_KEPT` names, and longer names than
 # any nick or channel may have are folded but not kept.
-_folded: dict[str, Casefolded] = {}
-FOLDED_NAMES_KEPT = 8192
-_LONGEST_KEPT = 64
+_folded: Final[dict[str, Casefolded]] = {}
+FOLDED_NAMES_KEPT: Final = 8192
+_LONGEST_KEPT: Final = 64
 
 
 def casefold(name: str) -> Casefolded:

@@ -18,7 +18,7 @@ __all__ = [
     "encode_line",
 ]
 
-MAX_LINE_BYTES = 512  # without tags, including CRLF
+MAX_LINE_BYTES: Final = 512  # without tags, including CRLF
 MAX_TAGS_BYTES = 8191  # the tags section, including "@" and the space after it
 
 

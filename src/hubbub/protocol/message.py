@@ -29,7 +29,7 @@ _ESCAPES = str.maketrans(
 
 
 # The tags of a message that has none: shared, and read-only.
-NO_TAGS: Mapping[str, str] = MappingProxyType({})
+NO_TAGS: Final[Mapping[str, str]] = MappingProxyType({})
 
 
 class ParseError(ValueError):

@@ -6,6 +6,7 @@ https://modern.ircdocs.horse/#channel-modes and #user-modes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 # ISUPPORT CHANMODES groups: A = list, B = always a parameter,
 # C = a parameter when set, D = never a parameter.
@@ -15,7 +16,7 @@ CHANMODES_PARAM_WHEN_SET = "l"
 CHANMODES_FLAGS = "Cimnpst"  # C: no CTCP except ACTION
 # PREFIX=(ov)@+ : membership modes, highest first.
 PREFIX_MODES = "ov"
-PREFIX_SYMBOLS = "@+"
+PREFIX_SYMBOLS: Final = "@+"
 PREFIX_BY_MODE = dict(zip(PREFIX_MODES, PREFIX_SYMBOLS, strict=True))
 USER_MODES = "Biow"
 

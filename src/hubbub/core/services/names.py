@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from hubbub.protocol.casemap import casefold
 
 SERVICE_NICKS = ("NickServ", "ChanServ")
-_RESERVED = frozenset(casefold(nick) for nick in SERVICE_NICKS)
+_RESERVED: Final = frozenset(casefold(nick) for nick in SERVICE_NICKS)
 
 
 def is_service(nick: str) -> bool:
