@@ -7,7 +7,7 @@ The connection itself stays in the transport; the core only holds the user's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NewType
+from typing import TYPE_CHECKING, Final, NewType
 
 from hubbub.core.outbox import Outbox
 from hubbub.protocol.casemap import Casefolded, casefold
@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 SessionId = NewType("SessionId", int)
 
 # Bits of `User.tag_mask`: which tags the client wants on relayed messages.
-TAGS_SERVER_TIME = 1
-TAGS_MESSAGE_TAGS = 2
-TAGS_ACCOUNT = 4
+TAGS_SERVER_TIME: Final = 1
+TAGS_MESSAGE_TAGS: Final = 2
+TAGS_ACCOUNT: Final = 4
 
 
 @dataclass(eq=False, slots=True)

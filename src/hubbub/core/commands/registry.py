@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from hubbub.protocol.message import Message
 
@@ -28,7 +28,7 @@ class Command:
     help: str | None = None  # HELP's text, when not the handler's docstring
 
 
-COMMANDS: dict[str, Command] = {}
+COMMANDS: Final[dict[str, Command]] = {}
 
 
 def command(
