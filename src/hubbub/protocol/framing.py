@@ -90,8 +90,9 @@ class LineDecoder:
             last = buffer[-1]
             if last != 10 and last != 13:  # the last line is not finished
                 rest = complete.pop()
-        # A NUL is looked for once in the whole read, and only then per line.
-        has_nul = buffer.find(b"\0") >= 0
+        # A NUL is looked for once in the whole read, and only then per line
+        # (compiled, `in` is one C call; bytes.find a call by method name).
+        has_nul = b"\0" in buffer
         lines: list[DecodedLine] = []
         for raw in complete:
             if self._discarding:

@@ -6,8 +6,15 @@ https://ircv3.net/specs/extensions/message-tags
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hubbub.config import Limits
+from hubbub.core.commands.messaging import check_relayed_length
 from hubbub.core.engine import Engine
+from hubbub.core.errors import IrcError
+from hubbub.protocol import numerics as n
 from hubbub.protocol.message import Message, parse_message
 from tests.fakes import FakeClient, connect, joined, make_engine
 
@@ -520,3 +527,41 @@ async def test_a_message_too_long_to_relay_gets_417_and_is_not_cut(
     fitting = "y" * (510 - len(":alice!~alice@127.0.0.1 PRIVMSG bob :"))
     await alice.send(f"PRIVMSG bob :{fitting}")
     assert bob.received() == [f":alice!~alice@127.0.0.1 PRIVMSG bob :{fitting}"]
+
+
+# What a decoded line can hold: any character but a lone surrogate.
+_CHARACTERS = st.characters(blacklist_categories=["Cs"])
+
+
+# Strings of one- to four-byte characters, long enough to reach the limit.
+_WIDE = st.text(alphabet="xé€😀", min_size=20, max_size=200)
+
+
+@settings(max_examples=300)
+@given(
+    source=st.text(_CHARACTERS, min_size=1, max_size=120) | _WIDE,
+    target=st.text(_CHARACTERS, min_size=1, max_size=60) | _WIDE,
+    text=st.text(_CHARACTERS, max_size=520)
+    | st.text(alphabet="xé€😀", min_size=100, max_size=520),
+)
+def test_the_relayed_length_is_checked_in_bytes(
+    source: str, target: str, text: str
+) -> None:
+    relayed = f":{source} PRIVMSG {target} :{text}\r\n"
+    if len(relayed.encode()) <= 512:
+        check_relayed_length(source, "PRIVMSG", target, text)
+    else:
+        with pytest.raises(IrcError) as refused:
+            check_relayed_length(source, "PRIVMSG", target, text)
+        assert refused.value.numeric == n.ERR_INPUTTOOLONG
+
+
+async def test_a_message_too_long_in_bytes_to_relay_gets_417(engine: Engine) -> None:
+    alice, bob = await connect(engine, "alice"), await connect(engine, "bob")
+    head = ":alice!~alice@127.0.0.1 PRIVMSG bob :"
+    # As many characters as fit in ASCII, but each "é" is two bytes.
+    await alice.send("PRIVMSG bob :" + "é" * (510 - len(head)))
+    assert alice.received() == [":irc.test 417 alice :Input line was too long"]
+    fitting = "é" * ((510 - len(head)) // 2)
+    await alice.send(f"PRIVMSG bob :{fitting}")
+    assert bob.received() == [f"{head}{fitting}"]
