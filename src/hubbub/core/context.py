@@ -30,7 +30,7 @@ class Context:
 
     def now(self) -> float:
         """The injected clock's time."""
-        return self.engine.read_clock()
+        return self.engine.clock.now()
 
     def send_line(self, text: str) -> None:
         """Send one pre-rendered line (without CRLF) to the caller."""

@@ -69,9 +69,6 @@ class Engine:
         self.server_name = config.server_name
         self.targets_per_command = config.limits.targets_per_command
         self.clock: Clock = clock or SystemClock()
-        # The clock's `now`, bound once: every line reads it, and compiled, a
-        # method of a protocol-typed attribute is looked up by name per call.
-        self.read_clock: Callable[[], float] = self.clock.now
         self.passwords = passwords
         self.accounts = accounts
         self.history = history
@@ -138,7 +135,7 @@ class Engine:
         if user.quitting:
             return None
         # Modern, "Keepalive": any line shows the client is alive.
-        user.last_received = self.read_clock()
+        user.last_received = self.clock.now()
         user.ping_sent_at = None
         if received.problem is not None:
             self._refuse_line(user, received)
