@@ -133,7 +133,7 @@ class Delivery:
         self.server_name = server_name
         self.send = send  # capture-aware: labeled-response collects the caller's lines
         self._now = clock.now
-        self._event_tags = ""
+        self._event_msgid: str | None = None
         self._event_at: float | None = None
 
     def deliver(  # noqa: C901 - one branch per event type
@@ -143,7 +143,7 @@ class Delivery:
 
         `msgid` and `at` are what history recorded the event with, if anything.
         """
-        self._event_tags = f"msgid={msgid}" if msgid else ""
+        self._event_msgid = msgid  # its tag is built only for an event's own line
         self._event_at = at
         match event:
             case MessageSent():
@@ -189,7 +189,8 @@ class Delivery:
     def _event_out(self, text: str) -> Outgoing:
         """A recorded event's line, with the time and msgid history gave it."""
         at = self._event_at if self._event_at is not None else self._now()
-        return Outgoing(text, at, self._event_tags)
+        msgid = self._event_msgid
+        return Outgoing(text, at, f"msgid={msgid}" if msgid else "")
 
     def _observers(self, user: User, cap: str) -> set[User]:
         """Who hears of `user`'s own changes under `cap`: channel peers, and

@@ -74,11 +74,19 @@ class User:
     # private message names both parties' histories.
     _owner: str = field(default="", repr=False)
     _owner_of: tuple[str, str | None] = field(default=("", None), repr=False)
+    # `key`, and the nick it was folded from: every private message recorded
+    # names both parties' keys.
+    _key: Casefolded = field(default=Casefolded(""), repr=False)
+    _key_of: str = field(default="", repr=False)
 
     @property
     def key(self) -> Casefolded:
         """The casefolded nick: this user's key in the nick registry."""
-        return casefold(self.nick)
+        nick = self.nick
+        if nick is not self._key_of:
+            self._key = casefold(nick)
+            self._key_of = nick
+        return self._key
 
     @property
     def mask(self) -> str:
