@@ -137,12 +137,7 @@ def handle_message(ctx: Context, msg: Message) -> Awaitable[None] | None:
     # ago (reading it again cost a twentieth of the whole message, compiled).
     user.last_active = now = user.last_received
     echo = user.has_cap("echo-message") or user.has_cap("labeled-response")
-    waits = echo
-    for target in targets:  # a loop: compiled, any() builds a generator
-        if waits:
-            break
-        waits = is_service(target)
-    if waits:
+    if echo or any(is_service(target) for target in targets):
         return _send_waiting(ctx, msg, targets, text, now, quiet=quiet, echo=echo)
     for target in targets:
         event = _checked_message(ctx, msg, target, text, now, quiet)
