@@ -39,6 +39,13 @@ def test_invalid_utf8_is_reported_not_raised() -> None:
 def test_nul_is_refused() -> None:
     [line] = LineDecoder().feed(b"PRIVMSG #a :a\0b\r\n")
     assert line.problem == LineProblem.NUL
+    assert "\0" not in line.text
+
+
+def test_a_nul_is_named_before_invalid_utf8() -> None:
+    [line] = LineDecoder().feed(b"PRIVMSG #a :caf\xe9\0\r\n")
+    assert line.problem == LineProblem.NUL
+    assert line.text.startswith("PRIVMSG #a :caf")
 
 
 def test_512_bytes_with_crlf_is_accepted_and_513_refused() -> None:

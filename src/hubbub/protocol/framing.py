@@ -90,17 +90,13 @@ class LineDecoder:
             last = buffer[-1]
             if last != 10 and last != 13:  # the last line is not finished
                 rest = complete.pop()
-        # A NUL is looked for once in the whole read, and only then per line.
-        # (Not with `in`: bytes.__contains__ first tries its operand as an
-        # int, and formats the TypeError it then drops: 3,000 instructions.)
-        has_nul = buffer.find(b"\0") >= 0
         lines: list[DecodedLine] = []
         for raw in complete:
             if self._discarding:
                 # The tail of a line already refused as too long.
                 self._discarding = False
             elif raw:
-                lines.append(self._decode(raw, has_nul))
+                lines.append(self._decode(raw))
         if len(rest) > self.max_total_bytes:
             if not self._discarding:
                 lines.append(DecodedLine(_best_effort(rest[:64]), LineProblem.TOO_LONG))
@@ -109,15 +105,22 @@ class LineDecoder:
         self._buffer = rest
         return lines
 
-    def _decode(self, raw: bytes, has_nul: bool) -> DecodedLine:
+    def _decode(self, raw: bytes) -> DecodedLine:
         if len(raw) > self.max_line_bytes - 2 and not self._fits(raw):
             return DecodedLine(_best_effort(raw[:64]), LineProblem.TOO_LONG)
-        if has_nul and raw.find(b"\0") >= 0:
-            return DecodedLine(_best_effort(raw), LineProblem.NUL)
         try:
-            return DecodedLine(raw.decode())
+            text = raw.decode()
         except UnicodeDecodeError:
+            if raw.find(b"\0") >= 0:  # a NUL is the first problem named
+                return DecodedLine(_best_effort(raw), LineProblem.NUL)
             return DecodedLine(_best_effort(raw), LineProblem.INVALID_UTF8)
+        # A NUL is looked for in the decoded line: compiled, `in` on a str is
+        # one C call, where bytes.find is a call by method name (and `in` on
+        # bytes first tries its operand as an int, and formats the TypeError
+        # it then drops).
+        if "\0" in text:
+            return DecodedLine(_best_effort(raw), LineProblem.NUL)
+        return DecodedLine(text)
 
     def _fits(self, raw: bytes) -> bool:
         if not raw.startswith(b"@"):
