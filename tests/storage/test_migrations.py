@@ -19,7 +19,7 @@ from hubbub.core.ports import HistoryItem
 from hubbub.storage import blocks, builtin_pickle
 from hubbub.storage.database import Database
 from hubbub.storage.migrate import alembic_config, current_revision, upgrade
-from hubbub.storage.open import open_sql_storage
+from hubbub.storage.open import Storage, open_sql_storage
 from hubbub.storage.schema import accounts, metadata
 from tests.storage.samples import ALICE, T0
 
@@ -281,6 +281,20 @@ def history_row(
     }
 
 
+# alice's and bob's private histories, and #tea's.
+CONVERSATION = [("a:alice", "bob"), ("n:bob", "alice"), ("", "#tea")]
+
+
+async def read_conversation(storage: Storage) -> list[list[HistoryItem]]:
+    """Everything in the three histories of CONVERSATION, oldest first."""
+    return [
+        await storage.history.select(
+            owner, target, after=None, before=None, limit=10, newest_first=False
+        )
+        for owner, target in CONVERSATION
+    ]
+
+
 async def downgrade_to(database: Database, revision: str) -> None:
     async def downgrade(connection: AsyncConnection) -> None:
         await connection.run_sync(
@@ -404,17 +418,7 @@ async def test_downgrade_from_0007_gives_each_party_its_own_blocks(
     for appended in (hi, back, channel):
         storage.history.append(appended)
     await storage.history.commit()
-    histories = [("a:alice", "bob"), ("n:bob", "alice"), ("", "#tea")]
-
-    async def read_everything() -> list[list[HistoryItem]]:
-        return [
-            await storage.history.select(
-                owner, target, after=None, before=None, limit=10, newest_first=False
-            )
-            for owner, target in histories
-        ]
-
-    before = await read_everything()
+    before = await read_conversation(storage)
     assert [len(items) for items in before] == [2, 2, 1]
     await storage.close()
 
@@ -437,7 +441,7 @@ async def test_downgrade_from_0007_gives_each_party_its_own_blocks(
     # JSON again, as 0006 wrote it.
     assert [entry[6][1] for entry in json.loads(split[0][3])] == ["hi", "yo"]
     storage = await open_sql_storage(database)  # and up again: the same reads
-    assert await read_everything() == before
+    assert await read_conversation(storage) == before
     await storage.close()
     assert await schema_differences(database) == []
 
@@ -519,17 +523,7 @@ async def test_downgrade_from_0009_turns_blocks_back_into_format_1(
     ):
         storage.history.append(appended)
     await storage.history.commit()
-    histories = [("a:alice", "bob"), ("n:bob", "alice"), ("", "#tea")]
-
-    async def read_everything() -> list[list[HistoryItem]]:
-        return [
-            await storage.history.select(
-                owner, target, after=None, before=None, limit=10, newest_first=False
-            )
-            for owner, target in histories
-        ]
-
-    before = await read_everything()
+    before = await read_conversation(storage)
     assert [[item.msgid for item in items] for items in before] == [
         ["pm1", "pm2"],
         ["pm1", "pm2"],
@@ -550,6 +544,6 @@ async def test_downgrade_from_0009_turns_blocks_back_into_format_1(
     await downgrade_to(database, "0008")
     assert await database.transaction(formats) == ["1", "1", "1"]
     storage = await open_sql_storage(database)  # and up again: the same reads
-    assert await read_everything() == before
+    assert await read_conversation(storage) == before
     await storage.close()
     assert await schema_differences(database) == []
