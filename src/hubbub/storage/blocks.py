@@ -172,7 +172,9 @@ def _packed(parts: list[Part]) -> bytes:
         seqs.extend(side.seqs[start:stop])
         ats.extend(side.ats[start:stop])
         shapes.extend(side.shapes[start:stop])
-        sides.extend([index] * (stop - start))
+        # One array of one item, repeated: a list of ints would be
+        # converted to uint16 one by one.
+        sides.extend(array("H", (index,)) * (stop - start))
         names.append(side.names)
     text = "\0".join(fields)
     if text.count("\0") != len(fields) - 1:
