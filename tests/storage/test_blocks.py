@@ -125,6 +125,26 @@ def test_a_conversation_is_one_block_shared_by_both_parties() -> None:
     assert [i.source for i in mine] == [i.source for i in theirs]
 
 
+def test_a_recipient_who_logs_in_within_a_batch_gets_a_block_each_way() -> None:
+    # alice writes to bob, bob logs in as "robert", alice writes again, then
+    # bob logs out: the same sender's history and target, three peers' turns
+    # (the second peer, then the first again) within one batch.
+    to_robert = private("while logged in").replace(peer_owner="a:robert")
+    rows = [
+        row_dict(row)
+        for row in blocks.block_rows(
+            [private("before"), to_robert, private("after")], 1
+        )
+    ]
+    by_peer = {row["peer_owner"]: row for row in rows}
+    assert sorted(by_peer) == ["a:robert", "n:bob"]
+    assert by_peer["n:bob"]["count"] == 2
+    as_bob = blocks.items_of(by_peer["n:bob"]["entries"], "n:bob", "alice")
+    assert [(i.seq, i.params[1]) for i in as_bob] == [(1, "before"), (3, "after")]
+    as_robert = blocks.items_of(by_peer["a:robert"]["entries"], "a:robert", "alice")
+    assert [(i.seq, i.params[1]) for i in as_robert] == [(2, "while logged in")]
+
+
 def test_a_message_to_oneself_is_a_block_of_one_history() -> None:
     to_self = item("me", owner="n:bob", target="bob")
     [row] = [row_dict(row) for row in blocks.block_rows([to_self], 1)]
