@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pickle
 import pickletools
+import sys
+from array import array
 from typing import Any
 
 import pytest
@@ -252,27 +254,118 @@ def block_format(data: bytes) -> int:
 
 def test_blocks_are_written_column_by_column_and_old_blocks_still_read() -> None:
     [row] = blocks.block_rows([private("hi"), private_back("yo")], 1)
-    assert block_format(row[-1]) == blocks.FORMAT == 2
+    assert block_format(row[-1]) == blocks.FORMAT == 3
     # A block that an earlier version wrote (format 1: a list of entries).
     old = (3, "m3", T0, "a!a@h", "alice", "PRIVMSG", ("#tea", "old"), {"+x": "1"})
     assert blocks.entries_of(pickle.dumps([old], protocol=5)) == [old]
 
 
+def test_a_format_2_block_still_reads() -> None:
+    # As the version before format 3 wrote it: two entries of alice's side,
+    # the second tagged, then one of bob's (seqs 7, 9, 8), no heads, every
+    # string of every entry in the text; shapes are twice the params, + 1
+    # when the account is None.
+    alice = ("a:alice", "bob", "n:bob", "alice")
+    bob = ("n:bob", "alice", "a:alice", "bob")
+    data = pickle.dumps(
+        (
+            2,
+            array("q", [7, 9, 8]).tobytes(),
+            array("d", [T0, T0 + 2, T0 + 1]).tobytes(),
+            array("I", [4, 4, 5]).tobytes(),
+            array("H", [0, 0, 1]).tobytes(),
+            [alice, bob],
+            "\0".join(
+                (
+                    *("m7", "alice!a@h", "alice", "PRIVMSG", "bob", "hi"),
+                    *("m9", "alice!a@h", "alice", "PRIVMSG", "bob", "there"),
+                    *("m8", "bob!b@h", "", "PRIVMSG", "alice", "yo"),
+                )
+            ),
+            {1: {"+draft/reply": "m8"}},
+        ),
+        protocol=5,
+    )
+    assert sys.byteorder == "little"  # as the block's columns
+    hi = (7, "m7", T0, "alice!a@h", "alice", "PRIVMSG", ("bob", "hi"), None, *alice)
+    yo = (8, "m8", T0 + 1, "bob!b@h", None, "PRIVMSG", ("alice", "yo"), None, *bob)
+    there = (9, "m9", T0 + 2, "alice!a@h", "alice", "PRIVMSG", ("bob", "there"))
+    tagged = (*there, {"+draft/reply": "m8"}, *alice)
+    assert blocks.entries_of(data) == [hi, yo, tagged]
+
+
+def test_entries_that_share_their_sender_s_head_store_only_their_own_strings() -> None:
+    # Sender, account, command and target are stored once per sender in a
+    # side, not per entry, unless an entry differs (here a NOTICE).
+    notice = item("ping").replace(command="NOTICE")
+    renamed = item("back").replace(source="alice_!a@h")
+    sent = [item("one"), item("two"), notice, renamed, item("three")]
+    [row] = blocks.block_rows(sent, 1)
+    value = pickle.loads(row[-1])
+    heads, text = value[6], value[7]
+    assert heads == [
+        [
+            (sent[0].source, "Alice", "PRIVMSG", "#tea"),
+            ("alice_!a@h", "Alice", "PRIVMSG", "#tea"),
+        ]
+    ]
+    assert text.split("\0") == [
+        sent[0].msgid,
+        "one",
+        sent[1].msgid,
+        "two",
+        *(notice.msgid, notice.source, "Alice", "NOTICE", "#tea", "ping"),
+        renamed.msgid,
+        "back",
+        sent[4].msgid,
+        "three",
+    ]
+    read = blocks.items_of(row[-1], "", "#tea")
+    assert [i.replace(seq=0) for i in read] == sent
+
+
+def test_a_channel_s_senders_each_have_a_head() -> None:
+    # Ten senders taking turns in one channel: one side, ten heads, and
+    # every entry shares its sender's.
+    sent = [
+        item(f"m{n}").replace(source=f"s{n % 10}!s@h", account=None) for n in range(40)
+    ]
+    [row] = blocks.block_rows(sent, 1)
+    value = pickle.loads(row[-1])
+    assert [head[0] for head in value[6][0]] == [f"s{n}!s@h" for n in range(10)]
+    assert len(value[7].split("\0")) == 2 * len(sent)  # msgid and text each
+    assert [i.replace(seq=0) for i in blocks.items_of(row[-1], "", "#tea")] == sent
+
+
+def test_past_the_most_heads_a_side_holds_entries_are_stored_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(blocks, "MAX_HEADS", 2)
+    sent = [item(f"m{n}").replace(source=f"s{n % 3}!s@h") for n in range(6)]
+    [row] = blocks.block_rows(sent, 1)
+    value = pickle.loads(row[-1])
+    assert [head[0] for head in value[6][0]] == ["s0!s@h", "s1!s@h"]
+    assert "s2!s@h" in value[7].split("\0")
+    assert [i.replace(seq=0) for i in blocks.items_of(row[-1], "", "#tea")] == sent
+
+
 def test_an_entry_holding_a_nul_is_written_in_format_1() -> None:
     rows = blocks.block_rows([item("a\0b"), item("fine", target="#coffee")], 1)
-    assert [block_format(row[-1]) for row in rows] == [1, 2]
+    assert [block_format(row[-1]) for row in rows] == [1, 3]
     [entry] = blocks.entries_of(rows[0][-1])
     assert entry[6] == ("#tea", "a\0b")
 
 
 names = st.text(alphabet="ab:!@", max_size=3)
+# Sources, accounts and first params from a few values as well as any: the
+# entries of a side share its head as often as not.
 entry_strategy = st.tuples(
     st.text(max_size=4),  # msgid
     st.floats(allow_nan=False),
-    st.text(max_size=4),  # source
-    st.none() | st.text(max_size=3),
+    st.sampled_from(["a!a@h", "b!b@h"]) | st.text(max_size=4),  # source
+    st.none() | st.just("alice") | st.text(max_size=3),
     st.sampled_from(["PRIVMSG", "NOTICE", "JOIN"]),
-    st.lists(st.text(max_size=5), max_size=4).map(tuple),
+    st.lists(st.just("#tea") | st.text(max_size=5), max_size=4).map(tuple),
     st.none() | st.dictionaries(st.text(max_size=3), st.text(max_size=3), min_size=1),
     st.sampled_from([(), ("a:x", "y", "n:y", "x"), ("n:y", "x", "a:x", "y")]),
 )
@@ -326,6 +419,11 @@ def test_a_tagged_entry_keeps_its_tags_within_a_long_block() -> None:
     assert read[260][7] == {"+draft/reply": "x"}
 
 
+def one_entry(shape: bytes, heads: list[Any], text: str) -> tuple[Any, ...]:
+    """A format-3 block of one entry (seq 0, time 0, a side of no names)."""
+    return (3, b"\0" * 8, b"\0" * 8, shape, b"\0\0", [()], heads, text, None)
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -334,7 +432,21 @@ def test_a_tagged_entry_keeps_its_tags_within_a_long_block() -> None:
         (2, b"\0" * 8, b"\0" * 8, b"\0" * 4, b"\0\0", [("a",)], "a\0b\0c\0d", None),
         (2, b"\0" * 8, b"\0" * 8, b"\0" * 4, b"\0\0", [()], "a\0b\0c", None),
         (2, b"\0" * 8, b"\0" * 7, b"\0" * 4, b"\0\0", [()], "a\0b\0c\0d", None),
-        (3, b"", b"", b"", b"", [], "", None),
+        (4, b"", b"", b"", b"", [], [], "", None),
+        (3, b"", b"", b"", b"", [], [], "x", None),  # a field and no entry
+        # Heads of no side, a side without its list, a head of three strings,
+        # heads not in a list.
+        (3, b"", b"", b"", b"", [], [[]], "", None),
+        (3, b"", b"", b"", b"", [()], [], "", None),
+        one_entry(b"\0\0\0\0", [[("a",) * 3]], "m"),
+        one_entry(b"\0\0\0\0", [("a",) * 4], "m"),
+        # An entry shares a head its side lacks (none, or not that one), or
+        # shares one with no param.
+        one_entry(b"\x0a\0\0\0", [[]], "m\0t"),
+        one_entry(b"\x0a\1\0\0", [[("a",) * 4]], "m\0t"),
+        one_entry(b"\x02\0\0\0", [[("a",) * 4]], "m"),
+        # More params than the text holds.
+        one_entry(b"\x0e\0\0\0", [[("a",) * 4]], "m"),
     ],
 )
 def test_a_damaged_block_is_refused(value: tuple[Any, ...]) -> None:

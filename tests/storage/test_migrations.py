@@ -71,6 +71,7 @@ def test_revisions_form_one_line_ending_at_the_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     revisions = [revision.revision for revision in script.walk_revisions()]
     assert revisions == [
+        "0010",
         "0009",
         "0008",
         "0007",
@@ -81,7 +82,7 @@ def test_revisions_form_one_line_ending_at_the_head() -> None:
         "0002",
         PREVIOUS,
     ]
-    assert head_revision() == "0009"
+    assert head_revision() == "0010"
 
 
 async def test_empty_database_comes_up_to_the_head(database: Database) -> None:
@@ -477,7 +478,7 @@ async def test_downgrade_from_0008_moves_staged_blocks_into_history_blocks(
     assert await schema_differences(database) == []
 
 
-async def test_downgrade_from_0009_turns_blocks_back_into_format_1(
+async def test_downgrades_from_0010_and_0009_turn_blocks_into_formats_2_then_1(
     database: Database,
 ) -> None:
     await upgrade(database, "0008")
@@ -507,27 +508,36 @@ async def test_downgrade_from_0009_turns_blocks_back_into_format_1(
         )
 
     await database.transaction(fill)
-    storage = await open_sql_storage(database)  # up to 0009
+    storage = await open_sql_storage(database)  # up to the head
     tagged = HistoryItem(
         "a:alice", "bob", "pm1", T0 + 1, "alice!a@h", "alice", "PRIVMSG", ("bob", "hi")
     ).replace(peer_owner="n:bob", peer_target="alice", tags={"+draft/react": "x"})
     back = HistoryItem(
         "n:bob", "alice", "pm2", T0 + 2, "bob!b@h", None, "PRIVMSG", ("alice", "yo")
     ).replace(peer_owner="a:alice", peer_target="bob")
+    # A NOTICE: alice's side's head is her PRIVMSG's, which it does not share.
+    notice = tagged.replace(
+        msgid="pm3", at=T0 + 4, command="NOTICE", params=("bob", "bye"), tags={}
+    )
     for appended in (
         tagged,
         back,
         HistoryItem(
             "", "#tea", "c1", T0 + 3, "a!a@h", None, "PRIVMSG", ("#tea", "new")
         ),
+        notice,
+        # A second sender in the channel: a second head of its side.
+        HistoryItem(
+            "", "#tea", "c2", T0 + 5, "b!b@h", "bee", "PRIVMSG", ("#tea", "also")
+        ),
     ):
         storage.history.append(appended)
     await storage.history.commit()
     before = await read_conversation(storage)
     assert [[item.msgid for item in items] for items in before] == [
-        ["pm1", "pm2"],
-        ["pm1", "pm2"],
-        ["c0", "c1"],
+        ["pm1", "pm2", "pm3"],
+        ["pm1", "pm2", "pm3"],
+        ["c0", "c1", "c2"],
     ]
     await storage.close()
 
@@ -540,9 +550,21 @@ async def test_downgrade_from_0009_turns_blocks_back_into_format_1(
                 found.append("1" if isinstance(value, list) else str(value[0]))
         return sorted(found)
 
+    async def entries(connection: AsyncConnection) -> list[Any]:
+        result = await connection.exec_driver_sql(
+            "SELECT entries FROM history_blocks UNION ALL"
+            " SELECT entries FROM history_blocks_staged"
+        )
+        return sorted(entry for (data,) in result for entry in blocks.entries_of(data))
+
+    assert await database.transaction(formats) == ["1", "3", "3"]
+    written = await database.transaction(entries)
+    await downgrade_to(database, "0009")
     assert await database.transaction(formats) == ["1", "2", "2"]
+    assert await database.transaction(entries) == written
     await downgrade_to(database, "0008")
     assert await database.transaction(formats) == ["1", "1", "1"]
+    assert await database.transaction(entries) == written
     storage = await open_sql_storage(database)  # and up again: the same reads
     assert await read_conversation(storage) == before
     await storage.close()

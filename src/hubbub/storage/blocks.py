@@ -20,23 +20,33 @@ command, params, tags)` (tags None when there are none), then, for a private
 message, `owner, target, peer_owner, peer_target` as the sender's history
 holds it (`HistoryItem`); any other item is its block's history's own.
 
-A block's entries are stored column by column (`entries`, binary; format 2):
-a pickle of `(2, seqs, ats, shapes, sides, names, text, tags)`, where `seqs`
-and `ats` are the entries' seqs and times as little-endian int64 and
-float64 arrays, `shapes` a uint32 per entry (twice its number of params,
-plus one when its account is None), `sides` a uint16 per entry (its index
-in `names`, the list of its four sender's-view names, () for none), `text`
-every entry's msgid, source, account ("" for None), command and params
-joined by NUL (which no IRC line holds), and `tags` None or {entry index:
-tags}. Storing a batch is what history adds to every message, and so each
-of its items costs a few list appends, and a block a few whole-column
-copies, where a pickle of one tuple per entry (format 1) built and pickled
-a tuple per item and looked each of its strings up in pickle's memo: the
-history writer's thread spends a fifth less per private message
-(benchmarks/RESULTS.md), for 9-15% more bytes, and reading a block takes
-1.6-1.7 times as long (a tenth of a millisecond). An entry whose strings
-hold a NUL is stored in format 1, a pickled list of the entry tuples, which
-is read as well. Only built-in values are in either, and they are all a
+A block's entries are stored column by column (`entries`, binary; format 3):
+a pickle of `(3, seqs, ats, shapes, sides, names, heads, text, tags)`,
+where `seqs` and `ats` are the entries' seqs and times as little-endian
+int64 and float64 arrays, `sides` a uint16 per entry (its sender's side:
+its index in `names`, the list of each side's four sender's-view names, ()
+for none, and in `heads`), `text` every entry's strings joined by NUL
+(which no IRC line holds), and `tags` None or {entry index: tags}. A
+*head* is the source, account, command and first param of a source's first
+entry with a param in a side: the sender, the command and the target, the
+same for nearly every entry of that sender. `heads` holds each side's list
+of them. An entry that shares its source's head has only its msgid and its
+params after the first in `text`; any other has its msgid, source, account
+("" for None), command and params. `shapes` is a uint32 per entry: 2 if it
+shares a head, else 1 if its account is None; plus its number of params
+shifted left by 2, and the index of the head it shares shifted left by 8.
+
+Storing a batch is what history adds to every message, and so each of its
+items costs a few list appends, and a block a few whole-column copies,
+where a pickle of one tuple per entry (format 1) built and pickled a tuple
+per item and looked each of its strings up in pickle's memo: the history
+writer's thread spends a fifth less per private message. The heads save
+each entry a sixth of its bytes and its item three appends
+(benchmarks/RESULTS.md). Blocks in format 2 (the same columns without
+heads: every entry has all its strings, and a shape twice its params, + 1
+if its account is None) and format 1 (a pickled list of the entry tuples)
+are read as well; an entry whose strings hold a NUL is still written in
+format 1. Only built-in values are in any of them, and they are all a
 block is read back with: loading refuses anything that names a class or a
 function, so a block cannot run code (`builtin_pickle.py`).
 
@@ -50,7 +60,7 @@ import pickle
 import sys
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from hubbub.core.ports import HistoryItem
 from hubbub.protocol.message import NO_TAGS
@@ -92,6 +102,26 @@ AT = 2
 SENDER_VIEW = 8  # where a private message's four names start
 
 
+# A head: source, account, command and first param.
+Head = tuple[str, str | None, str, str]
+
+# An entry's shape (format 3): these bits, its number of params shifted left
+# by SHAPE_PARAMS_SHIFT, and if it shares a head, the head's index in its
+# side's heads shifted left by SHAPE_HEAD_SHIFT.
+SHAPE_NO_ACCOUNT: Final = 1  # its account is None (an entry without a head)
+SHAPE_HEADED: Final = 2  # it shares a head: only msgid and params[1:] stored
+SHAPE_PARAMS_SHIFT: Final = 2
+SHAPE_HEAD_SHIFT: Final = 8
+# An entry with more params than this does not share a head (IRC has 15).
+MAX_HEADED_PARAMS: Final = (1 << (SHAPE_HEAD_SHIFT - SHAPE_PARAMS_SHIFT)) - 1
+# Heads a side holds at most (a shape is a uint32); later sources' entries
+# are stored whole. (Not Final, unlike the shape's constants that every
+# item reads, which compiled are then no lookup by name: a test lowers it.)
+MAX_HEADS = 1 << (32 - SHAPE_HEAD_SHIFT)
+# A headed shape's bits that hold its number of params.
+SHAPE_PARAMS_MASK: Final = (1 << SHAPE_HEAD_SHIFT) - (1 << SHAPE_PARAMS_SHIFT)
+
+
 class Side:
     """The entries of one sender's side of one history in a batch, column by
     column (the block format's, before they are joined): what `block_rows`
@@ -104,20 +134,92 @@ class Side:
         self.peer_target = ""
         self.seqs: list[int] = []
         self.ats: list[float] = []
-        self.shapes: list[int] = []  # twice the params, + 1 if account is None
-        self.fields: list[str] = []  # msgid, source, account, command, params...
+        self.shapes: list[int] = []  # see SHAPE_*
+        self.fields: list[str] = []  # each entry's strings, see `append`
         self.tags: dict[int, dict[str, str]] = {}  # by index in this side
+        # Its heads (see the module's docstring): one per source, the
+        # account, command and first param of the source's first entry with
+        # a param; and the one last used, field by field.
+        self.heads: list[Head] = []
+        self._head_of: dict[str, int] = {}  # index in heads, by source
+        self.head_index = -1
+        self.head_source = ""
+        self.head_account: str | None = None
+        self.head_command = ""
+        self.head_first = ""
         self._offsets: list[int] | None = None  # see field_offsets
+
+    def append(
+        self,
+        seq: int,
+        msgid: str,
+        at: float,
+        source: str,
+        account: str | None,
+        command: str,
+        params: tuple[str, ...],
+    ) -> None:
+        """Append an entry's columns (its tags go to `tags` by its index).
+
+        An entry that shares its source's head has only its msgid and its
+        params after the first in `fields`; any other has its msgid, source,
+        account ("" for None), command and params."""
+        self.seqs.append(seq)
+        self.ats.append(at)
+        fields = self.fields
+        fields.append(msgid)
+        count = len(params)
+        if 0 < count <= MAX_HEADED_PARAMS:
+            if source != self.head_source or self.head_index < 0:
+                self._use_head(source, account, command, params[0])
+            if (
+                self.head_index >= 0
+                and command == self.head_command
+                and params[0] == self.head_first
+                and account == self.head_account
+            ):
+                self.shapes.append(
+                    self.head_index << SHAPE_HEAD_SHIFT
+                    | count << SHAPE_PARAMS_SHIFT
+                    | SHAPE_HEADED
+                )
+                if count == 2:  # a message's target and text: the common case
+                    fields.append(params[1])
+                elif count > 2:
+                    fields.extend(params[1:])
+                return
+        fields.append(source)
+        if account is None:
+            self.shapes.append(count << SHAPE_PARAMS_SHIFT | SHAPE_NO_ACCOUNT)
+            fields.append("")
+        else:
+            self.shapes.append(count << SHAPE_PARAMS_SHIFT)
+            fields.append(account)
+        fields.append(command)
+        fields.extend(params)
 
     def add(self, entry: Entry) -> None:
         """Append an entry tuple (as `entries_of` gives them)."""
         seq, msgid, at, source, account, command, params, tags = entry[:SENDER_VIEW]
         if tags:
             self.tags[len(self.seqs)] = dict(tags)
-        self.seqs.append(seq)
-        self.ats.append(at)
-        self.shapes.append(2 * len(params) + (account is None))
-        self.fields.extend((msgid, source, account or "", command, *params))
+        self.append(seq, msgid, at, source, account, command, tuple(params))
+
+    def _use_head(
+        self, source: str, account: str | None, command: str, first: str
+    ) -> None:
+        """Make `source`'s head the one in use (a new one, from these, if
+        it has none yet)."""
+        index = self._head_of.get(source)
+        if index is None:
+            if len(self.heads) == MAX_HEADS:
+                self.head_index = -1  # this source's entries are stored whole
+                return
+            index = self._head_of[source] = len(self.heads)
+            self.heads.append((source, account, command, first))
+        head = self.heads[index]
+        self.head_index = index
+        self.head_source, self.head_account, self.head_command, self.head_first = head
 
     def field_offsets(self) -> list[int]:
         """Where each entry's fields start in `fields`, and the end (once
@@ -127,14 +229,21 @@ class Side:
         offsets = [0]
         at = 0
         for shape in self.shapes:
-            at += FIXED_FIELDS + shape // 2
+            at += _fields_of(shape)
             offsets.append(at)
         self._offsets = offsets
         return offsets
 
 
+def _fields_of(shape: int) -> int:
+    """How many strings of `text` an entry of this (format 3) shape takes."""
+    if shape & SHAPE_HEADED:  # msgid, then the params after the first
+        return (shape & SHAPE_PARAMS_MASK) >> SHAPE_PARAMS_SHIFT
+    return FIXED_FIELDS + (shape >> SHAPE_PARAMS_SHIFT)
+
+
 # Fields of an entry in `text` before its params: msgid, source, account, command.
-FIXED_FIELDS = 4
+FIXED_FIELDS: Final = 4
 
 # A block's part: a side and the range of its entries in the block.
 Part = tuple[Side, int, int]
@@ -153,7 +262,7 @@ def packed(entries: Sequence[Entry]) -> bytes:
 
 
 def _packed(parts: list[Part]) -> bytes:
-    """A block's `entries` column, in format 2 (format 1 when a string holds
+    """A block's `entries` column, in format 3 (format 1 when a string holds
     a NUL, which would break the joined text apart)."""
     seqs: list[int] = []
     ats: list[float] = []
@@ -161,6 +270,7 @@ def _packed(parts: list[Part]) -> bytes:
     fields: list[str] = []
     sides = array("H")
     names: list[tuple[str, ...]] = []
+    heads: list[list[Head]] = []
     tags: dict[int, dict[str, str]] = {}
     for index, (side, start, stop) in enumerate(parts):
         if side.tags:
@@ -179,10 +289,11 @@ def _packed(parts: list[Part]) -> bytes:
         # converted to uint16 one by one.
         sides.extend(array("H", (index,)) * (stop - start))
         names.append(side.names)
+        heads.append(side.heads)
     # A NUL in any string? One memchr over the strings joined bare costs
     # half what counting the NULs of the joined text did (str.count of one
     # character is a loop of its own, byte by byte). No entries at all: no
-    # text, which format 2 would read back as one empty field.
+    # text, which would read back as one empty field.
     if not fields or "\0" in "".join(fields):
         return pickle.dumps(_decoded_parts(parts), protocol=PICKLE_PROTOCOL)
     text = "\0".join(fields)
@@ -194,6 +305,7 @@ def _packed(parts: list[Part]) -> bytes:
             _little_endian(array("I", shapes)),
             _little_endian(sides),
             names,
+            heads,
             text,
             tags or None,
         ),
@@ -201,8 +313,10 @@ def _packed(parts: list[Part]) -> bytes:
     )
 
 
-# The `entries` format that `_packed` writes (format 1 was a pickled list).
-FORMAT = 2
+# The `entries` format that `_packed` writes (format 1 was a pickled list;
+# format 2 had no heads, and every entry all its strings).
+FORMAT: Final = 3
+FORMAT_2: Final = 2
 
 
 def _little_endian(values: array[Any]) -> bytes:
@@ -227,15 +341,22 @@ def _decoded_parts(parts: list[Part]) -> list[Entry]:
         for index in range(start, stop):
             fields = side.fields[offsets[index] : offsets[index + 1]]
             shape = side.shapes[index]
+            if shape & SHAPE_HEADED:
+                source, account, command, first = side.heads[shape >> SHAPE_HEAD_SHIFT]
+                params = (first, *fields[1:])
+            else:
+                source, command = fields[1], fields[3]
+                account = None if shape & SHAPE_NO_ACCOUNT else fields[2]
+                params = tuple(fields[FIXED_FIELDS:])
             entries.append(
                 (
                     side.seqs[index],
                     fields[0],
                     side.ats[index],
-                    fields[1],
-                    None if shape & 1 else fields[2],
-                    fields[3],
-                    tuple(fields[FIXED_FIELDS:]),
+                    source,
+                    account,
+                    command,
+                    params,
                     side.tags.get(index),
                     *side.names,
                 )
@@ -254,35 +375,47 @@ def entries_of(data: bytes) -> list[Entry]:
     value = builtin_pickle.loads(data)
     if isinstance(value, list):  # format 1
         return value
-    if not (isinstance(value, tuple) and len(value) == 8 and value[0] == FORMAT):
-        raise pickle.UnpicklingError("not a history block: of no format known")
     try:
-        return _format_2_entries(*value[1:])
+        if isinstance(value, tuple) and len(value) == 9 and value[0] == FORMAT:
+            return _column_entries(FORMAT, *value[1:])
+        if isinstance(value, tuple) and len(value) == 8 and value[0] == FORMAT_2:
+            seqs, ats, shapes, sides, names, text, tags = value[1:]
+            heads: list[list[Head]] = [[] for _ in names]
+            return _column_entries(
+                FORMAT_2, seqs, ats, shapes, sides, names, heads, text, tags
+            )
     except (ValueError, TypeError, IndexError, KeyError) as error:
         raise pickle.UnpicklingError(f"not a history block: {error}") from error
+    raise pickle.UnpicklingError("not a history block: of no format known")
 
 
-def _format_2_entries(
+def _column_entries(
+    version: int,
     seqs: bytes,
     ats: bytes,
     shapes: bytes,
     sides: bytes,
     names: list[tuple[str, ...]],
+    heads: list[list[Head]],
     text: str,
     tags: dict[int, dict[str, str]] | None,
 ) -> list[Entry]:
-    """The entry tuples of a format-2 block's columns, in seq order (one
-    pass: a read decodes whole blocks)."""
+    """The entry tuples of a format-2 or format-3 block's columns, in seq
+    order (one pass: a read decodes whole blocks). A format-2 block has no
+    heads, and its shapes are twice the params, + 1 if the account is None."""
+    if len(heads) != len(names) or not all(map(_are_heads, heads)):
+        raise ValueError("not a list of heads for each side")
     views: list[tuple[str, ...]] = []
     for side_names in names:
         if len(side_names) not in (0, 4):
             raise ValueError("a side has neither none nor four names")
         views.append(tuple(side_names))
     fields = text.split("\0")
+    shift = 1 if version == FORMAT_2 else SHAPE_PARAMS_SHIFT
     entries: list[Entry] = []
     at = 0
     ordered = True
-    last = None
+    last = -(1 << 63)  # below any seq (an int64)
     for index, (seq, time, shape, side) in enumerate(
         zip(
             _from_little_endian("q", seqs),
@@ -292,21 +425,32 @@ def _format_2_entries(
             strict=True,
         )
     ):
-        end = at + FIXED_FIELDS + shape // 2
+        if shift == SHAPE_PARAMS_SHIFT and shape & SHAPE_HEADED:
+            count = (shape & SHAPE_PARAMS_MASK) >> SHAPE_PARAMS_SHIFT
+            source, account, command, first = _head_of(heads[side], shape, count)
+            end = at + count
+            if count == 2:
+                params: tuple[str, ...] = (first, fields[at + 1])
+            else:
+                params = (first, *fields[at + 1 : end])
+        else:
+            end = at + FIXED_FIELDS + (shape >> shift)
+            source, command = fields[at + 1], fields[at + 3]
+            account = None if shape & SHAPE_NO_ACCOUNT else fields[at + 2]
+            params = tuple(fields[at + FIXED_FIELDS : end])
         if end > len(fields):
             raise ValueError("fewer fields than entries")
         entry_tags = tags.get(index) if tags else None
-        account = None if shape & 1 else fields[at + 2]
         view = views[side]
         if view:
             entry: Entry = (
                 seq,
                 fields[at],
                 time,
-                fields[at + 1],
+                source,
                 account,
-                fields[at + 3],
-                tuple(fields[at + FIXED_FIELDS : end]),
+                command,
+                params,
                 entry_tags,
                 view[0],
                 view[1],
@@ -318,13 +462,13 @@ def _format_2_entries(
                 seq,
                 fields[at],
                 time,
-                fields[at + 1],
+                source,
                 account,
-                fields[at + 3],
-                tuple(fields[at + FIXED_FIELDS : end]),
+                command,
+                params,
                 entry_tags,
             )
-        if last is not None and seq < last:
+        if seq < last:
             ordered = False
         last = seq
         entries.append(entry)
@@ -334,6 +478,20 @@ def _format_2_entries(
     if not ordered:
         entries.sort(key=_seq_of)
     return entries
+
+
+def _are_heads(value: object) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(head, tuple) and len(head) == 4 for head in value
+    )
+
+
+def _head_of(heads: list[Head], shape: int, count: int) -> Head:
+    """The head that an entry of this shape shares, checked."""
+    index = shape >> SHAPE_HEAD_SHIFT
+    if index >= len(heads) or count == 0:
+        raise ValueError("an entry shares a head that is not there")
+    return heads[index]
 
 
 def block_rows(
@@ -389,21 +547,15 @@ def block_rows(
         tags = item.tags
         if tags is not no_tags and tags:
             side.tags[len(side.seqs)] = dict(tags)
-        side.seqs.append(seq)
-        side.ats.append(item.at)
-        params = item.params
-        account = item.account
-        fields = side.fields
-        fields.append(item.msgid)
-        fields.append(item.source)
-        if account is None:
-            side.shapes.append(2 * len(params) + 1)
-            fields.append("")
-        else:
-            side.shapes.append(2 * len(params))
-            fields.append(account)
-        fields.append(item.command)
-        fields.extend(params)
+        side.append(
+            seq,
+            item.msgid,
+            item.at,
+            item.source,
+            item.account,
+            item.command,
+            item.params,
+        )
         seq += 1
     rows: list[tuple[Any, ...]] = []
     for (history, peer), block_sides in _blocks(sides).items():
