@@ -85,7 +85,8 @@ channels = Table(
 
 # History in blocks (r0006, `storage/blocks.py`): one row per history per
 # group commit, its new items' entries in one pickle (r0007; JSON before;
-# column by column since r0009).
+# column by column since r0009, with each sender's head once per side since
+# r0010).
 # The two parties of a private conversation share its blocks (r0007): the
 # second party's history is the peer's, NULL in any other block. Nothing is
 # indexed per message: a block is found by either of its histories and the
