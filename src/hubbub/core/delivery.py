@@ -137,17 +137,23 @@ class Delivery:
         self._event_at: float | None = None
 
     def deliver(  # noqa: C901 - one branch per event type
-        self, event: Event, msgid: str | None = None, at: float | None = None
+        self,
+        event: Event,
+        msgid: str | None = None,
+        at: float | None = None,
+        sender: User | None = None,
+        recipient: User | None = None,
     ) -> None:
         """Send `event` to everyone who sees it. Call before `state.apply(event)`.
 
         `msgid` and `at` are what history recorded the event with, if anything.
+        `sender` and `recipient`: a message's users, if at hand (`Engine.apply`).
         """
         self._event_msgid = msgid  # its tag is built only for an event's own line
         self._event_at = at
         match event:
             case MessageSent():
-                self._message(event)
+                self._message(event, sender, recipient)
             case UserJoined():
                 self._join(event)
             case UserParted():
@@ -300,8 +306,11 @@ class Delivery:
             text = text_line(sender.mask, event.command, event.target, event.text)
         return Outgoing(text, event.at, message_tags, sender.account)
 
-    def _message(self, event: MessageSent) -> None:
-        sender = self.state.users[casefold(event.source)]
+    def _message(
+        self, event: MessageSent, sender: User | None, recipient: User | None
+    ) -> None:
+        if sender is None:
+            sender = self.state.users[casefold(event.source)]
         out = self.render_message(event, sender)
         only_tagged = event.command == "TAGMSG"
         target = event.target.lstrip("@+")
@@ -310,7 +319,8 @@ class Delivery:
             minimum = event.target[: len(event.target) - len(target)]
             self._to_channel(channel, sender, out, minimum, only_tagged)
         else:
-            recipient = self.state.users[casefold(target)]
+            if recipient is None:
+                recipient = self.state.users[casefold(target)]
             if not only_tagged or recipient.tag_mask & TAGS_MESSAGE_TAGS:
                 # labeled-response: a message to oneself is delivered as a side
                 # effect; only the echo answers the labeled command.

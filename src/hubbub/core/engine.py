@@ -334,10 +334,19 @@ class Engine:
 
     # State changes
 
-    def apply(self, event: Event) -> list[HistoryItem]:
+    def apply(
+        self,
+        event: Event,
+        sender: User | None = None,
+        recipient: User | None = None,
+    ) -> list[HistoryItem]:
         """Record an event in history, deliver it to local users, apply it.
 
-        Returns what history recorded of it.
+        Returns what history recorded of it. For a `MessageSent`, `sender`
+        and `recipient` may be the users it names (the recipient None for a
+        channel), when the caller has just looked them up: recording and
+        delivery then do not look them up again by nick (four lookups of a
+        casefolded nick on every private message).
         """
         items: list[HistoryItem] = []
         # A message carries its time (the common case first: compiled,
@@ -346,12 +355,16 @@ class Engine:
         if at is None:
             at = self.clock.now()
         if self.recording:
-            items = history_items(self.state, event, self.new_msgid, at)
+            items = history_items(
+                self.state, event, self.new_msgid, at, sender, recipient
+            )
             for item in items:
                 self.history.append(item)
         # Live lines of recorded events carry the msgid history knows them by
         # (CHATHISTORY with event-playback refers to them).
-        self.delivery.deliver(event, msgid=items[0].msgid if items else None, at=at)
+        self.delivery.deliver(
+            event, items[0].msgid if items else None, at, sender, recipient
+        )
         self.state.apply(event)
         return items
 

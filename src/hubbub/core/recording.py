@@ -23,23 +23,32 @@ from hubbub.core.events import (
 )
 from hubbub.core.ports import HistoryItem
 from hubbub.core.state import ServerState
+from hubbub.core.user import User
 from hubbub.protocol.casemap import CHANTYPES, casefold
 from hubbub.protocol.modes import format_mode_changes
 
 
 def history_items(
-    state: ServerState, event: Event, new_msgid: Callable[[float], str], at: float
+    state: ServerState,
+    event: Event,
+    new_msgid: Callable[[float], str],
+    at: float,
+    sender: User | None = None,
+    recipient: User | None = None,
 ) -> list[HistoryItem]:
-    """The history items `event` adds (none for events history does not keep)."""
+    """The history items `event` adds (none for events history does not keep).
+
+    `sender` and `recipient`: a message's users, if at hand (`Engine.apply`).
+    """
     if type(event) is MessageSent:  # the common case first
-        return _message_items(state, event)
+        return _message_items(state, event, sender, recipient)
     channel_event = _channel_event(event)
     if channel_event is not None:
         nick, channel, command, params = channel_event
         return _channel_item(state, nick, channel, command, params, new_msgid, at)
     match event:
         case MessageSent():
-            return _message_items(state, event)
+            return _message_items(state, event, sender, recipient)
         case UserQuit(nick, _, reason, _):
             return _everywhere(state, nick, "QUIT", (reason,), new_msgid, at)
         case NickChanged(old_nick, new_nick, _, _):
@@ -75,21 +84,28 @@ def _nick_of(mask: str) -> str:
     return mask.split("!", 1)[0]
 
 
-def _message_items(state: ServerState, event: MessageSent) -> list[HistoryItem]:
+def _message_items(
+    state: ServerState,
+    event: MessageSent,
+    sender: User | None,
+    recipient: User | None,
+) -> list[HistoryItem]:
     target = event.target
     if target[:1] in "@+":
         return []
-    sender = state.users.get(casefold(event.source))
     if sender is None:
-        return []
+        sender = state.users.get(casefold(event.source))
+        if sender is None:
+            return []
     params = (target,) if event.text is None else (target, event.text)
     peer_owner = peer_target = ""
     if target[:1] in CHANTYPES:
         owner, key = "", casefold(target)
     else:
-        recipient = state.users.get(casefold(target))
         if recipient is None:
-            return []
+            recipient = state.users.get(casefold(target))
+            if recipient is None:
+                return []
         owner, key = sender.history_owner, recipient.key
         if recipient is not sender:
             # One item in both parties' histories: the recipient's as its peer.

@@ -13,6 +13,7 @@ from hubbub.core.context import Context
 from hubbub.core.errors import IrcError
 from hubbub.core.events import MessageSent, WallopsSent
 from hubbub.core.services.registry import is_service, message_service
+from hubbub.core.user import User
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import CHANTYPES
 from hubbub.protocol.framing import MAX_LINE_BYTES
@@ -45,13 +46,15 @@ def check_relayed_length(source: str, command: str, target: str, text: str) -> N
 
 def _message_to(
     ctx: Context, msg: Message, target: str, text: str | None, at: float
-) -> MessageSent:
-    """Check that the caller may send to `target`; the event that delivers it.
+) -> tuple[MessageSent, User | None]:
+    """Check that the caller may send to `target`; the event that delivers it,
+    and its recipient (None for a channel).
 
     Raises:
         IrcError: no such target, or the caller may not speak there.
     """
     user = ctx.user
+    recipient: User | None = None
     bare = target.lstrip(PREFIX_SYMBOLS)
     if bare[:1] in CHANTYPES:
         channel = ctx.state.require_channel(bare)
@@ -71,7 +74,7 @@ def _message_to(
         if msg.tags
         else NO_TAGS  # shared and read-only: nothing to build for most lines
     )
-    return MessageSent(
+    event = MessageSent(
         user.nick,
         msg.command,
         target,
@@ -80,6 +83,7 @@ def _message_to(
         at,
         client_tags,
     )
+    return event, recipient
 
 
 def _targets_and_text(
@@ -140,9 +144,11 @@ def handle_message(ctx: Context, msg: Message) -> Awaitable[None] | None:
     if echo or any(is_service(target) for target in targets):
         return _send_waiting(ctx, msg, targets, text, now, quiet=quiet, echo=echo)
     for target in targets:
-        event = _checked_message(ctx, msg, target, text, now, quiet)
-        if event is not None:
-            ctx.apply(event)
+        checked_message = _checked_message(ctx, msg, target, text, now, quiet)
+        if checked_message is not None:
+            event, recipient = checked_message
+            # The users at hand: nothing looks them up again by nick.
+            ctx.engine.apply(event, user, recipient)
     return None
 
 
@@ -166,18 +172,20 @@ async def _send_waiting(
                     if not quiet:
                         ctx.reply(error.numeric, *error.params, text=error.text)
             continue
-        event = _checked_message(ctx, msg, target, text, now, quiet)
-        if event is None:
+        checked_message = _checked_message(ctx, msg, target, text, now, quiet)
+        if checked_message is None:
             continue
-        ctx.apply(event)
+        event, recipient = checked_message
+        ctx.engine.apply(event, ctx.user, recipient)
         if echo:
             await _echo(ctx, event)
 
 
 def _checked_message(
     ctx: Context, msg: Message, target: str, text: str | None, now: float, quiet: bool
-) -> MessageSent | None:
-    """The event for one target, or None once the error is answered."""
+) -> tuple[MessageSent, User | None] | None:
+    """The event for one target and its recipient (None for a channel), or
+    None once the error is answered."""
     try:
         return _message_to(ctx, msg, target, text, now)
     except IrcError as error:
