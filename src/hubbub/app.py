@@ -23,6 +23,7 @@ from hubbub.storage.errors import StorageError
 from hubbub.storage.files import FileStore
 from hubbub.storage.open import open_storage
 from hubbub.storage.passwords import Argon2Passwords
+from hubbub.transport.session import PendingCommands
 from hubbub.transport.stream import start_tcp_listener, start_tls_listener
 from hubbub.transport.tls import TlsServerContext, certificate_files, make_context
 from hubbub.transport.web import make_web_app
@@ -53,6 +54,7 @@ class _Listeners:
     def __init__(self) -> None:
         self.servers: list[asyncio.Server] = []
         self.web: web.AppRunner | None = None
+        self.pending = PendingCommands()  # IRC commands finishing as tasks
 
     async def stop_accepting(self) -> None:
         for server in self.servers:
@@ -70,7 +72,7 @@ class _Listeners:
 async def _start_listeners(
     engine: Engine, config: Config, files: FileStore, listeners: _Listeners
 ) -> App:
-    irc = await start_tcp_listener(engine, config.host, config.port)
+    irc = await start_tcp_listener(engine, config.host, config.port, listeners.pending)
     listeners.servers.append(irc)
     app = App(engine, {"irc": _bound_port(irc)})
     logger.info("= listening for IRC on %s:%s", config.host, app.ports["irc"])
@@ -84,7 +86,9 @@ async def _start_listeners(
         )
         app.tls = TlsServerContext(lambda: make_context(cert, key))
         host = config.tls.host or config.host
-        server = await start_tls_listener(engine, host, config.tls.port, app.tls)
+        server = await start_tls_listener(
+            engine, host, config.tls.port, app.tls, listeners.pending
+        )
         listeners.servers.append(server)
         app.ports["tls"] = engine.tls_port = _bound_port(server)
         logger.info("= listening for IRC over TLS on %s:%s", host, app.ports["tls"])
@@ -137,6 +141,7 @@ async def run_app(config: Config) -> AsyncIterator[App]:
     finally:
         # Graceful shutdown: stop accepting, stop the timers, tell every
         # client why and close its connection (queued output is still sent),
+        # let the commands under way end (they may be inside a transaction),
         # then commit the history still pending and close the database.
         await listeners.stop_accepting()
         for timer in timers:
@@ -144,9 +149,15 @@ async def run_app(config: Config) -> AsyncIterator[App]:
         engine.shutdown("Server shutting down")
         await asyncio.sleep(0)
         await listeners.wait_closed()
+        await listeners.pending.finish(COMMANDS_GRACE_SECONDS)
+        await asyncio.gather(*timers, return_exceptions=True)
         await storage.close()
         logger.info("= stopped")
 
+
+# How long a shutdown waits for the commands under way before it cancels
+# them (and then as long again for them to unwind).
+COMMANDS_GRACE_SECONDS = 5.0
 
 RETENTION_PERIOD_SECONDS = 3600.0
 

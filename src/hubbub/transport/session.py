@@ -48,13 +48,67 @@ class TransportWriter:
         self._transport.close()
 
 
+class PendingCommands:
+    """The commands that sessions finish as tasks (`Session._finish_later`).
+
+    A shutdown lets them end (`finish`) before it closes the database: a
+    command still inside a transaction when the event loop goes away (a
+    JOIN's history replay, a password check) is cancelled with its database
+    connection checked out, which is then never returned to the pool.
+    """
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.Future[Any]] = set()  # also keeps them alive
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def add(self, future: asyncio.Future[Any]) -> None:
+        """Keep `future` (a command's task, or what it awaits) until done."""
+        self._running.add(future)
+        future.add_done_callback(self._running.discard)
+
+    async def finish(self, grace_seconds: float) -> None:
+        """Wait up to `grace_seconds` for the commands under way (and those
+        they lead to); then cancel what is left, and wait as long again for
+        it to unwind."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_seconds
+        cancelled = False
+        while self._running:
+            left = deadline - loop.time()
+            if left <= 0:
+                if cancelled:
+                    logger.warning(
+                        "! %d commands did not end when cancelled", len(self._running)
+                    )
+                    return
+                for future in list(self._running):
+                    future.cancel()
+                cancelled = True
+                deadline = loop.time() + grace_seconds
+                continue
+            await asyncio.wait(set(self._running), timeout=left)
+
+
 class Session(asyncio.Protocol):
     """Feeds one connection's lines to the engine."""
 
-    __slots__ = ("_decoder", "_held", "_transport", "engine", "secure", "user")
+    __slots__ = (
+        "_decoder",
+        "_held",
+        "_pending",
+        "_transport",
+        "engine",
+        "secure",
+        "user",
+    )
 
-    def __init__(self, engine: Engine, *, secure: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, pending: PendingCommands, *, secure: bool = False
+    ) -> None:
         self.engine = engine
+        self._pending = pending  # where commands finishing as tasks are kept
         self.secure = secure
         self.user: User | None = None
         self._decoder = LineDecoder(max_tags_bytes=CLIENT_TAGS_BYTES)
@@ -129,10 +183,13 @@ class Session(asyncio.Protocol):
         def resume(_: object = None) -> None:
             # The awaited future is done, so the coroutine can go on in a task.
             task = asyncio.ensure_future(coroutine)
+            self._pending.add(task)
             task.add_done_callback(self._finished)
 
         if isinstance(waiting, asyncio.Future):
+            # `resume` first: the task is kept before `waiting` is let go.
             waiting.add_done_callback(resume)
+            self._pending.add(waiting)
         else:
             resume()
 

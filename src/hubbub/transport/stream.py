@@ -5,28 +5,39 @@ from __future__ import annotations
 import asyncio
 
 from hubbub.core.engine import Engine
-from hubbub.transport.session import Session
+from hubbub.transport.session import PendingCommands, Session
 from hubbub.transport.tls import TlsProtocol, TlsServerContext
 
 # Deep enough for thousands of clients connecting at once.
 BACKLOG = 4096
 
 
-async def start_tcp_listener(engine: Engine, host: str, port: int) -> asyncio.Server:
-    """Listen for IRC clients on `host:port` (port 0 picks a free port)."""
+async def start_tcp_listener(
+    engine: Engine, host: str, port: int, pending: PendingCommands
+) -> asyncio.Server:
+    """Listen for IRC clients on `host:port` (port 0 picks a free port);
+    commands that finish as tasks are kept in `pending`."""
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: Session(engine), host, port, backlog=BACKLOG, reuse_address=True
+        lambda: Session(engine, pending),
+        host,
+        port,
+        backlog=BACKLOG,
+        reuse_address=True,
     )
 
 
 async def start_tls_listener(
-    engine: Engine, host: str, port: int, tls: TlsServerContext
+    engine: Engine,
+    host: str,
+    port: int,
+    tls: TlsServerContext,
+    pending: PendingCommands,
 ) -> asyncio.Server:
     """Listen for IRC over TLS; each connection uses the context current at accept."""
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: TlsProtocol(tls.context, Session(engine, secure=True)),
+        lambda: TlsProtocol(tls.context, Session(engine, pending, secure=True)),
         host,
         port,
         backlog=BACKLOG,
