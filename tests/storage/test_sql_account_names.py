@@ -88,3 +88,26 @@ async def test_own_write_during_a_refresh_is_kept(database: Database) -> None:
     await store.create_account(account("dave"))
     await settle()
     assert await store.account_exists("dave")
+
+
+async def test_close_waits_for_a_refresh_in_flight(database: Database) -> None:
+    clock = Clock()
+    store = SqlAccountStore(database, names_refresh_seconds=1.0, monotonic=clock)
+    await store.create_account(account("erin"))
+    assert await store.account_exists("erin")
+    clock.now = 2.0
+    # A stale "yes" answers at once and reads the names again in the background.
+    assert await store.account_exists("erin")
+    others = {asyncio.current_task()}
+    assert set(asyncio.all_tasks()) - others, "no read was in flight"
+    await store.close()
+    # Nothing of the store's is left running to hold a connection as the
+    # database closes.
+    assert set(asyncio.all_tasks()) == others
+
+
+async def test_close_with_nothing_in_flight_returns(database: Database) -> None:
+    store = SqlAccountStore(database)
+    await store.close()
+    assert not await store.account_exists("frank")  # still usable
+    await store.close()

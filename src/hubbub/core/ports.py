@@ -140,6 +140,9 @@ class AccountStore(Protocol):
     async def list_channels(self) -> list[RegisteredChannel]:
         """Every registered channel, by name."""
 
+    async def close(self) -> None:
+        """End the store's own background work (before its database closes)."""
+
 
 # History
 

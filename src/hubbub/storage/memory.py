@@ -79,6 +79,9 @@ class MemoryAccountStore:
         """Every registered channel, by casefolded name."""
         return [self._channels[key] for key in sorted(self._channels)]
 
+    async def close(self) -> None:
+        """Nothing runs in the background here."""
+
 
 def _with_sorted_certfps(account: Account) -> Account:
     # As the SQL store returns them: a set, sorted.

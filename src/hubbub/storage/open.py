@@ -29,6 +29,7 @@ class Storage:
 
     async def close(self) -> None:
         """Commit pending history, then close the database (for a clean shutdown)."""
+        await self.accounts.close()
         await self.history.close()
         if self.database is not None:
             await self.database.close()

@@ -103,6 +103,18 @@ class SqlAccountStore:
         self._names = names
         self._names_read_at = started
 
+    async def close(self) -> None:
+        """Wait for a read of the names still in flight (it holds a connection).
+
+        Before the database closes; its failure was logged, or raised to the
+        caller that waited for it.
+        """
+        reading = self._names_reading
+        if reading is not None and not reading.done():
+            await asyncio.wait([reading])
+        if reading is not None and not reading.cancelled():
+            reading.exception()  # retrieved: asyncio does not warn of it again
+
     def _name_changed(self, key: str, *, exists: bool) -> None:
         if self._names is not None:
             if exists:
