@@ -110,6 +110,9 @@ def test_each_scenario_runs_for_a_second_against_hubbub(
         others = report["server_other_threads_us_per_delivery"]
         assert main >= 0
         assert main + others == pytest.approx(report["server_cpu_us_per_delivery"])
+        # ... and its kernel time, a part of the whole.
+        kernel = report["server_kernel_us_per_delivery"]
+        assert 0 <= kernel <= report["server_cpu_us_per_delivery"] + 1e-9
     assert f"hubbub bench {scenario}" in result.stdout
 
 

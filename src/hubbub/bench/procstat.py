@@ -12,18 +12,23 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 @dataclass(frozen=True, slots=True)
 class ProcessSample:
     """CPU seconds (user + system) and resident memory of one process; the
-    CPU seconds of its main thread alone (the rest is its other threads')."""
+    CPU seconds of its main thread alone (the rest is its other threads');
+    and the system part of its CPU: the time the kernel spent on its behalf
+    (its socket reads and writes, file writes), which every server pays
+    alike for the same traffic."""
 
     cpu_seconds: float
     rss_bytes: int
     main_thread_cpu_seconds: float
+    system_cpu_seconds: float = 0.0
 
 
-def _cpu_seconds(stat: str) -> float:
+def _cpu_times(stat: str) -> tuple[float, float]:
+    """(user + system, system) CPU seconds from a /proc .../stat line."""
     # The command name (field 2) may hold spaces; fields after it are fixed.
     fields = stat[stat.rindex(")") + 2 :].split()
     utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / _CLOCK_TICKS
+    return (utime + stime) / _CLOCK_TICKS, stime / _CLOCK_TICKS
 
 
 def sample_process(pid: int) -> ProcessSample:
@@ -32,14 +37,14 @@ def sample_process(pid: int) -> ProcessSample:
     Raises:
         OSError: the process does not exist or /proc is unavailable.
     """
-    cpu = _cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
-    main = _cpu_seconds(Path(f"/proc/{pid}/task/{pid}/stat").read_text())
+    cpu, system = _cpu_times(Path(f"/proc/{pid}/stat").read_text())
+    main, _ = _cpu_times(Path(f"/proc/{pid}/task/{pid}/stat").read_text())
     rss_kb = 0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             rss_kb = int(line.split()[1])
             break
-    return ProcessSample(cpu, rss_kb * 1024, main)
+    return ProcessSample(cpu, rss_kb * 1024, main, system)
 
 
 def own_cpu_seconds() -> float:

@@ -271,6 +271,10 @@ def _traffic_report(
         report["server_main_thread_us_per_delivery"] = micros_per(main, received)
         others = round(cpu - main, 6)  # whole clock ticks, without float dust
         report["server_other_threads_us_per_delivery"] = micros_per(others, received)
+        # The kernel's part of it (system time, all threads): what the same
+        # traffic costs any server, next to what is the server's own.
+        system = round(after.system_cpu_seconds - before.system_cpu_seconds, 6)
+        report["server_kernel_us_per_delivery"] = micros_per(system, received)
         report["server_rss_bytes"] = after.rss_bytes
     return report
 
