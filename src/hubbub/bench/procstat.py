@@ -14,13 +14,13 @@ class ProcessSample:
     """CPU seconds (user + system) and resident memory of one process; the
     CPU seconds of its main thread alone (the rest is its other threads');
     and the system part of its CPU: the time the kernel spent on its behalf
-    (its socket reads and writes, file writes), which every server pays
-    alike for the same traffic."""
+    (its socket reads and writes, file writes), which the same traffic costs
+    any server about alike."""
 
     cpu_seconds: float
     rss_bytes: int
     main_thread_cpu_seconds: float
-    system_cpu_seconds: float = 0.0
+    system_cpu_seconds: float
 
 
 def _cpu_times(stat: str) -> tuple[float, float]:
