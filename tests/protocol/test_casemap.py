@@ -73,3 +73,9 @@ def test_names_longer_than_any_nick_or_channel_are_folded_but_not_kept() -> None
     long_name = "#" + "A" * 300
     assert casefold(long_name) == "#" + "a" * 300
     assert long_name not in casemap._folded
+
+
+@given(st.text())
+def test_casefolding_keeps_a_names_length(name: str) -> None:
+    # `is_service` tells most names apart by their length alone.
+    assert len(casefold(name)) == len(name)

@@ -100,3 +100,72 @@ def test_parse_message_raises_only_parse_error(line: str) -> None:
     except ParseError:
         return
     assert msg.command
+
+
+def _reference_parse(line: str) -> Message:
+    """The plain parser `parse_message` was first written as, kept to check
+    the faster one against: both must agree on every line."""
+    rest = line.lstrip(" ")
+    tags: dict[str, str] = {}
+    if rest.startswith("@"):
+        raw_tags, _, rest = rest[1:].partition(" ")
+        for item in raw_tags.split(";"):
+            if not item:
+                continue
+            key, _, value = item.partition("=")
+            if not key:
+                raise ParseError("empty tag key")
+            tags[key] = unescape_tag_value(value)
+        rest = rest.lstrip(" ")
+    source: str | None = None
+    if rest.startswith(":"):
+        source, _, rest = rest[1:].partition(" ")
+        rest = rest.lstrip(" ")
+    trailing: str | None = None
+    if " :" in rest:
+        rest, _, trailing = rest.partition(" :")
+    elif rest.startswith(":"):
+        raise ParseError("missing command")
+    words = [word for word in rest.split(" ") if word]
+    if not words:
+        raise ParseError("missing command")
+    params = words[1:]
+    if trailing is not None:
+        params.append(trailing)
+    return Message(words[0].upper(), tuple(params), source, tags)
+
+
+# Lines made mostly of the characters that matter to the parser.
+_wire_text = st.text(alphabet=st.sampled_from(" :@;=!abcPRIVMSG#\\é\t"), max_size=40)
+
+
+@given(st.one_of(st.text(), _wire_text))
+def test_parse_message_agrees_with_the_reference_parser(line: str) -> None:
+    try:
+        expected = _reference_parse(line)
+    except ParseError:
+        with pytest.raises(ParseError):
+            parse_message(line)
+        return
+    assert parse_message(line) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "PRIVMSG bob :hi there",
+        "privmsg  bob   :hi",
+        "PRIVMSG bob hi ",
+        " PRIVMSG bob :",
+        "PRIVMSG bob ::)",
+        ":a!b@c PRIVMSG #x :y z",
+        "@+typing=active;msgid=1 :a TAGMSG #x",
+        "@a=b  :src   CMD  p1  p2  :t",
+        "CMD :only trailing",
+        "CMD",
+        "CMD :",
+        "CMD a :b :c",
+    ],
+)
+def test_parse_message_agrees_with_the_reference_on_usual_lines(line: str) -> None:
+    assert parse_message(line) == _reference_parse(line)

@@ -8,8 +8,11 @@ from hubbub.protocol.casemap import casefold
 
 SERVICE_NICKS = ("NickServ", "ChanServ")
 _RESERVED: Final = frozenset(casefold(nick) for nick in SERVICE_NICKS)
+# Their lengths (casefolding keeps a name's length): asked for every message's
+# target, most of which are then told apart without being casefolded.
+_LENGTHS: Final = frozenset(len(nick) for nick in SERVICE_NICKS)
 
 
 def is_service(nick: str) -> bool:
     """Is `nick` one of the services' nicks (in any case)?"""
-    return casefold(nick) in _RESERVED
+    return len(nick) in _LENGTHS and casefold(nick) in _RESERVED
