@@ -69,6 +69,9 @@ class Engine:
         self.server_name = config.server_name
         self.targets_per_command = config.limits.targets_per_command
         self.clock: Clock = clock or SystemClock()
+        # The clock read for every line, bound once: compiled, a call through
+        # the `Clock` protocol is a lookup by name each time.
+        self._now: Callable[[], float] = self.clock.now
         self.passwords = passwords
         self.accounts = accounts
         self.history = history
@@ -135,7 +138,7 @@ class Engine:
         if user.quitting:
             return None
         # Modern, "Keepalive": any line shows the client is alive.
-        user.last_received = self.clock.now()
+        user.last_received = self._now()
         user.ping_sent_at = None
         if received.problem is not None:
             self._refuse_line(user, received)
