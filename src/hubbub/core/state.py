@@ -149,14 +149,17 @@ class ServerState:
 
     def apply(self, event: Event) -> None:  # noqa: C901 - one branch per event type
         """Change the state as `event` says."""
+        if isinstance(event, MessageSent):
+            # The common case first (compiled, a class pattern reads the
+            # attribute by name). Delivered; history is a port. A channel
+            # counts its messages (for join replay, core/commands/history.py).
+            target = event.target
+            if target[:1] in CHANTYPES:
+                channel = self.channels.get(casefold(target))
+                if channel is not None:
+                    channel.messages += 1
+            return
         match event:
-            case MessageSent(target=target):
-                # Delivered; history is a port. A channel counts its messages
-                # (for join replay, core/commands/history.py).
-                if target[:1] in CHANTYPES:
-                    channel = self.channels.get(casefold(target))
-                    if channel is not None:
-                        channel.messages += 1
             case WallopsSent():
                 pass  # delivered, nothing to store
             case UserRegistered(nick):
