@@ -503,6 +503,13 @@ def _get(*path: str) -> Callable[[dict[str, Any]], float | None]:
     return read
 
 
+def _own(report: dict[str, Any]) -> float | None:
+    """The server's CPU per delivery less its kernel time: its own code's."""
+    cpu = _get("server_cpu_us_per_delivery")(report)
+    kernel = _get("server_kernel_us_per_delivery")(report)
+    return None if cpu is None or kernel is None else cpu - kernel
+
+
 TRAFFIC = [
     Figure("server CPU µs per delivery", _get("server_cpu_us_per_delivery"), 3),
     Figure(
@@ -515,6 +522,7 @@ TRAFFIC = [
         ratio=False,
     ),
     Figure("kernel µs per delivery", _get("server_kernel_us_per_delivery"), 3),
+    Figure("own µs per delivery (CPU less kernel)", _own, 3),
     Figure("deliveries per second", _get("per_second"), 0),
     Figure("latency p50 ms", _get("latency", "p50_ms"), 1),
     Figure("latency p99 ms", _get("latency", "p99_ms"), 1),
@@ -533,6 +541,7 @@ DIRECT = [
         ratio=False,
     ),
     Figure("kernel µs per message", _get("server_kernel_us_per_delivery"), 3),
+    Figure("own µs per message (CPU less kernel)", _own, 3),
     Figure("messages per second", _get("per_second"), 0),
     Figure("round trip p50 ms", _get("latency", "p50_ms"), 2),
     Figure("round trip p99 ms", _get("latency", "p99_ms"), 2),
