@@ -61,14 +61,21 @@ def format_server_time(at: float) -> str:
 class Outgoing:
     """One line for many recipients, encoded at most once per tag profile."""
 
-    __slots__ = ("account_tag", "at", "encoded", "line", "message_tags")
+    __slots__ = ("account_tag", "at", "encoded", "line", "message_tags", "msgid")
 
     def __init__(
-        self, line: str, at: float, message_tags: str = "", account: str | None = None
+        self,
+        line: str,
+        at: float,
+        message_tags: str = "",
+        account: str | None = None,
+        msgid: str = "",
     ) -> None:
         self.line = line
         self.at = at  # formatted only if a recipient asked for server-time
-        # Tags only clients with message-tags get: msgid, client tags, bot.
+        # Tags only clients with message-tags get: the msgid (its tag built
+        # only if such a client receives the line), then bot and client tags.
+        self.msgid = msgid
         self.message_tags = message_tags
         # IRCv3 account-tag: the sender's account, for clients with the cap.
         self.account_tag = "account=" + escape_tag_value(account) if account else ""
@@ -86,8 +93,11 @@ class Outgoing:
             tags = []
             if mask & TAGS_SERVER_TIME:
                 tags.append("time=" + format_server_time(self.at))
-            if mask & TAGS_MESSAGE_TAGS and self.message_tags:
-                tags.append(self.message_tags)
+            if mask & TAGS_MESSAGE_TAGS:
+                if self.msgid:
+                    tags.append("msgid=" + self.msgid)
+                if self.message_tags:
+                    tags.append(self.message_tags)
             if mask & TAGS_ACCOUNT and self.account_tag:
                 tags.append(self.account_tag)
             prefix = "@" + ";".join(tags) + " " if tags else ""
@@ -196,7 +206,7 @@ class Delivery:
         """A recorded event's line, with the time and msgid history gave it."""
         at = self._event_at if self._event_at is not None else self._now()
         msgid = self._event_msgid
-        return Outgoing(text, at, f"msgid={msgid}" if msgid else "")
+        return Outgoing(text, at, msgid=msgid or "")
 
     def _observers(self, user: User, cap: str) -> set[User]:
         """Who hears of `user`'s own changes under `cap`: channel peers, and
@@ -290,11 +300,9 @@ class Delivery:
         """
         if sender is None:
             sender = self.state.users[casefold(event.source)]
-        message_tags = "msgid=" + event.msgid
+        message_tags = ""  # after the msgid's tag
         if sender.is_bot or event.client_tags:
-            tags = [message_tags]
-            if sender.is_bot:
-                tags.append("bot")
+            tags = ["bot"] if sender.is_bot else []
             tags.extend(
                 f"{key}={escape_tag_value(value)}" if value else key
                 for key, value in event.client_tags.items()
@@ -304,7 +312,7 @@ class Delivery:
             text = line(sender.mask, event.command, event.target)
         else:
             text = text_line(sender.mask, event.command, event.target, event.text)
-        return Outgoing(text, event.at, message_tags, sender.account)
+        return Outgoing(text, event.at, message_tags, sender.account, event.msgid)
 
     def _message(
         self, event: MessageSent, sender: User | None, recipient: User | None
@@ -322,11 +330,18 @@ class Delivery:
             if recipient is None:
                 recipient = self.state.users[casefold(target)]
             if not only_tagged or recipient.tag_mask & TAGS_MESSAGE_TAGS:
-                # labeled-response: a message to oneself is delivered as a side
-                # effect; only the echo answers the labeled command.
-                self.send(
-                    recipient, out.to(recipient), response=recipient is not sender
-                )
+                if recipient.capture is None:
+                    # Nothing collects the recipient's lines (no labeled
+                    # command of its own under way): straight into its
+                    # outbox. Compiled, `self.send` is a generic call with a
+                    # keyword, a twentieth of a private message's handling.
+                    recipient.outbox.put(out.to(recipient))
+                else:
+                    # labeled-response: a message to oneself is delivered as
+                    # a side effect; only the echo answers the labeled command.
+                    self.send(
+                        recipient, out.to(recipient), response=recipient is not sender
+                    )
 
     def echo(self, event: MessageSent) -> None:
         """IRCv3 echo-message: the sender's own copy (sent once it is stored)."""
