@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -123,3 +124,61 @@ def test_encode_line_replaces_a_lone_surrogate() -> None:
     assert encode_line("PRIVMSG #a :caf\u00e9 \ud800!") == (
         b"PRIVMSG #a :caf\xc3\xa9 ?!\r\n"
     )
+
+
+# `feed` takes a read that is one whole line ending in CRLF in one go; every
+# other read goes the general way (`_feed`). Both must give the same lines.
+
+READ_PIECES = [
+    b"PRIVMSG #a :x",
+    b"PING y",
+    b"\r\n",
+    b"\r",
+    b"\n",
+    b"\0",
+    b"\xe9",
+    b"caf\xc3\xa9",
+    b" ",
+    b"x" * 300,
+    b"@+t=v ",
+]
+
+
+@given(st.lists(st.lists(st.sampled_from(READ_PIECES), max_size=6), max_size=10))
+def test_whole_line_reads_give_what_the_general_way_gives(
+    reads: list[list[bytes]],
+) -> None:
+    fast, general = LineDecoder(), LineDecoder()
+    for pieces in reads:
+        read = b"".join(pieces)
+        assert fast.feed(read) == general._feed(read)
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        (b"PING a\r\n", [DecodedLine("PING a")]),
+        (b"PING a\nPING b\r\n", [DecodedLine("PING a"), DecodedLine("PING b")]),
+        (b"PING a\rPING b\r\n", [DecodedLine("PING a"), DecodedLine("PING b")]),
+        (b"\r\n\r\n", []),
+        (b"PING caf\xc3\xa9\r\n", [DecodedLine("PING caf\u00e9")]),
+    ],
+)
+def test_a_read_ending_in_crlf_gives_each_of_its_lines(
+    read: bytes, expected: list[DecodedLine]
+) -> None:
+    assert LineDecoder().feed(read) == expected
+
+
+def test_a_whole_line_read_after_a_partial_one_finishes_it_first() -> None:
+    decoder = LineDecoder()
+    assert decoder.feed(b"PRIVMSG #a :he") == []
+    assert decoder.feed(b"llo\r\n") == [DecodedLine("PRIVMSG #a :hello")]
+
+
+def test_a_whole_line_read_after_an_endless_one_is_its_tail() -> None:
+    decoder = LineDecoder()
+    [refused] = decoder.feed(b"x" * 9000)
+    assert refused.problem == LineProblem.TOO_LONG
+    assert decoder.feed(b"tail\r\n") == []
+    assert decoder.feed(b"PING a\r\n") == [DecodedLine("PING a")]
