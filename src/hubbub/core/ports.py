@@ -175,7 +175,8 @@ class HistoryItem:
     Channel history has `owner` "" and `target` the casefolded channel name.
     A private message is one item in two histories, one per party: a party's
     history is named by its identity ("a:<account>" when logged in, else
-    "n:<casefolded nick>") and the casefolded nick of the other party. The
+    "n:<casefolded nick>:<session scope>", the nick's for that session only:
+    `User.history_owner`) and the casefolded nick of the other party. The
     item is appended as the sender's history holds it (`owner`, `target`),
     with the recipient's history in `peer_owner` and `peer_target` ("" for a
     channel item or a message to oneself); stores give it back as the history

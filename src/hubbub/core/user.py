@@ -6,6 +6,7 @@ The connection itself stays in the transport; the core only holds the user's
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, NewType
 
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
     from hubbub.core.sasl import SaslAttempt
 
 SessionId = NewType("SessionId", int)
+
+# This server process's, for `User.history_scope`: session numbers start
+# again at 1 when the server does.
+PROCESS_TOKEN: Final = secrets.token_hex(6)
 
 # Bits of `User.tag_mask`: which tags the client wants on relayed messages.
 TAGS_SERVER_TIME: Final = 1
@@ -104,17 +109,25 @@ class User:
     @property
     def history_owner(self) -> str:
         """Whose private history this user's messages are in: the account
-        when logged in ("a:" and its casefolded name), else the nick ("n:"
-        and the casefolded nick)."""
+        when logged in ("a:" and its casefolded name), else the nick for
+        this session only ("n:", the casefolded nick, ":" and the session's
+        scope), so that whoever holds the nick next reads none of it."""
         nick, account = self._owner_of
         if nick is not self.nick or account is not self.account:
             account = self.account
             if account is not None:
                 self._owner = "a:" + casefold(account)
             else:
-                self._owner = "n:" + casefold(self.nick)
+                self._owner = f"n:{casefold(self.nick)}:{self.history_scope}"
             self._owner_of = (self.nick, account)
         return self._owner
+
+    @property
+    def history_scope(self) -> str:
+        """What tells this session's nick-held history from any other's:
+        this server process's random token and the session's number (no nick
+        holds a ":")."""
+        return f"{PROCESS_TOKEN}.{self.session_id}"
 
     @property
     def is_oper(self) -> bool:

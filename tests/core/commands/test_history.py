@@ -138,6 +138,53 @@ async def test_private_history_is_seen_by_both_parties_only(
     assert bodies(carol.received()) == []
 
 
+async def test_a_nicks_private_history_is_not_readable_by_its_next_holder(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    # Without an account, private history is the nick's for the session that
+    # holds it: whoever takes the nick next reads none of it.
+    alice = await connect(engine, "alice", caps=HISTORY_CAPS)
+    bob = await connect(engine, "bob", caps=HISTORY_CAPS)
+    await alice.send("PRIVMSG bob :for bob")
+    await bob.send("PRIVMSG alice :for alice")
+    await alice.send("QUIT :bye")
+    clock.advance(1)
+    mallory = await connect(engine, "alice", caps=HISTORY_CAPS)
+    mallory.clear()
+    await mallory.send("CHATHISTORY LATEST bob * 10")
+    assert bodies(mallory.received()) == []
+    window = "timestamp=2020-01-01T00:00:00.000Z timestamp=2262-01-01T00:00:00.000Z"
+    await mallory.send(f"CHATHISTORY TARGETS {window} 10")
+    assert [line.split(" ")[4] for line in mallory.received()[1:-1]] == []
+    # Her own conversation with bob is hers, and bob keeps the whole of his.
+    await mallory.send("PRIVMSG bob :mallory here")
+    mallory.clear()
+    await mallory.send("CHATHISTORY LATEST bob * 10")
+    assert bodies(mallory.received()) == ["mallory here"]
+    bob.clear()
+    await bob.send("CHATHISTORY LATEST alice * 10")
+    assert bodies(bob.received()) == ["for bob", "for alice", "mallory here"]
+
+
+async def test_a_session_keeps_its_private_history_across_nick_changes(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    alice = await connect(engine, "alice", caps=HISTORY_CAPS)
+    await connect(engine, "bob")
+    await alice.send("PRIVMSG bob :as alice")
+    await alice.send("NICK alicia")
+    clock.advance(1)
+    await alice.send("PRIVMSG bob :as alicia")
+    await alice.send("NICK alice")
+    alice.clear()
+    await alice.send("CHATHISTORY LATEST bob * 10")
+    assert bodies(alice.received()) == ["as alice"]
+    await alice.send("NICK alicia")
+    alice.clear()
+    await alice.send("CHATHISTORY LATEST bob * 10")
+    assert bodies(alice.received()) == ["as alicia"]
+
+
 async def test_targets_lists_conversations_oldest_activity_first(
     engine: Engine, clock: FrozenClock
 ) -> None:
