@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hubbub.core.ports import HistoryItem
+from hubbub.storage.open import open_storage
 from tests.server_process import hubbub_serve
 
 
@@ -39,6 +41,49 @@ def test_create_list_reset_and_delete(tmp_path: Path) -> None:
         1,
         "hubbub accounts: no account alice\n",
     )
+
+
+def test_delete_takes_the_accounts_private_history_with_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hubbub.db'}"
+
+    def message(
+        text: str, owner: str, target: str, peer: str, peer_target: str
+    ) -> HistoryItem:
+        return HistoryItem(
+            owner,
+            target,
+            f"id-{text}",
+            1.0,
+            "x!x@h",
+            None,
+            "PRIVMSG",
+            (target, text),
+            peer_owner=peer,
+            peer_target=peer_target,
+        )
+
+    async def write() -> None:
+        storage = await open_storage(url)
+        storage.history.append(message("to bob", "a:alice", "bob", "a:bob", "alice"))
+        storage.history.append(message("to self", "a:alice", "alice", "", ""))
+        await storage.close()
+
+    async def read(owner: str, target: str) -> list[str]:
+        storage = await open_storage(url)
+        found = await storage.history.select(
+            owner, target, after=None, before=None, limit=10, newest_first=False
+        )
+        await storage.close()
+        return [item.params[1] for item in found]
+
+    where = ("--data-dir", str(tmp_path))
+    assert accounts("create", "alice", "--password", "secretpw", *where).returncode == 0
+    asyncio.run(write())
+    assert asyncio.run(read("a:alice", "bob")) == ["to bob"]
+    assert accounts("delete", "alice", "--yes", *where).returncode == 0
+    assert asyncio.run(read("a:alice", "bob")) == []
+    assert asyncio.run(read("a:alice", "alice")) == []
+    assert asyncio.run(read("a:bob", "alice")) == ["to bob"]  # bob's copy stays
 
 
 def test_an_invalid_name_is_refused(tmp_path: Path) -> None:

@@ -11,15 +11,19 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from hubbub.config import Config, ConfigError, load_config
 from hubbub.core.ports import Account, AccountStore
+from hubbub.core.user import account_history_owner
 from hubbub.protocol.casemap import is_valid_nick
 from hubbub.storage.errors import StorageError
 from hubbub.storage.passwords import Argon2Passwords
+
+if TYPE_CHECKING:
+    from hubbub.storage.open import Storage
 
 T = TypeVar("T")
 
@@ -38,13 +42,17 @@ def _config(config_path: Path | None, data_dir: Path | None) -> Config:
 
 
 def _with_store(config: Config, action: Callable[[AccountStore], Awaitable[T]]) -> T:
+    return _with_storage(config, lambda storage: action(storage.accounts))
+
+
+def _with_storage(config: Config, action: Callable[[Storage], Awaitable[T]]) -> T:
     # Imported here: SQLAlchemy and Alembic would slow every `hubbub` command.
     from hubbub.storage.open import open_storage
 
     async def run() -> T:
         storage = await open_storage(config.storage_url())
         try:
-            return await action(storage.accounts)
+            return await action(storage)
         finally:
             await storage.close()
 
@@ -162,6 +170,15 @@ def delete(
     config = _config(config_path, data_dir)
     if not yes:
         click.confirm(f"Delete account {name}?", abort=True)
-    if not _with_store(config, lambda store: store.delete_account(name)):
+    if not _with_storage(config, lambda storage: _delete(storage, name)):
         _fail(f"no account {name}")
     click.echo(f"deleted account {name}")
+
+
+async def _delete(storage: Storage, name: str) -> bool:
+    """Delete the account and its private history (the other parties keep
+    their copies), so that whoever registers the name next reads none of it."""
+    if not await storage.accounts.delete_account(name):
+        return False
+    await storage.history.forget(account_history_owner(name))
+    return True

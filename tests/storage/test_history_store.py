@@ -282,6 +282,38 @@ async def test_retention_trims_a_private_history_for_both_parties(
     assert texts(await read_all(storage, "n:bob", "alice")) == ["3", "4"]
 
 
+async def test_forget_deletes_an_owners_histories_and_leaves_the_other_partys(
+    storage: Storage,
+) -> None:
+    # alice (logged in) talks with bob, and with carol, whom she knows
+    # under two nicks; she also wrote to herself. Her account is dropped.
+    await append_all(
+        storage,
+        to_bob("b1", T0 + 1, "alice"),
+        to_alice("b2", T0 + 2, "alice"),
+        item("c1", owner="a:alice", target="carol", at=T0 + 3).replace(
+            peer_owner="a:carol", peer_target="alice"
+        ),
+        item("c2", owner="a:alice", target="carol2", at=T0 + 4).replace(
+            peer_owner="a:carol", peer_target="alice"
+        ),
+        item("me", owner="a:alice", target="alice", at=T0 + 5),
+        item("#", owner="", target="#tea", at=T0 + 6),
+    )
+    assert await storage.history.forget("a:alice") == 1  # "me": nobody else's
+    for target in ("bob", "carol", "carol2", "alice"):
+        assert await read_all(storage, "a:alice", target) == []
+        assert await storage.history.find("a:alice", target, "id-b1") is None
+    assert await storage.history.targets("a:alice", [], T0, T0 + 10, 10) == []
+    assert texts(await read_all(storage, "n:bob", "alice")) == ["b1", "b2"]
+    assert texts(await read_all(storage, "a:carol", "alice")) == ["c1", "c2"]
+    assert texts(await read_all(storage, "", "#tea")) == ["#"]
+    # Then bob's copy goes too, once his history is forgotten.
+    assert await storage.history.forget("n:bob") == 2
+    assert await read_all(storage, "n:bob", "alice") == []
+    assert await storage.history.forget("n:nobody") == 0
+
+
 def to_bob(text: str, at: float, nick: str) -> HistoryItem:
     """alice (logged in) to bob, who knows her as `nick`."""
     return private(text, at=at).replace(peer_target=nick)

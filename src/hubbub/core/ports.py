@@ -314,5 +314,10 @@ class HistoryStore(Protocol):
         from every history (a private message trimmed from one party's
         history only is still the other's)."""
 
+    async def forget(self, owner: str) -> int:
+        """Delete every history `owner` holds (a dropped account's; a
+        private message stays the other party's); return how many items
+        are gone from every history."""
+
     async def close(self) -> None:
         """Commit what is pending and release the database."""

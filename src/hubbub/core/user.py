@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 
 SessionId = NewType("SessionId", int)
 
+
+def account_history_owner(account: str) -> str:
+    """Whose private history an account's messages are in (`User.history_owner`)."""
+    return "a:" + casefold(account)
+
+
 # This server process's, for `User.history_scope`: session numbers start
 # again at 1 when the server does.
 PROCESS_TOKEN: Final = secrets.token_hex(6)
@@ -116,7 +122,7 @@ class User:
         if nick is not self.nick or account is not self.account:
             account = self.account
             if account is not None:
-                self._owner = "a:" + casefold(account)
+                self._owner = account_history_owner(account)
             else:
                 self._owner = f"n:{casefold(self.nick)}:{self.history_scope}"
             self._owner_of = (self.nick, account)

@@ -185,6 +185,18 @@ class MemoryHistoryStore:
                 self._histories[key] = kept
             else:
                 del self._histories[key]
+        return self._gone(dropped)
+
+    async def forget(self, owner: str) -> int:
+        """Delete every history `owner` holds (a private message stays the
+        other party's); return how many items are gone from every history."""
+        dropped: set[int] = set()
+        for key in [key for key in self._histories if key[0] == owner]:
+            dropped.update(item.seq for item in self._histories.pop(key))
+        return self._gone(dropped)
+
+    def _gone(self, dropped: set[int]) -> int:
+        """How many of the `dropped` seqs no history holds any more."""
         still_held = {
             item.seq
             for history in self._histories.values()

@@ -335,6 +335,37 @@ class SqlHistoryStore:
                 await self._trim(gone, owner, target, keep_per_target)
         return gone.counted + await self._gone_from_both(gone)
 
+    async def forget(self, owner: str) -> int:
+        """Delete every history `owner` holds (a private message stays the
+        other party's, in a block of its own); return how many items are
+        gone from every history."""
+        await self._settled()
+        gone = _Gone()
+        for target in await self._targets_of(owner):
+            await self._drop(
+                gone,
+                _of(owner, target),
+                keep=lambda entry: False,
+                whole=lambda last_at: False,
+                side=(owner, target),
+            )
+        return gone.counted + await self._gone_from_both(gone)
+
+    async def _targets_of(self, owner: str) -> list[str]:
+        """The targets of every history `owner` holds, in blocks of its own
+        or shared with the other party of a conversation."""
+        query = union_all(
+            select(b.target).where(b.owner == owner),
+            select(b.peer_target).where(b.peer_owner == owner),
+        )
+
+        async def read(connection: AsyncConnection) -> list[str]:
+            return sorted(
+                {str(target) for (target,) in await connection.execute(query)}
+            )
+
+        return await self._database.transaction(read)
+
     async def _crowded(self, keep: int) -> list[History]:
         sizes = union_all(
             select(b.owner, b.target, b.count),

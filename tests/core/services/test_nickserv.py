@@ -65,6 +65,33 @@ async def test_drop_deletes_the_account(engine: Engine) -> None:
     assert alice.user.account is None
 
 
+async def test_a_dropped_accounts_private_history_is_not_the_next_owners(
+    engine: Engine,
+) -> None:
+    caps = "CAP REQ :batch draft/chathistory message-tags server-time"
+    alice = await connect(engine, "alice")
+    bob = await connect(engine, "bob")
+    await alice.send("NS REGISTER hunter2hunter2")
+    await alice.send("PRIVMSG bob :for bob")
+    await bob.send("PRIVMSG alice :for alice")
+    await alice.send("NS DROP hunter2hunter2")
+    await alice.send("QUIT")
+    # Someone else registers the name again: none of it is theirs to read.
+    mallory = await connect(engine, "alice")
+    await mallory.send("NS REGISTER other-password")
+    assert mallory.user.account == "alice"
+    await mallory.send(caps)
+    mallory.clear()
+    await mallory.send("CHATHISTORY LATEST bob * 10")
+    assert not [line for line in mallory.received() if "PRIVMSG" in line]
+    # bob keeps his copy of the conversation.
+    await bob.send(caps)
+    bob.clear()
+    await bob.send("CHATHISTORY LATEST alice * 10")
+    texts = [line.rsplit(" :", 1)[1] for line in bob.received() if "PRIVMSG" in line]
+    assert texts == ["for bob", "for alice"]
+
+
 async def test_unknown_command_and_help(engine: Engine) -> None:
     alice = await connect(engine, "alice")
     await alice.send("NS FROB")

@@ -12,6 +12,7 @@ from hubbub.core.accounts import check_registration, log_in, log_out, register_a
 from hubbub.core.context import Context
 from hubbub.core.errors import StandardReplyError
 from hubbub.core.services.reply import notice, run_command
+from hubbub.core.user import account_history_owner
 from hubbub.protocol.casemap import casefold
 
 NAME = "NickServ"
@@ -123,6 +124,9 @@ async def _drop(ctx: Context, args: list[str]) -> None:
         return
     await ctx.engine.accounts.delete_account(account.name)
     log_out(ctx, ctx.user)
+    # Its private history goes with it: whoever registers the name next
+    # reads none of it (the other parties keep their copies).
+    await ctx.engine.history.forget(account_history_owner(account.name))
     _say(ctx, f"Account {account.name} dropped")
 
 
