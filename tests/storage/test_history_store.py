@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hubbub.core.msgids import msgid
 from hubbub.core.ports import Cursor, HistoryItem
 from hubbub.storage.open import Storage
@@ -312,6 +314,9 @@ async def test_forget_deletes_an_owners_histories_and_leaves_the_other_partys(
     assert await storage.history.forget("n:bob") == 2
     assert await read_all(storage, "n:bob", "alice") == []
     assert await storage.history.forget("n:nobody") == 0
+    with pytest.raises(ValueError, match="channel"):
+        await storage.history.forget("")
+    assert texts(await read_all(storage, "", "#tea")) == ["#"]
 
 
 def to_bob(text: str, at: float, nick: str) -> HistoryItem:

@@ -317,7 +317,11 @@ class HistoryStore(Protocol):
     async def forget(self, owner: str) -> int:
         """Delete every history `owner` holds (a dropped account's; a
         private message stays the other party's); return how many items
-        are gone from every history."""
+        are gone from every history.
+
+        Raises:
+            ValueError: `owner` is "" (channels are not forgotten so).
+        """
 
     async def close(self) -> None:
         """Commit what is pending and release the database."""

@@ -189,7 +189,13 @@ class MemoryHistoryStore:
 
     async def forget(self, owner: str) -> int:
         """Delete every history `owner` holds (a private message stays the
-        other party's); return how many items are gone from every history."""
+        other party's); return how many items are gone from every history.
+
+        Raises:
+            ValueError: `owner` is "", the channels' (never forgotten so).
+        """
+        if not owner:
+            raise ValueError("channel histories are not forgotten by owner")
         dropped: set[int] = set()
         for key in [key for key in self._histories if key[0] == owner]:
             dropped.update(item.seq for item in self._histories.pop(key))

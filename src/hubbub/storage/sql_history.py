@@ -338,7 +338,13 @@ class SqlHistoryStore:
     async def forget(self, owner: str) -> int:
         """Delete every history `owner` holds (a private message stays the
         other party's, in a block of its own); return how many items are
-        gone from every history."""
+        gone from every history.
+
+        Raises:
+            ValueError: `owner` is "", the channels' (never forgotten so).
+        """
+        if not owner:
+            raise ValueError("channel histories are not forgotten by owner")
         await self._settled()
         gone = _Gone()
         for target in await self._targets_of(owner):
