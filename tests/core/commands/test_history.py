@@ -14,6 +14,8 @@ from hubbub.storage.memory import MemoryHistoryStore
 from tests.fakes import FakeClient, FrozenClock, connect, make_engine
 
 HISTORY_CAPS = ("batch", "draft/chathistory", "message-tags", "server-time")
+# A TARGETS window that holds every test's messages.
+ALL_TIME = "timestamp=2020-01-01T00:00:00.000Z timestamp=2262-01-01T00:00:00.000Z"
 
 
 def bodies(lines: list[str]) -> list[str]:
@@ -153,8 +155,7 @@ async def test_a_nicks_private_history_is_not_readable_by_its_next_holder(
     mallory.clear()
     await mallory.send("CHATHISTORY LATEST bob * 10")
     assert bodies(mallory.received()) == []
-    window = "timestamp=2020-01-01T00:00:00.000Z timestamp=2262-01-01T00:00:00.000Z"
-    await mallory.send(f"CHATHISTORY TARGETS {window} 10")
+    await mallory.send(f"CHATHISTORY TARGETS {ALL_TIME} 10")
     assert [line.split(" ")[4] for line in mallory.received()[1:-1]] == []
     # Her own conversation with bob is hers, and bob keeps the whole of his.
     await mallory.send("PRIVMSG bob :mallory here")
@@ -196,8 +197,7 @@ async def test_targets_lists_conversations_oldest_activity_first(
     clock.advance(1)
     await alice.send("PRIVMSG bob :second")
     alice.clear()
-    window = "timestamp=2020-01-01T00:00:00.000Z timestamp=2262-01-01T00:00:00.000Z"
-    await alice.send(f"CHATHISTORY TARGETS {window} 10")
+    await alice.send(f"CHATHISTORY TARGETS {ALL_TIME} 10")
     lines = alice.received()
     assert re.fullmatch(r":irc.test BATCH \+\S+ draft/chathistory-targets", lines[0])
     assert [line.split(" ")[4] for line in lines[1:-1]] == ["#tea", "bob"]
