@@ -19,6 +19,7 @@ from hubbub.config import Config
 from hubbub.core.engine import Engine
 from hubbub.core.events import ChannelRestored
 from hubbub.core.ports import HistoryStore
+from hubbub.core.user import of_this_process
 from hubbub.storage.errors import StorageError
 from hubbub.storage.files import FileStore
 from hubbub.storage.open import open_storage
@@ -135,6 +136,7 @@ async def run_app(config: Config) -> AsyncIterator[App]:
     timers = [
         asyncio.create_task(_check_timeouts(engine, config)),
         asyncio.create_task(_apply_retention(storage.history, files, config)),
+        asyncio.create_task(_forget_ended_sessions(engine, storage.history)),
     ]
     try:
         yield app
@@ -142,7 +144,9 @@ async def run_app(config: Config) -> AsyncIterator[App]:
         # Graceful shutdown: stop accepting, stop the timers, tell every
         # client why and close its connection (queued output is still sent),
         # let the commands under way end (they may be inside a transaction),
-        # then commit the history still pending and close the database.
+        # then commit the history still pending and close the database. (The
+        # private histories of the sessions the shutdown ended are deleted
+        # at the next start: `_forget_ended_sessions`.)
         await listeners.stop_accepting()
         for timer in timers:
             timer.cancel()
@@ -193,6 +197,42 @@ async def _expire_history(history: HistoryStore, config: Config) -> None:
         logger.error("! history retention failed: %s", error)
     else:
         logger.info("= history retention deleted %d messages", deleted)
+
+
+# How often the private histories of ended sessions are deleted.
+FORGET_PERIOD_SECONDS = 5.0
+
+
+async def _forget_ended_sessions(engine: Engine, history: HistoryStore) -> None:
+    """Delete the private histories of sessions without an account once they
+    end, which nobody can read any more (`User.history_owner`).
+
+    First those that earlier runs of the server left (sessions that ended
+    with a shutdown or a crash), then, every few seconds, those of the
+    sessions that ended since.
+    """
+    try:
+        earlier = [
+            owner for owner in await history.owners("n:") if not of_this_process(owner)
+        ]
+    except StorageError as error:
+        logger.error("! could not list ended sessions' histories: %s", error)
+        earlier = []
+    if earlier:
+        await _forget(history, earlier)
+        logger.info("= deleted the private history of %d ended sessions", len(earlier))
+    while True:
+        await asyncio.sleep(FORGET_PERIOD_SECONDS)
+        await _forget(history, engine.take_ended_histories())
+
+
+async def _forget(history: HistoryStore, owners: list[str]) -> None:
+    for owner in owners:
+        try:
+            await history.forget(owner)
+        except StorageError as error:
+            # Still unreadable; the next start-up sweeps it.
+            logger.error("! could not delete %s's private history: %s", owner, error)
 
 
 async def _check_timeouts(engine: Engine, config: Config) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hubbub.core.user import PROCESS_TOKEN, SessionId
+from hubbub.core.user import PROCESS_TOKEN, SessionId, of_this_process
 from tests.core.test_channel import make_user
 
 
@@ -37,3 +37,28 @@ def test_no_two_sessions_share_a_nicks_history() -> None:
     assert first.history_owner != second.history_owner
     assert first.history_scope == f"{PROCESS_TOKEN}.{first.session_id}"
     assert len(PROCESS_TOKEN) == 12
+
+
+def test_session_owners_lists_each_nick_held_history_once() -> None:
+    user = make_user("alice")
+    before = user.session_owners
+    assert before is None  # until history names an owner
+    scope = user.history_scope
+    first = user.history_owner
+    user.nick = "alicia"
+    second = user.history_owner
+    user.account = "tea"
+    assert user.history_owner == "a:tea"  # an account's is not the session's
+    user.account = None
+    user.nick = "ALICE"
+    assert user.history_owner == first
+    assert user.session_owners == [f"n:alice:{scope}", f"n:alicia:{scope}"]
+    assert second == f"n:alicia:{scope}"
+
+
+def test_of_this_process_tells_this_runs_sessions_from_earlier_ones() -> None:
+    user = make_user("alice")
+    assert of_this_process(user.history_owner)
+    assert not of_this_process(f"n:alice:{'0' * 12}.{user.session_id}")
+    assert not of_this_process("n:alice")  # from before sessions had scopes
+    assert not of_this_process(f"a:{PROCESS_TOKEN}.1")  # accounts never

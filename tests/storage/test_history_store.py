@@ -319,6 +319,43 @@ async def test_forget_deletes_an_owners_histories_and_leaves_the_other_partys(
     assert texts(await read_all(storage, "", "#tea")) == ["#"]
 
 
+async def test_owners_lists_private_history_owners_by_prefix(storage: Storage) -> None:
+    # Owners of blocks of their own and of the other side of shared ones,
+    # each once; channels (owner "") never; pending items included.
+    await append_all(
+        storage,
+        to_bob("b1", T0 + 1, "alice"),  # a:alice, peer n:bob
+        item("x", owner="n:carol:t.1", target="dave", at=T0 + 2).replace(
+            peer_owner="n:dave:t.2", peer_target="carol"
+        ),
+        item("y", owner="n:carol:t.1", target="erin", at=T0 + 3),
+        item("%", owner="n:%:t.3", target="n_:x", at=T0 + 4),
+        item("#", owner="", target="#tea", at=T0 + 5),
+    )
+    storage.history.append(item("z", owner="N:upper", target="x", at=T0 + 6))
+    assert await storage.history.owners("n:") == [
+        "n:%:t.3",
+        "n:bob",
+        "n:carol:t.1",
+        "n:dave:t.2",
+    ]
+    assert await storage.history.owners("a:") == ["a:alice"]
+    assert await storage.history.owners("N:") == ["N:upper"]  # case counts
+    assert await storage.history.owners("n:%") == ["n:%:t.3"]  # no wildcards
+    assert await storage.history.owners("n:_") == []
+    assert await storage.history.owners("") == [
+        "N:upper",
+        "a:alice",
+        "n:%:t.3",
+        "n:bob",
+        "n:carol:t.1",
+        "n:dave:t.2",
+    ]
+    await storage.history.forget("n:carol:t.1")
+    assert "n:carol:t.1" not in await storage.history.owners("n:")
+    assert "n:dave:t.2" in await storage.history.owners("n:")
+
+
 def to_bob(text: str, at: float, nick: str) -> HistoryItem:
     """alice (logged in) to bob, who knows her as `nick`."""
     return private(text, at=at).replace(peer_target=nick)

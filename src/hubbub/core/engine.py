@@ -103,6 +103,9 @@ class Engine:
         self.web_base_url: str | None = None
         self.tls_port: int | None = None  # for STS, once the TLS listener is up
         self._upload_tokens: dict[str, tuple[SessionId, float]] = {}
+        # The private histories of ended sessions without an account, for
+        # the app to delete (`take_ended_histories`).
+        self._ended_histories: list[str] = []
 
     # Sessions
 
@@ -233,6 +236,8 @@ class Engine:
         if user.registered:
             self.apply(UserQuit(user.nick, user.mask, reason, self.clock.now()))
         self.state.remove_session(user)
+        if user.session_owners:
+            self._ended_histories.extend(user.session_owners)
         logger.info(
             "x session %d (%s) disconnected: %s", user.session_id, user.nick, reason
         )
@@ -242,6 +247,17 @@ class Engine:
         user.outbox.flush(last=True)
         user.outbox.closed = True
         user.outbox.writer.close()
+
+    def take_ended_histories(self) -> list[str]:
+        """The owners of the private histories that ended sessions held
+        without an account, since the last call.
+
+        Nobody can read them any more (`User.history_owner`): the app deletes
+        them from the store (`HistoryStore.forget`), which the core, doing
+        no I/O, leaves to it.
+        """
+        ended, self._ended_histories = self._ended_histories, []
+        return ended
 
     def check_timeouts(self) -> None:
         """PING idle clients; drop those that do not answer or never register.

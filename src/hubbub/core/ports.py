@@ -323,5 +323,9 @@ class HistoryStore(Protocol):
             ValueError: `owner` is "" (channels are not forgotten so).
         """
 
+    async def owners(self, prefix: str) -> list[str]:
+        """Every owner of a private history whose name starts with `prefix`
+        (as "n:" for the histories of sessions without an account), sorted."""
+
     async def close(self) -> None:
         """Commit what is pending and release the database."""

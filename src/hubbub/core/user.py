@@ -29,6 +29,16 @@ def account_history_owner(account: str) -> str:
 # again at 1 when the server does.
 PROCESS_TOKEN: Final = secrets.token_hex(6)
 
+
+def of_this_process(owner: str) -> bool:
+    """Is `owner` the history of a session of this server process (an "n:"
+    owner with this process's token in its scope)? Any other "n:" owner is a
+    session's that ended with an earlier run of the server."""
+    return owner.startswith("n:") and owner.rpartition(":")[2].startswith(
+        PROCESS_TOKEN + "."
+    )
+
+
 # Bits of `User.tag_mask`: which tags the client wants on relayed messages.
 TAGS_SERVER_TIME: Final = 1
 TAGS_MESSAGE_TAGS: Final = 2
@@ -85,6 +95,9 @@ class User:
     # private message names both parties' histories.
     _owner: str = field(default="", repr=False)
     _owner_of: tuple[str, str | None] = field(default=("", None), repr=False)
+    # Every "n:" owner `history_owner` has named in this session (one per
+    # nick it held, None until the first), for `Engine.take_ended_histories`.
+    session_owners: list[str] | None = field(default=None, repr=False)
     # `key`, and the nick it was folded from: every private message recorded
     # names both parties' keys.
     _key: Casefolded = field(default=Casefolded(""), repr=False)
@@ -125,6 +138,10 @@ class User:
                 self._owner = account_history_owner(account)
             else:
                 self._owner = f"n:{casefold(self.nick)}:{self.history_scope}"
+                if self.session_owners is None:
+                    self.session_owners = [self._owner]
+                elif self._owner not in self.session_owners:
+                    self.session_owners.append(self._owner)
             self._owner_of = (self.nick, account)
         return self._owner
 

@@ -201,6 +201,16 @@ class MemoryHistoryStore:
             dropped.update(item.seq for item in self._histories.pop(key))
         return self._gone(dropped)
 
+    async def owners(self, prefix: str) -> list[str]:
+        """Every owner of a private history whose name starts with `prefix`."""
+        return sorted(
+            {
+                owner
+                for owner, _ in self._histories
+                if owner and owner.startswith(prefix)
+            }
+        )
+
     def _gone(self, dropped: set[int]) -> int:
         """How many of the `dropped` seqs no history holds any more."""
         still_held = {

@@ -357,6 +357,30 @@ class SqlHistoryStore:
             )
         return gone.counted + await self._gone_from_both(gone)
 
+    async def owners(self, prefix: str) -> list[str]:
+        """Every owner of a private history whose name starts with `prefix`,
+        in blocks of its own or as the other party of shared ones.
+
+        Reads every block's owners (no index orders them by prefix in both
+        databases): for a sweep at start-up, not for every message.
+        """
+        await self._settled()
+        query = union_all(
+            select(b.owner).where(b.owner.startswith(prefix, autoescape=True)),
+            select(b.peer_owner).where(
+                b.peer_owner.startswith(prefix, autoescape=True)
+            ),
+        )
+
+        async def read(connection: AsyncConnection) -> list[str]:
+            found = {str(owner) for (owner,) in await connection.execute(query)}
+            # SQLite's LIKE ignores ASCII case: keep the exact prefix only.
+            return sorted(
+                owner for owner in found if owner and owner.startswith(prefix)
+            )
+
+        return await self._database.transaction(read)
+
     async def _targets_of(self, owner: str) -> list[str]:
         """The targets of every history `owner` holds, in blocks of its own
         or shared with the other party of a conversation."""

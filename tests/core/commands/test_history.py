@@ -186,6 +186,38 @@ async def test_a_session_keeps_its_private_history_across_nick_changes(
     assert bodies(alice.received()) == ["as alicia"]
 
 
+async def test_ended_sessions_private_histories_are_handed_to_the_app(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    # The core does no I/O: the app takes the owners of ended sessions'
+    # histories and deletes them (hubbub.app; tests/transport).
+    alice = await connect(engine, "alice", caps=HISTORY_CAPS)
+    bob = await connect(engine, "bob", caps=HISTORY_CAPS)
+    carol = await connect(engine, "carol")
+    dave = await connect(engine, "dave")
+    await alice.send("PRIVMSG bob :hi")
+    await alice.send("NICK alicia")
+    await alice.send("PRIVMSG carol :hi")
+    await carol.send("PRIVMSG #nowhere :not private")
+    assert engine.take_ended_histories() == []  # nobody left yet
+    alice_scope, carol_scope = alice.user.history_scope, carol.user.history_scope
+    await alice.send("QUIT")
+    await dave.send("QUIT")  # no private history: nothing to delete
+    assert engine.take_ended_histories() == [
+        f"n:alice:{alice_scope}",
+        f"n:alicia:{alice_scope}",
+    ]
+    assert engine.take_ended_histories() == []  # each handed over once
+    await carol.send("QUIT")
+    assert engine.take_ended_histories() == [f"n:carol:{carol_scope}"]
+    assert bob.user.session_owners is not None  # bob was the peer...
+    bob.user.account = "bob"
+    await bob.send("PRIVMSG nobody :x")
+    engine.disconnect(bob.user, "gone")
+    # ...and his owners from before he logged in are handed over too.
+    assert engine.take_ended_histories() == [f"n:bob:{bob.user.history_scope}"]
+
+
 async def test_targets_lists_conversations_oldest_activity_first(
     engine: Engine, clock: FrozenClock
 ) -> None:

@@ -1,0 +1,87 @@
+"""The running server deletes the private history of sessions without an
+account once they end: those of this run, and those an earlier run left."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hubbub import app as app_module
+from hubbub.app import run_app
+from hubbub.core.ports import HistoryStore
+from hubbub.protocol.casemap import casefold
+from hubbub.storage.open import open_storage
+from tests.fakes import make_config
+from tests.storage.samples import T0, item
+from tests.transport.test_stream import LineClient
+
+POLL_SECONDS = 0.02
+EARLIER = "n:alice:" + "0" * 12 + ".7"  # a session of an earlier run
+
+
+async def until(
+    condition: Callable[[list[str]], bool], history: HistoryStore, seconds: float = 10
+) -> None:
+    """Wait until `condition(owners)` holds for the "n:" owners in `history`."""
+    for _ in range(int(seconds / POLL_SECONDS)):
+        owners = await history.owners("n:")
+        if condition(owners):
+            return
+        await asyncio.sleep(POLL_SECONDS)
+    raise AssertionError(f"still {owners} after {seconds} s")
+
+
+async def test_ended_sessions_histories_are_deleted_and_the_peers_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "FORGET_PERIOD_SECONDS", 0.05)
+    config = make_config(host="127.0.0.1", port=0, data_dir=tmp_path)
+    # An earlier run stopped while alice (no account) talked with carol,
+    # who is logged in, and with dave, who is not.
+    storage = await open_storage(config.storage_url())
+    storage.history.append(
+        item("to carol", owner=EARLIER, target="carol", at=T0).replace(
+            peer_owner="a:carol", peer_target="alice"
+        )
+    )
+    storage.history.append(
+        item("to dave", owner=EARLIER, target="dave", at=T0 + 1).replace(
+            peer_owner="n:dave:" + "0" * 12 + ".8", peer_target="alice"
+        )
+    )
+    await storage.close()
+
+    async with run_app(config) as app:
+        history = app.engine.history
+        # The earlier run's sessions are swept at start-up; carol's copy stays.
+        await until(lambda owners: owners == [], history)
+        kept = await history.select(
+            "a:carol", "alice", after=None, before=None, limit=10, newest_first=False
+        )
+        assert [entry.params[-1] for entry in kept] == ["to carol"]
+
+        alice = await LineClient.open(app.ports["irc"])
+        bob = await LineClient.open(app.ports["irc"])
+        await alice.register("alice")
+        await bob.register("bob")
+        await alice.send("PRIVMSG bob :secret", "PING sync")
+        await alice.read_until("PONG")
+        await bob.read_until("secret")
+        alice_owner = app.engine.state.users[casefold("alice")].history_owner
+        bob_owner = app.engine.state.users[casefold("bob")].history_owner
+        await history.commit()
+        assert await history.owners("n:") == sorted([alice_owner, bob_owner])
+
+        await alice.send("QUIT :bye")
+        await alice.read_until("ERROR")
+        await until(lambda owners: owners == [bob_owner], history)
+        # bob still has his copy while his session lasts.
+        mine = await history.select(
+            bob_owner, "alice", after=None, before=None, limit=10, newest_first=False
+        )
+        assert [entry.params[-1] for entry in mine] == ["secret"]
+        bob.writer.close()
+        await until(lambda owners: owners == [], history)
