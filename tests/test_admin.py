@@ -108,3 +108,38 @@ def test_an_account_made_by_the_cli_logs_in_on_the_server(tmp_path: Path) -> Non
     with hubbub_serve(tmp_path) as server:
         lines = asyncio.run(_identify(server.port, "cli-made"))
     assert any(" 900 alice " in line for line in lines), lines
+
+
+async def _logged_out_after_delete(port: int, data_dir: Path) -> list[str]:
+    """Log alice in, delete her account with the CLI, read until the server
+    logs her out (or 30 s pass)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"NICK alice\r\nUSER alice 0 * :Alice\r\nNS IDENTIFY cli-made\r\n")
+    lines: list[str] = []
+    async with asyncio.timeout(30):
+        while " 900 alice " not in "\n".join(lines):
+            lines.append((await reader.readline()).decode().rstrip())
+        deleted = await asyncio.to_thread(
+            accounts, "delete", "alice", "--yes", "--data-dir", str(data_dir)
+        )
+        assert deleted.returncode == 0, deleted.stderr
+        while " 901 alice " not in lines[-1]:
+            line = (await reader.readline()).decode()
+            assert line, lines  # the connection stays up
+            lines.append(line.rstrip())
+        writer.write(b"WHOIS alice\r\n")
+        while " 318 alice " not in lines[-1]:
+            lines.append((await reader.readline()).decode().rstrip())
+    writer.close()
+    return lines
+
+
+def test_a_session_logged_in_to_an_account_the_cli_deletes_is_logged_out(
+    tmp_path: Path,
+) -> None:
+    accounts("create", "alice", "--password", "cli-made", "--data-dir", str(tmp_path))
+    with hubbub_serve(tmp_path) as server:
+        lines = asyncio.run(_logged_out_after_delete(server.port, tmp_path))
+    after = lines[next(i for i, line in enumerate(lines) if " 901 " in line) :]
+    assert any("Your account alice no longer exists" in line for line in after)
+    assert not any(" 330 " in line for line in after), after  # WHOIS: no account

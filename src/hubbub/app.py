@@ -16,6 +16,7 @@ from aiohttp import web
 
 from hubbub import compiled
 from hubbub.config import Config
+from hubbub.core.accounts import log_out_deleted_accounts
 from hubbub.core.engine import Engine
 from hubbub.core.events import ChannelRestored
 from hubbub.core.ports import HistoryStore
@@ -137,6 +138,7 @@ async def run_app(config: Config) -> AsyncIterator[App]:
         asyncio.create_task(_check_timeouts(engine, config)),
         asyncio.create_task(_apply_retention(storage.history, files, config)),
         asyncio.create_task(_forget_ended_sessions(engine, storage.history)),
+        asyncio.create_task(_check_accounts(engine)),
     ]
     try:
         yield app
@@ -233,6 +235,20 @@ async def _forget(history: HistoryStore, owners: list[str]) -> None:
         except StorageError as error:
             # Still unreadable; the next start-up sweeps it.
             logger.error("! could not delete %s's private history: %s", owner, error)
+
+
+# How often sessions are checked for accounts deleted under them.
+ACCOUNTS_CHECK_SECONDS = 5.0
+
+
+async def _check_accounts(engine: Engine) -> None:
+    """Log out sessions whose account was deleted (from the shell) under them."""
+    while True:
+        await asyncio.sleep(ACCOUNTS_CHECK_SECONDS)
+        try:
+            await log_out_deleted_accounts(engine)
+        except StorageError as error:
+            logger.error("! could not check for deleted accounts: %s", error)
 
 
 async def _check_timeouts(engine: Engine, config: Config) -> None:

@@ -8,15 +8,20 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from typing import TYPE_CHECKING
 
 from hubbub.core.context import Context
 from hubbub.core.errors import StandardReplyError
 from hubbub.core.events import AccountChanged
 from hubbub.core.ports import Account
 from hubbub.core.services.names import is_service
-from hubbub.core.user import User
+from hubbub.core.user import User, account_history_owner
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import casefold, is_valid_nick
+from hubbub.protocol.message import Message
+
+if TYPE_CHECKING:
+    from hubbub.core.engine import Engine
 
 
 def log_in(ctx: Context, user: User, account: Account) -> None:
@@ -47,6 +52,66 @@ def log_out(ctx: Context, user: User) -> None:
     ctx.engine.send_numeric(
         user, n.RPL_LOGGEDOUT, user.mask, text="You are now logged out"
     )
+
+
+def log_out_everywhere(engine: Engine, account: str, *, notice: str) -> int:
+    """Log out every session logged in to `account` (any case), each told
+    why by a NickServ `notice`; return how many there were."""
+    key = casefold(account)
+    users = [
+        user
+        for user in engine.state.sessions.values()
+        if user.account is not None
+        and not user.quitting
+        and casefold(user.account) == key
+    ]
+    source = f"NickServ!NickServ@services.{engine.server_name}"
+    for user in users:
+        log_out(Context(engine, user, Message("NICKSERV")), user)
+        engine.send(user, f":{source} NOTICE {user.nick} :{notice}\r\n".encode())
+    return len(users)
+
+
+async def log_out_deleted_accounts(engine: Engine) -> int:
+    """Log out the sessions whose account no longer exists; return how many.
+
+    An operator may delete an account from the shell (`hubbub accounts
+    delete`) while sessions are logged in to it. The app calls this every few
+    seconds: such sessions are logged out, what their private messages added
+    to the account's history since is deleted too (whoever registers the name
+    next reads none of it), and a nick-protection grace period running for
+    the name ends, since the nick is nobody's any more.
+    """
+    accounts = engine.accounts
+    logged_in = {
+        casefold(user.account): user.account
+        for user in engine.state.sessions.values()
+        if user.account is not None
+    }
+    gone = 0
+    for name in logged_in.values():
+        # From memory; a "no" is read again before it is given, and then
+        # confirmed here, so that no blip logs anyone out.
+        if await accounts.account_exists(name):
+            continue
+        if await accounts.get_account(name) is not None:
+            continue
+        count = log_out_everywhere(
+            engine, name, notice=f"Your account {name} no longer exists"
+        )
+        if count:
+            logger.info("= logged out %d sessions of deleted account %s", count, name)
+            await engine.history.forget(account_history_owner(name))
+        gone += count
+    for user in list(engine.state.sessions.values()):
+        nick = user.nick
+        if user.nick_protection_deadline is None:
+            continue
+        # Unless renamed while we looked.
+        if not await accounts.account_exists(nick) and user.nick == nick:
+            user.nick_protection_deadline = None
+    engine.flush()  # not from a client's line: nothing else would flush
+    return gone
 
 
 logger = logging.getLogger(__name__)
@@ -139,6 +204,9 @@ async def register_account(
             "REGISTER", "ACCOUNT_EXISTS", name, text="That account already exists"
         )
     logger.info("= account %s registered by session %d", name, ctx.user.session_id)
+    # Sessions still logged in to an account of this name that was deleted
+    # (from the shell, a moment ago) must not become the new account's.
+    log_out_everywhere(ctx.engine, name, notice=f"Your account {name} no longer exists")
     if account.verification_code is not None:
         # No mail transport yet: the operator reads the code from the log.
         logger.warning(

@@ -8,7 +8,13 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from hubbub.core.accounts import check_registration, log_in, log_out, register_account
+from hubbub.core.accounts import (
+    check_registration,
+    log_in,
+    log_out,
+    log_out_everywhere,
+    register_account,
+)
 from hubbub.core.context import Context
 from hubbub.core.errors import StandardReplyError
 from hubbub.core.services.reply import notice, run_command
@@ -124,6 +130,9 @@ async def _drop(ctx: Context, args: list[str]) -> None:
         return
     await ctx.engine.accounts.delete_account(account.name)
     log_out(ctx, ctx.user)
+    log_out_everywhere(  # the account's other sessions
+        ctx.engine, account.name, notice=f"Your account {account.name} was dropped"
+    )
     # Its private history goes with it: whoever registers the name next
     # reads none of it (the other parties keep their copies).
     await ctx.engine.history.forget(account_history_owner(account.name))

@@ -1,0 +1,98 @@
+"""Sessions logged in to an account that is deleted under them are logged out."""
+
+from __future__ import annotations
+
+from hubbub.core.accounts import log_out_deleted_accounts
+from hubbub.core.engine import Engine
+from tests.fakes import FakeClient, connect
+
+NS = ":NickServ!NickServ@services.irc.test NOTICE"
+PASSWORD = "hunter2hunter2"
+
+
+async def logged_in(engine: Engine, nick: str, account: str) -> FakeClient:
+    """A client logged in to `account` (registered by the first to ask)."""
+    client = await connect(engine, nick, caps=("account-notify",))
+    if await engine.accounts.get_account(account) is None:
+        await client.send(f"NS REGISTER {PASSWORD}")
+    else:
+        await client.send(f"NS IDENTIFY {account} {PASSWORD}")
+    assert client.user.account == account
+    await client.send("JOIN #tea")
+    client.clear()
+    return client
+
+
+async def test_sessions_of_a_deleted_account_are_logged_out(engine: Engine) -> None:
+    alice = await logged_in(engine, "alice", "alice")
+    laptop = await logged_in(engine, "alice_", "alice")
+    bob = await logged_in(engine, "bob", "bob")
+    for client in (alice, laptop, bob):
+        client.clear()
+    # An operator deletes alice's account from the shell (the same store).
+    assert await engine.accounts.delete_account("alice")
+    await laptop.send("PRIVMSG bob :sent while the account was gone")
+    bob.clear()
+    assert await log_out_deleted_accounts(engine) == 2
+    for client in (alice, laptop):
+        nick = client.user.nick
+        assert client.user.account is None
+        lines = [line for line in client.received() if " ACCOUNT " not in line]
+        assert lines == [
+            f":irc.test 901 {nick} {client.user.mask} :You are now logged out",
+            f"{NS} {nick} :Your account alice no longer exists",
+        ]
+    # account-notify: the channel sees both log out; bob stays logged in.
+    assert bob.received() == [
+        ":alice!~alice@127.0.0.1 ACCOUNT *",
+        ":alice_!~alice_@127.0.0.1 ACCOUNT *",
+    ]
+    assert bob.user.account == "bob"
+    # What the account's history gained since the deletion is gone with it;
+    # bob keeps his copy.
+    assert await engine.history.owners("a:") == ["a:bob"]
+    kept = await engine.history.select(
+        "a:bob", "alice_", after=None, before=None, limit=10, newest_first=False
+    )
+    assert [item.params[-1] for item in kept] == ["sent while the account was gone"]
+    # Nothing more to do until another account goes.
+    assert await log_out_deleted_accounts(engine) == 0
+    assert alice.received() == []
+
+
+async def test_registering_a_deleted_name_logs_out_its_old_sessions(
+    engine: Engine,
+) -> None:
+    alice = await logged_in(engine, "alice", "alice")
+    await alice.send("NICK elsewhere")
+    assert await engine.accounts.delete_account("alice")
+    # Before any check, someone else registers the name: alice's session
+    # must not become theirs.
+    mallory = await connect(engine, "mallory")
+    await mallory.send("REGISTER alice * other-password")
+    assert mallory.received()[0].startswith(":irc.test REGISTER SUCCESS alice")
+    assert alice.user.account is None
+    assert f"{NS} elsewhere :Your account alice no longer exists" in alice.received()
+
+
+async def test_drop_logs_out_the_accounts_other_sessions(engine: Engine) -> None:
+    alice = await logged_in(engine, "alice", "alice")
+    laptop = await logged_in(engine, "alice_", "alice")
+    laptop.clear()
+    await alice.send(f"NS DROP {PASSWORD}")
+    assert alice.received()[-1] == f"{NS} alice :Account alice dropped"
+    assert (alice.user.account, laptop.user.account) == (None, None)
+    assert laptop.received()[-1] == f"{NS} alice_ :Your account alice was dropped"
+
+
+async def test_a_deleted_accounts_nick_is_no_longer_protected(engine: Engine) -> None:
+    alice = await logged_in(engine, "alice", "alice")
+    await alice.send("NICK elsewhere")
+    squatter = await connect(engine, "alice")
+    assert squatter.user.nick_protection_deadline is not None
+    assert await engine.accounts.delete_account("alice")
+    await log_out_deleted_accounts(engine)
+    assert squatter.user.nick_protection_deadline is None
+    engine.clock.advance(3600)  # type: ignore[attr-defined]
+    engine.check_timeouts()
+    assert squatter.user.nick == "alice"  # not renamed to a guest
