@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hubbub.core.accounts import log_out_deleted_accounts
 from hubbub.core.engine import Engine
-from tests.fakes import FakeClient, connect
+from tests.fakes import FakeClient, FrozenClock, connect
 
 NS = ":NickServ!NickServ@services.irc.test NOTICE"
 PASSWORD = "hunter2hunter2"
@@ -85,14 +85,17 @@ async def test_drop_logs_out_the_accounts_other_sessions(engine: Engine) -> None
     assert laptop.received()[-1] == f"{NS} alice_ :Your account alice was dropped"
 
 
-async def test_a_deleted_accounts_nick_is_no_longer_protected(engine: Engine) -> None:
+async def test_a_deleted_accounts_nick_is_no_longer_protected(
+    engine: Engine, clock: FrozenClock
+) -> None:
     alice = await logged_in(engine, "alice", "alice")
     await alice.send("NICK elsewhere")
     squatter = await connect(engine, "alice")
-    assert squatter.user.nick_protection_deadline is not None
+    protected_until = squatter.user.nick_protection_deadline
+    assert protected_until is not None
     assert await engine.accounts.delete_account("alice")
     await log_out_deleted_accounts(engine)
     assert squatter.user.nick_protection_deadline is None
-    engine.clock.advance(3600)  # type: ignore[attr-defined]
+    clock.advance(3600)
     engine.check_timeouts()
     assert squatter.user.nick == "alice"  # not renamed to a guest
