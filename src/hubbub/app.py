@@ -211,7 +211,10 @@ async def _forget_ended_sessions(engine: Engine, history: HistoryStore) -> None:
 
     First those that earlier runs of the server left (sessions that ended
     with a shutdown or a crash), then, every few seconds, those of the
-    sessions that ended since.
+    sessions that ended since. The sweep takes every "n:" history whose
+    scope is not this process's for an earlier run's: one server per
+    database. Servers sharing one database (several nodes) will need to
+    know which of them are still running before they sweep.
     """
     try:
         earlier = [
