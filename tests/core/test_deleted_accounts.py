@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hubbub.core.accounts import log_out_deleted_accounts
 from hubbub.core.engine import Engine
+from hubbub.core.ports import Account
 from tests.fakes import FakeClient, FrozenClock, connect
 
 NS = ":NickServ!NickServ@services.irc.test NOTICE"
@@ -99,3 +100,29 @@ async def test_a_deleted_accounts_nick_is_no_longer_protected(
     clock.advance(3600)
     engine.check_timeouts()
     assert squatter.user.nick == "alice"  # not renamed to a guest
+
+
+async def test_an_account_created_again_behind_the_servers_back_is_not_theirs(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    old = await logged_in(engine, "alice", "alice")
+    await old.send("NICK oldalice")
+    # From the shell: delete alice, and create another alice a second later.
+    clock.advance(1)
+    assert await engine.accounts.delete_account("alice")
+    password_hash, scram = await engine.passwords.new_credentials(PASSWORD)
+    again = Account("alice", password_hash, scram, created_at=clock.now())
+    assert await engine.accounts.create_account(again)
+    new = await logged_in(engine, "alice", "alice")  # the new account's owner
+    await new.send("PRIVMSG oldalice :mine")
+    old.clear()
+    assert await log_out_deleted_accounts(engine) == 1
+    assert old.user.account is None
+    assert f"{NS} oldalice :Your account alice no longer exists" in old.received()
+    # The new account's session and history stay.
+    assert new.user.account == "alice"
+    kept = await engine.history.select(
+        "a:alice", "oldalice", after=None, before=None, limit=10, newest_first=False
+    )
+    assert [item.params[-1] for item in kept] == ["mine"]
+    assert await log_out_deleted_accounts(engine) == 0

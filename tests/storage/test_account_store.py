@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hubbub.storage.open import Storage
-from tests.storage.samples import account, channel
+from tests.storage.samples import T0, account, channel
 
 # Accounts
 
@@ -42,6 +42,18 @@ async def test_account_exists_follows_create_and_delete(storage: Storage) -> Non
     assert not await storage.accounts.account_exists("bob")
     await storage.accounts.delete_account("al[ice]")
     assert not await storage.accounts.account_exists("Al[ice]")
+
+
+async def test_account_created_at_tells_a_recreated_account_apart(
+    storage: Storage,
+) -> None:
+    assert await storage.accounts.account_created_at("alice") is None
+    await storage.accounts.create_account(account("Alice", created_at=T0))
+    assert await storage.accounts.account_created_at("ALICE") == T0
+    await storage.accounts.delete_account("alice")
+    assert await storage.accounts.account_created_at("alice") is None
+    await storage.accounts.create_account(account("alice", created_at=T0 + 0.125))
+    assert await storage.accounts.account_created_at("alice") == T0 + 0.125
 
 
 async def test_account_without_scram_or_email_reads_back(storage: Storage) -> None:

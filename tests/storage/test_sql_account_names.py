@@ -12,7 +12,7 @@ import pytest
 from hubbub.storage.database import Database
 from hubbub.storage.sql_accounts import SqlAccountStore
 from tests.storage.conftest import POSTGRES_URL, SQL_KINDS, DatabaseAtHead
-from tests.storage.samples import account
+from tests.storage.samples import T0, account
 
 
 class Clock:
@@ -111,3 +111,23 @@ async def test_close_with_nothing_in_flight_returns(database: Database) -> None:
     await store.close()
     assert not await store.account_exists("frank")  # still usable
     await store.close()
+
+
+async def test_an_account_created_again_elsewhere_shows_after_the_refresh(
+    database: Database,
+) -> None:
+    clock = Clock()
+    server = SqlAccountStore(database, names_refresh_seconds=5.0, monotonic=clock)
+    cli = SqlAccountStore(database)
+    await cli.create_account(account("erin", created_at=T0))
+    assert await server.account_created_at("erin") == T0
+    await cli.delete_account("erin")
+    await cli.create_account(account("erin", created_at=T0 + 1))
+    clock.now = 4.0
+    assert await server.account_created_at("erin") == T0  # fresh: not read again
+    clock.now = 10.0
+    assert await server.account_created_at("erin") == T0  # stale: read behind
+    await settle()
+    assert await server.account_created_at("erin") == T0 + 1
+    await server.delete_account("erin")  # its own write shows at once
+    assert await server.account_created_at("erin") is None

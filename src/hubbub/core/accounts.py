@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 def log_in(ctx: Context, user: User, account: Account) -> None:
     """Attach `account` to `user`; 900 to the user, ACCOUNT to account-notify peers."""
+    user.account_created_at = account.created_at
     if user.registered:
         ctx.apply(AccountChanged(user.nick, account.name))
     else:
@@ -54,9 +55,16 @@ def log_out(ctx: Context, user: User) -> None:
     )
 
 
-def log_out_everywhere(engine: Engine, account: str, *, notice: str) -> int:
+def log_out_everywhere(
+    engine: Engine,
+    account: str,
+    *,
+    notice: str,
+    created_at: float | None = None,
+) -> int:
     """Log out every session logged in to `account` (any case), each told
-    why by a NickServ `notice`; return how many there were."""
+    why by a NickServ `notice`, but those logged in to the account that
+    `created_at` names (when given); return how many there were."""
     key = casefold(account)
     users = [
         user
@@ -64,6 +72,7 @@ def log_out_everywhere(engine: Engine, account: str, *, notice: str) -> int:
         if user.account is not None
         and not user.quitting
         and casefold(user.account) == key
+        and (created_at is None or user.account_created_at != created_at)
     ]
     source = f"NickServ!NickServ@services.{engine.server_name}"
     for user in users:
@@ -76,32 +85,39 @@ async def log_out_deleted_accounts(engine: Engine) -> int:
     """Log out the sessions whose account no longer exists; return how many.
 
     An operator may delete an account from the shell (`hubbub accounts
-    delete`) while sessions are logged in to it. The app calls this every few
-    seconds: such sessions are logged out, what their private messages added
-    to the account's history since is deleted too (whoever registers the name
-    next reads none of it), and a nick-protection grace period running for
-    the name ends, since the nick is nobody's any more.
+    delete`) while sessions are logged in to it, and even create another
+    of the same name (`create`). The app calls this every few seconds: such
+    sessions are logged out, what their private messages added to the
+    account's history since is deleted too (whoever holds the name next
+    reads none of it), and a nick-protection grace period running for a
+    name that is nobody's any more ends.
     """
     accounts = engine.accounts
-    logged_in = {
-        casefold(user.account): user.account
-        for user in engine.state.sessions.values()
-        if user.account is not None
-    }
+    # Each account sessions are logged in to: its name, and the creation
+    # times they logged in to.
+    logged_in: dict[str, tuple[str, set[float | None]]] = {}
+    for user in engine.state.sessions.values():
+        if user.account is not None:
+            entry = logged_in.setdefault(casefold(user.account), (user.account, set()))
+            entry[1].add(user.account_created_at)
     gone = 0
-    for name in logged_in.values():
-        # From memory; a "no" is read again before it is given, and then
-        # confirmed here, so that no blip logs anyone out.
-        if await accounts.account_exists(name):
+    for name, logged_in_to in logged_in.values():
+        # From memory, and rarely wrong: a "no" is read again before it is
+        # given, and any doubt is confirmed from the database, so that
+        # neither a blip nor a stale name logs anyone out.
+        if logged_in_to == {await accounts.account_created_at(name)}:
             continue
-        if await accounts.get_account(name) is not None:
-            continue
+        account = await accounts.get_account(name)
         count = log_out_everywhere(
-            engine, name, notice=f"Your account {name} no longer exists"
+            engine,
+            name,
+            notice=f"Your account {name} no longer exists",
+            created_at=None if account is None else account.created_at,
         )
         if count:
             logger.info("= logged out %d sessions of deleted account %s", count, name)
-            await engine.history.forget(account_history_owner(name))
+            if account is None:
+                await engine.history.forget(account_history_owner(name))
         gone += count
     for user in list(engine.state.sessions.values()):
         nick = user.nick

@@ -119,6 +119,12 @@ class AccountStore(Protocol):
         show. True may be stale: confirm with `get_account`.
         """
 
+    async def account_created_at(self, name: str) -> float | None:
+        """When the account called `name` was created (None: there is none),
+        as cheaply and with the same staleness as `account_exists`: what
+        tells an account from one deleted and created again under its name.
+        """
+
     async def create_account(self, account: Account) -> bool:
         """Store a new account; False when the name is taken."""
 

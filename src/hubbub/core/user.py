@@ -73,6 +73,9 @@ class User:
     modes: set[str] = field(default_factory=set)
     away: str | None = None
     account: str | None = None
+    # When the logged-in account was created: tells it from an account
+    # deleted and created again under its name (`log_out_deleted_accounts`).
+    account_created_at: float | None = None
     oper_name: str | None = None
     channels: dict[Casefolded, Channel] = field(default_factory=dict)
     monitoring: set[Casefolded] = field(default_factory=set)

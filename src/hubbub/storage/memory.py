@@ -32,6 +32,11 @@ class MemoryAccountStore:
         """Whether an account is called `name`."""
         return casefold(name) in self._accounts
 
+    async def account_created_at(self, name: str) -> float | None:
+        """When the account called `name` was created (None: there is none)."""
+        account = self._accounts.get(casefold(name))
+        return None if account is None else account.created_at
+
     async def create_account(self, account: Account) -> bool:
         """Store a new account; False when the name is taken."""
         key = casefold(account.name)

@@ -34,10 +34,11 @@ class SqlAccountStore:
     """`AccountStore` over SQL. Keys are casefolded names (rfc1459).
 
     Every NICK asks `account_exists` (nick protection). A query each time cost
-    more than the rest of registration together, so the store keeps the set
-    of account names in memory: its own writes update it at once, and once it
-    is `names_refresh_seconds` old it is read again (in the background when
-    the answer is "yes", which `get_account` confirms; before answering "no").
+    more than the rest of registration together, so the store keeps the
+    account names (and when each was created) in memory: its own writes
+    update them at once, and once they are `names_refresh_seconds` old they
+    are read again (in the background when the answer is "yes", which
+    `get_account` confirms; before answering "no").
     """
 
     def __init__(
@@ -48,18 +49,30 @@ class SqlAccountStore:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._database = database
-        self._names: set[str] | None = None  # None until first read
+        # Account names (casefolded) and when each was created; None until read.
+        self._names: dict[str, float] | None = None
         self._names_read_at = 0.0
         self._names_refresh_seconds = names_refresh_seconds
         self._monotonic = monotonic
         self._names_reading: asyncio.Task[None] | None = None
         # Our own writes made while a read is in flight: (key, exists), replayed
         # over its result, which may predate them.
-        self._names_changed: list[tuple[str, bool]] = []
+        self._names_changed: list[tuple[str, float | None]] = []
 
     async def account_exists(self, name: str) -> bool:
         """Whether an account may be called `name` (from the in-memory set)."""
         key = casefold(name)
+        return key in await self._fresh_names(key)
+
+    async def account_created_at(self, name: str) -> float | None:
+        """When the account called `name` was created (None: there is none),
+        from the in-memory names, as stale as `account_exists`."""
+        key = casefold(name)
+        return (await self._fresh_names(key)).get(key)
+
+    async def _fresh_names(self, key: str) -> dict[str, float]:
+        """The account names (and creation times), read again first when
+        they are stale and do not hold `key`."""
         if self._names is None:
             await asyncio.shield(self._read_names())
         elif self._monotonic() - self._names_read_at > self._names_refresh_seconds:
@@ -69,7 +82,7 @@ class SqlAccountStore:
                 # good: read again first. (A stale "yes" is confirmed anyway.)
                 await asyncio.shield(reading)
         assert self._names is not None
-        return key in self._names
+        return self._names
 
     def _read_names(self) -> asyncio.Task[None]:
         """The read of every account name in flight, started if there is none."""
@@ -83,8 +96,9 @@ class SqlAccountStore:
     async def _load_names(self) -> None:
         started = self._monotonic()
 
-        async def read(connection: AsyncConnection) -> set[str]:
-            return set(await connection.scalars(select(accounts.c.key)))
+        async def read(connection: AsyncConnection) -> dict[str, float]:
+            query = select(accounts.c.key, accounts.c.created_at)
+            return {str(key): float(at) for key, at in await connection.execute(query)}
 
         try:
             names = await self._database.transaction(read)
@@ -94,11 +108,11 @@ class SqlAccountStore:
             logger.exception("! could not read the account names again")
             self._names_read_at = started  # try again after another interval
             return
-        for key, exists in self._names_changed:
-            if exists:
-                names.add(key)
+        for key, created_at in self._names_changed:
+            if created_at is not None:
+                names[key] = created_at
             else:
-                names.discard(key)
+                names.pop(key, None)
         self._names_changed = []
         self._names = names
         self._names_read_at = started
@@ -115,14 +129,15 @@ class SqlAccountStore:
         if reading is not None and not reading.cancelled():
             reading.exception()  # retrieved: asyncio does not warn of it again
 
-    def _name_changed(self, key: str, *, exists: bool) -> None:
+    def _name_changed(self, key: str, *, created_at: float | None) -> None:
+        # An account made (created_at) or deleted (None) through this store.
         if self._names is not None:
-            if exists:
-                self._names.add(key)
+            if created_at is not None:
+                self._names[key] = created_at
             else:
-                self._names.discard(key)
+                self._names.pop(key, None)
         if self._names_reading is not None and not self._names_reading.done():
-            self._names_changed.append((key, exists))
+            self._names_changed.append((key, created_at))
 
     # Accounts
 
@@ -145,7 +160,7 @@ class SqlAccountStore:
             await self._database.transaction(insert)
         except IntegrityError:
             return False
-        self._name_changed(casefold(account.name), exists=True)
+        self._name_changed(casefold(account.name), created_at=account.created_at)
         return True
 
     async def update_account(self, account: Account) -> bool:
@@ -181,7 +196,7 @@ class SqlAccountStore:
             return result.rowcount > 0
 
         deleted = await self._database.transaction(delete)
-        self._name_changed(key, exists=False)
+        self._name_changed(key, created_at=None)
         return deleted
 
     async def list_accounts(self) -> list[Account]:
