@@ -55,8 +55,9 @@ class SqlAccountStore:
         self._names_refresh_seconds = names_refresh_seconds
         self._monotonic = monotonic
         self._names_reading: asyncio.Task[None] | None = None
-        # Our own writes made while a read is in flight: (key, exists), replayed
-        # over its result, which may predate them.
+        # Our own writes made while a read is in flight: (key, the creation
+        # time, or None when deleted), replayed over its result, which may
+        # predate them.
         self._names_changed: list[tuple[str, float | None]] = []
 
     async def account_exists(self, name: str) -> bool:
