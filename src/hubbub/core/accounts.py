@@ -15,6 +15,7 @@ from hubbub.core.errors import StandardReplyError
 from hubbub.core.events import AccountChanged
 from hubbub.core.ports import Account
 from hubbub.core.services.names import is_service
+from hubbub.core.services.reply import notice as service_notice
 from hubbub.core.user import User, account_history_owner
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import casefold, is_valid_nick
@@ -74,10 +75,10 @@ def log_out_everywhere(
         and casefold(user.account) == key
         and (created_at is None or user.account_created_at != created_at)
     ]
-    source = f"NickServ!NickServ@services.{engine.server_name}"
     for user in users:
-        log_out(Context(engine, user, Message("NICKSERV")), user)
-        engine.send(user, f":{source} NOTICE {user.nick} :{notice}\r\n".encode())
+        ctx = Context(engine, user, Message("NICKSERV"))
+        log_out(ctx, user)
+        service_notice(ctx, "NickServ", notice)
     return len(users)
 
 
