@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from hubbub.core.ports import HistoryItem
+from hubbub.core.user import account_history_owner
 from hubbub.storage.open import open_storage
 from tests.server_process import hubbub_serve
 
@@ -62,11 +63,16 @@ def test_delete_takes_the_accounts_private_history_with_it(tmp_path: Path) -> No
             peer_target=peer_target,
         )
 
-    async def write() -> None:
+    async def write() -> str:
+        """alice's messages in her account's history; its owner."""
         storage = await open_storage(url)
-        storage.history.append(message("to bob", "a:alice", "bob", "a:bob", "alice"))
-        storage.history.append(message("to self", "a:alice", "alice", "", ""))
+        account = await storage.accounts.get_account("alice")
+        assert account is not None
+        alice = account_history_owner("alice", account.created_at)
+        storage.history.append(message("to bob", alice, "bob", "a:bob", "alice"))
+        storage.history.append(message("to self", alice, "alice", "", ""))
         await storage.close()
+        return alice
 
     async def read(owner: str, target: str) -> list[str]:
         storage = await open_storage(url)
@@ -78,11 +84,11 @@ def test_delete_takes_the_accounts_private_history_with_it(tmp_path: Path) -> No
 
     where = ("--data-dir", str(tmp_path))
     assert accounts("create", "alice", "--password", "secretpw", *where).returncode == 0
-    asyncio.run(write())
-    assert asyncio.run(read("a:alice", "bob")) == ["to bob"]
+    alice = asyncio.run(write())
+    assert asyncio.run(read(alice, "bob")) == ["to bob"]
     assert accounts("delete", "alice", "--yes", *where).returncode == 0
-    assert asyncio.run(read("a:alice", "bob")) == []
-    assert asyncio.run(read("a:alice", "alice")) == []
+    assert asyncio.run(read(alice, "bob")) == []
+    assert asyncio.run(read(alice, "alice")) == []
     assert asyncio.run(read("a:bob", "alice")) == ["to bob"]  # bob's copy stays
 
 

@@ -178,7 +178,8 @@ def delete(
 async def _delete(storage: Storage, name: str) -> bool:
     """Delete the account and its private history (the other parties keep
     their copies), so that whoever registers the name next reads none of it."""
-    if not await storage.accounts.delete_account(name):
+    account = await storage.accounts.get_account(name)
+    if account is None or not await storage.accounts.delete_account(name):
         return False
-    await storage.history.forget(account_history_owner(name))
+    await storage.history.forget(account_history_owner(name, account.created_at))
     return True

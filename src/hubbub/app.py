@@ -16,7 +16,10 @@ from aiohttp import web
 
 from hubbub import compiled
 from hubbub.config import Config
-from hubbub.core.accounts import log_out_deleted_accounts
+from hubbub.core.accounts import (
+    forget_orphaned_account_histories,
+    log_out_deleted_accounts,
+)
 from hubbub.core.engine import Engine
 from hubbub.core.events import ChannelRestored
 from hubbub.core.ports import HistoryStore
@@ -214,7 +217,9 @@ async def _forget_ended_sessions(engine: Engine, history: HistoryStore) -> None:
     sessions that ended since. The sweep takes every "n:" history whose
     scope is not this process's for an earlier run's: one server per
     database. Servers sharing one database (several nodes) will need to
-    know which of them are still running before they sweep.
+    know which of them are still running before they sweep. The start-up
+    also deletes the histories of accounts that no longer exist
+    (`forget_orphaned_account_histories`; safe with any number of servers).
     """
     try:
         earlier = [
@@ -226,6 +231,12 @@ async def _forget_ended_sessions(engine: Engine, history: HistoryStore) -> None:
     if earlier:
         await _forget(history, earlier)
         logger.info("= deleted the private history of %d ended sessions", len(earlier))
+    # Then what deleted accounts left (one sweep at a time: two would
+    # rewrite the same shared blocks in turn).
+    try:
+        await forget_orphaned_account_histories(engine)
+    except StorageError as error:
+        logger.error("! could not delete deleted accounts' histories: %s", error)
     while True:
         await asyncio.sleep(FORGET_PERIOD_SECONDS)
         await _forget(history, engine.take_ended_histories())

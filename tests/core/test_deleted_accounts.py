@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from hubbub.core.accounts import log_out_deleted_accounts
+from hubbub.core.accounts import (
+    forget_orphaned_account_histories,
+    log_out_deleted_accounts,
+)
 from hubbub.core.engine import Engine
 from hubbub.core.ports import Account
+from hubbub.core.user import account_history_owner
 from tests.fakes import FakeClient, FrozenClock, connect
 
 NS = ":NickServ!NickServ@services.irc.test NOTICE"
@@ -51,9 +55,14 @@ async def test_sessions_of_a_deleted_account_are_logged_out(engine: Engine) -> N
     assert bob.user.account == "bob"
     # What the account's history gained since the deletion is gone with it;
     # bob keeps his copy.
-    assert await engine.history.owners("a:") == ["a:bob"]
+    assert await engine.history.owners("a:") == [bob.user.history_owner]
     kept = await engine.history.select(
-        "a:bob", "alice_", after=None, before=None, limit=10, newest_first=False
+        bob.user.history_owner,
+        "alice_",
+        after=None,
+        before=None,
+        limit=10,
+        newest_first=False,
     )
     assert [item.params[-1] for item in kept] == ["sent while the account was gone"]
     # Nothing more to do until another account goes.
@@ -114,15 +123,69 @@ async def test_an_account_created_again_behind_the_servers_back_is_not_theirs(
     again = Account("alice", password_hash, scram, created_at=clock.now())
     assert await engine.accounts.create_account(again)
     new = await logged_in(engine, "alice", "alice")  # the new account's owner
+    bob = await logged_in(engine, "bob", "bob")
     await new.send("PRIVMSG oldalice :mine")
+    # Before the server notices, the old session still writes as alice: not
+    # into the new account's history.
+    await old.send("PRIVMSG bob :sent by the old account's session")
+    assert old.user.history_owner != new.user.history_owner
+    assert await history_of(engine, new, "bob") == []
     old.clear()
     assert await log_out_deleted_accounts(engine) == 1
     assert old.user.account is None
     assert f"{NS} oldalice :Your account alice no longer exists" in old.received()
-    # The new account's session and history stay.
+    # The new account's session and history stay; the old account's
+    # history is gone, but for bob's copy.
     assert new.user.account == "alice"
-    kept = await engine.history.select(
-        "a:alice", "oldalice", after=None, before=None, limit=10, newest_first=False
-    )
-    assert [item.params[-1] for item in kept] == ["mine"]
+    assert await history_of(engine, new, "oldalice") == ["mine"]
+    assert await engine.history.owners("a:alice") == [new.user.history_owner]
+    assert await history_of(engine, bob, "oldalice") == [
+        "sent by the old account's session"
+    ]
     assert await log_out_deleted_accounts(engine) == 0
+
+
+async def history_of(engine: Engine, client: FakeClient, target: str) -> list[str]:
+    """The texts of the private history `client` holds with `target`."""
+    items = await engine.history.select(
+        client.user.history_owner,
+        target,
+        after=None,
+        before=None,
+        limit=10,
+        newest_first=False,
+    )
+    return [item.params[-1] for item in items]
+
+
+async def test_deleted_accounts_histories_left_behind_are_deleted(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    alice = await logged_in(engine, "alice", "alice")
+    carol = await logged_in(engine, "carol", "carol")
+    bob = await logged_in(engine, "bob", "bob")
+    for client in (alice, carol):
+        await client.send(f"PRIVMSG bob :hello from {client.user.nick}")
+    await bob.send("PRIVMSG alice :hello alice")
+    old_carol = carol.user.history_owner
+    # Crashes left these behind: alice's account deleted, carol's deleted
+    # and created again (the new carol has no history yet), each without
+    # its history deleted too.
+    await alice.send("QUIT")
+    await carol.send("QUIT")
+    clock.advance(1)
+    assert await engine.accounts.delete_account("alice")
+    assert await engine.accounts.delete_account("carol")
+    password_hash, scram = await engine.passwords.new_credentials(PASSWORD)
+    again = Account("carol", password_hash, scram, created_at=clock.now())
+    assert await engine.accounts.create_account(again)
+    assert account_history_owner("carol", again.created_at) != old_carol
+    assert await forget_orphaned_account_histories(engine) == 2
+    assert await engine.history.owners("a:") == [bob.user.history_owner]
+    # bob keeps his copies.
+    assert await history_of(engine, bob, "alice") == [
+        "hello from alice",
+        "hello alice",
+    ]
+    assert await history_of(engine, bob, "carol") == ["hello from carol"]
+    assert await forget_orphaned_account_histories(engine) == 0

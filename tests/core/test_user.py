@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from hubbub.core.user import PROCESS_TOKEN, SessionId, of_this_process
+from hubbub.core.user import (
+    PROCESS_TOKEN,
+    SessionId,
+    account_history_owner,
+    of_this_process,
+)
 from tests.core.test_channel import make_user
 
 
@@ -23,12 +28,23 @@ def test_history_owner_is_the_account_when_logged_in_else_the_sessions_nick() ->
     assert user.history_owner is user.history_owner
     user.nick = "Alicia"
     assert user.history_owner == f"n:alicia:{scope}"
-    user.account = "Tea~Lover"
-    assert user.history_owner == "a:tea^lover"
+    user.account, user.account_created_at = "Tea~Lover", 1_700_000_000.25
+    assert user.history_owner == "a:tea^lover:1700000000.25"
     user.nick = "Other"  # the account still decides
-    assert user.history_owner == "a:tea^lover"
+    assert user.history_owner == "a:tea^lover:1700000000.25"
     user.account = None
     assert user.history_owner == f"n:other:{scope}"
+
+
+def test_an_account_created_again_under_its_name_has_another_history() -> None:
+    user = make_user("alice")
+    user.account, user.account_created_at = "tea", 1_700_000_000.0
+    first = user.history_owner
+    assert first == account_history_owner("TEA", 1_700_000_000.0)
+    # Logged in again, to the account deleted and created again: the same
+    # name string, another creation time.
+    user.account_created_at = 1_700_000_060.5
+    assert user.history_owner == "a:tea:1700000060.5" != first
 
 
 def test_no_two_sessions_share_a_nicks_history() -> None:
@@ -47,8 +63,8 @@ def test_session_owners_lists_each_nick_held_history_once() -> None:
     first = user.history_owner
     user.nick = "alicia"
     second = user.history_owner
-    user.account = "tea"
-    assert user.history_owner == "a:tea"  # an account's is not the session's
+    user.account, user.account_created_at = "tea", 1.5
+    assert user.history_owner == "a:tea:1.5"  # an account's is not the session's
     user.account = None
     user.nick = "ALICE"
     assert user.history_owner == first

@@ -71,6 +71,7 @@ def test_revisions_form_one_line_ending_at_the_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     revisions = [revision.revision for revision in script.walk_revisions()]
     assert revisions == [
+        "0011",
         "0010",
         "0009",
         "0008",
@@ -82,7 +83,7 @@ def test_revisions_form_one_line_ending_at_the_head() -> None:
         "0002",
         PREVIOUS,
     ]
-    assert head_revision() == "0010"
+    assert head_revision() == "0011"
 
 
 async def test_empty_database_comes_up_to_the_head(database: Database) -> None:
@@ -568,4 +569,79 @@ async def test_downgrades_from_0010_and_0009_turn_blocks_into_formats_2_then_1(
     storage = await open_sql_storage(database)  # and up again: the same reads
     assert await read_conversation(storage) == before
     await storage.close()
+    assert await schema_differences(database) == []
+
+
+async def test_0011_names_account_histories_by_creation_time_in_every_format(
+    database: Database,
+) -> None:
+    storage = await open_sql_storage(database)
+    assert await storage.accounts.create_account(ALICE)  # key "alice", at T0
+    timed = f"a:alice:{T0!r}"
+    # As the server wrote them before 0011: alice's history by name alone.
+    to_bob = HistoryItem(
+        "a:alice", "bob", "pm1", T0, "alice!a@h", "Alice", "PRIVMSG", ("bob", "hi")
+    ).replace(peer_owner="n:bob", peer_target="alice")
+    to_alice = HistoryItem(
+        "n:bob", "alice", "pm2", T0 + 1, "bob!b@h", None, "PRIVMSG", ("alice", "yo")
+    ).replace(peer_owner="a:alice", peer_target="bob")
+    # An account deleted without its history: it keeps its bare name.
+    from_gone = HistoryItem(
+        "a:gone", "bob", "pm3", T0 + 2, "gone!g@h", "gone", "PRIVMSG", ("bob", "x")
+    ).replace(peer_owner="n:bob", peer_target="gone")
+    channel = HistoryItem(
+        "", "#tea", "c1", T0, "alice!a@h", "Alice", "PRIVMSG", ("#tea", "all")
+    )
+    for appended in (to_bob, to_alice, from_gone, channel):
+        storage.history.append(appended)
+    await storage.history.commit()
+    await storage.close()
+
+    async def owners(connection: AsyncConnection) -> list[tuple[str, str | None]]:
+        result = await connection.exec_driver_sql(
+            "SELECT owner, peer_owner FROM history_blocks UNION ALL"
+            " SELECT owner, peer_owner FROM history_blocks_staged"
+        )
+        return sorted((str(row.owner), row.peer_owner) for row in result)
+
+    bare = [("", None), ("a:alice", "n:bob"), ("a:gone", "n:bob")]
+    # Down to 0010 (format 3 blocks), 0009 (format 2) and 0008 (format 1),
+    # each time up again: the names in the rows and in the entries.
+    for revision in ("0010", "0009", "0008"):
+        await downgrade_to(database, revision)
+        assert await database.transaction(owners) == bare
+        storage = await open_sql_storage(database)
+        assert await database.transaction(owners) == [
+            ("", None),
+            (timed, "n:bob"),
+            ("a:gone", "n:bob"),
+        ]
+        history = storage.history
+        assert await history.owners("a:") == [timed, "a:gone"]
+        mine = await history.select(
+            timed, "bob", after=None, before=None, limit=10, newest_first=False
+        )
+        # Each as alice's history holds it, whoever sent it.
+        assert [(i.msgid, i.owner, i.target, i.peer_owner) for i in mine] == [
+            ("pm1", timed, "bob", "n:bob"),
+            ("pm2", timed, "bob", "n:bob"),
+        ]
+        assert (
+            await history.select(
+                "a:alice", "bob", after=None, before=None, limit=10, newest_first=False
+            )
+            == []
+        )
+        bobs = await history.select(
+            "n:bob", "alice", after=None, before=None, limit=10, newest_first=False
+        )
+        assert [(i.msgid, i.owner, i.peer_owner) for i in bobs] == [
+            ("pm1", "n:bob", timed),
+            ("pm2", "n:bob", timed),
+        ]
+        gone = await history.select(
+            "n:bob", "gone", after=None, before=None, limit=10, newest_first=False
+        )
+        assert [(i.msgid, i.peer_owner) for i in gone] == [("pm3", "a:gone")]
+        await storage.close()
     assert await schema_differences(database) == []

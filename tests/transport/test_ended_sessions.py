@@ -12,22 +12,29 @@ import pytest
 from hubbub import app as app_module
 from hubbub.app import run_app
 from hubbub.core.ports import HistoryStore
+from hubbub.core.user import account_history_owner
 from hubbub.protocol.casemap import casefold
 from hubbub.storage.open import open_storage
 from tests.fakes import make_config
-from tests.storage.samples import T0, item
+from tests.storage.samples import T0, account, item
 from tests.transport.test_stream import LineClient
 
 POLL_SECONDS = 0.02
 EARLIER = "n:alice:" + "0" * 12 + ".7"  # a session of an earlier run
+CAROL = account_history_owner("carol", T0)  # an account's (created at T0)
+GONE = account_history_owner("gone", T0)  # a deleted account's
 
 
 async def until(
-    condition: Callable[[list[str]], bool], history: HistoryStore, seconds: float = 10
+    condition: Callable[[list[str]], bool],
+    history: HistoryStore,
+    seconds: float = 10,
+    prefix: str = "n:",
 ) -> None:
-    """Wait until `condition(owners)` holds for the "n:" owners in `history`."""
+    """Wait until `condition(owners)` holds for the owners in `history` whose
+    names start with `prefix`."""
     for _ in range(int(seconds / POLL_SECONDS)):
-        owners = await history.owners("n:")
+        owners = await history.owners(prefix)
         if condition(owners):
             return
         await asyncio.sleep(POLL_SECONDS)
@@ -42,9 +49,17 @@ async def test_ended_sessions_histories_are_deleted_and_the_peers_kept(
     # An earlier run stopped while alice (no account) talked with carol,
     # who is logged in, and with dave, who is not.
     storage = await open_storage(config.storage_url())
+    assert await storage.accounts.create_account(account("carol"))
     storage.history.append(
         item("to carol", owner=EARLIER, target="carol", at=T0).replace(
-            peer_owner="a:carol", peer_target="alice"
+            peer_owner=CAROL, peer_target="alice"
+        )
+    )
+    # And an account that was deleted while its history was kept (a crash
+    # in between) wrote to carol.
+    storage.history.append(
+        item("from gone", owner=GONE, target="carol", at=T0 + 2).replace(
+            peer_owner=CAROL, peer_target="gone"
         )
     )
     storage.history.append(
@@ -58,10 +73,12 @@ async def test_ended_sessions_histories_are_deleted_and_the_peers_kept(
         history = app.engine.history
         # The earlier run's sessions are swept at start-up; carol's copy stays.
         await until(lambda owners: owners == [], history)
-        kept = await history.select(
-            "a:carol", "alice", after=None, before=None, limit=10, newest_first=False
-        )
-        assert [entry.params[-1] for entry in kept] == ["to carol"]
+        await until(lambda owners: owners == [CAROL], history, prefix="a:")
+        for peer, text in (("alice", "to carol"), ("gone", "from gone")):
+            kept = await history.select(
+                CAROL, peer, after=None, before=None, limit=10, newest_first=False
+            )
+            assert [entry.params[-1] for entry in kept] == [text]
 
         alice = await LineClient.open(app.ports["irc"])
         bob = await LineClient.open(app.ports["irc"])

@@ -51,6 +51,7 @@ def log_out(ctx: Context, user: User) -> None:
         ctx.apply(AccountChanged(user.nick, None))
     else:
         user.account = None
+    user.account_created_at = None
     ctx.engine.send_numeric(
         user, n.RPL_LOGGEDOUT, user.mask, text="You are now logged out"
     )
@@ -90,8 +91,10 @@ async def log_out_deleted_accounts(engine: Engine) -> int:
     of the same name (`create`). The app calls this every few seconds: such
     sessions are logged out, what their private messages added to the
     account's history since is deleted too (whoever holds the name next
-    reads none of it), and a nick-protection grace period running for a
-    name that is nobody's any more ends.
+    reads none of it, and the owner of an account created again under the
+    name reads none of it either: `account_history_owner`), and a
+    nick-protection grace period running for a name that is nobody's any
+    more ends.
     """
     accounts = engine.accounts
     # Each account sessions are logged in to: its name, and the creation
@@ -117,8 +120,11 @@ async def log_out_deleted_accounts(engine: Engine) -> int:
         )
         if count:
             logger.info("= logged out %d sessions of deleted account %s", count, name)
-            if account is None:
-                await engine.history.forget(account_history_owner(name))
+        # What those sessions' private messages added to the deleted
+        # account's history since it was deleted: nobody can read it now.
+        for created_at in logged_in_to:
+            if account is None or created_at != account.created_at:
+                await engine.history.forget(account_history_owner(name, created_at))
         gone += count
     for user in list(engine.state.sessions.values()):
         nick = user.nick
@@ -129,6 +135,38 @@ async def log_out_deleted_accounts(engine: Engine) -> int:
             user.nick_protection_deadline = None
     engine.flush()  # not from a client's line: nothing else would flush
     return gone
+
+
+async def forget_orphaned_account_histories(engine: Engine) -> int:
+    """Delete the private history of every account that no longer exists
+    (or exists again, created anew under its name); return how many.
+
+    `hubbub accounts delete`, NickServ DROP and `log_out_deleted_accounts`
+    delete such a history as they go; this catches what a crash between
+    the two steps left. For the app's start-up: it reads every account
+    history's name.
+    """
+    accounts = engine.accounts
+    orphans = []
+    for owner in await engine.history.owners("a:"):
+        name = owner[2:].partition(":")[0]
+        created_at = await accounts.account_created_at(name)
+        if created_at is not None and owner == account_history_owner(name, created_at):
+            continue
+        # Confirmed from the database: the names in memory may be a moment old.
+        account = await accounts.get_account(name)
+        if account is not None and owner == account_history_owner(
+            account.name, account.created_at
+        ):
+            continue
+        orphans.append(owner)
+    for owner in orphans:
+        await engine.history.forget(owner)
+    if orphans:
+        logger.info(
+            "= deleted the private history of %d deleted accounts", len(orphans)
+        )
+    return len(orphans)
 
 
 logger = logging.getLogger(__name__)

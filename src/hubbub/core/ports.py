@@ -180,7 +180,8 @@ class HistoryItem:
 
     Channel history has `owner` "" and `target` the casefolded channel name.
     A private message is one item in two histories, one per party: a party's
-    history is named by its identity ("a:<account>" when logged in, else
+    history is named by its identity ("a:<casefolded account>:<its creation
+    time>" when logged in, else
     "n:<casefolded nick>:<session scope>", the nick's for that session only:
     `User.history_owner`) and the casefolded nick of the other party. The
     item is appended as the sender's history holds it (`owner`, `target`),

@@ -20,9 +20,17 @@ if TYPE_CHECKING:
 SessionId = NewType("SessionId", int)
 
 
-def account_history_owner(account: str) -> str:
-    """Whose private history an account's messages are in (`User.history_owner`)."""
-    return "a:" + casefold(account)
+def account_history_owner(account: str, created_at: float | None) -> str:
+    """Whose private history an account's messages are in (`User.history_owner`):
+    "a:", the casefolded name, ":" and when the account was created. The
+    time tells the account from one created later under the same name
+    (deleted, then created again), whose owner reads none of its history.
+    (Only a session whose account's creation time is unknown, which no
+    login leaves, has the bare name; storage migration 0011 gave every
+    stored account history its time.)"""
+    if created_at is None:
+        return "a:" + casefold(account)
+    return f"a:{casefold(account)}:{created_at!r}"
 
 
 # This server process's, for `User.history_scope`: session numbers start
@@ -94,10 +102,12 @@ class User:
     # message sent names its sender's mask, and it rarely changes.
     _mask: str = field(default="", repr=False)
     _mask_parts: tuple[str, str, str] = field(default=("", "", ""), repr=False)
-    # `history_owner`, and the nick and account it was built from: every
-    # private message names both parties' histories.
+    # `history_owner`, and the nick, account and account's creation time it
+    # was built from: every private message names both parties' histories.
     _owner: str = field(default="", repr=False)
-    _owner_of: tuple[str, str | None] = field(default=("", None), repr=False)
+    _owner_of: tuple[str, str | None, float | None] = field(
+        default=("", None, None), repr=False
+    )
     # Every "n:" owner `history_owner` has named in this session (one per
     # nick it held, None until the first), for `Engine.take_ended_histories`.
     session_owners: list[str] | None = field(default=None, repr=False)
@@ -131,21 +141,26 @@ class User:
     @property
     def history_owner(self) -> str:
         """Whose private history this user's messages are in: the account
-        when logged in ("a:" and its casefolded name), else the nick for
+        when logged in (`account_history_owner`: this account's, not one
+        created before or after under the same name), else the nick for
         this session only ("n:", the casefolded nick, ":" and the session's
         scope), so that whoever holds the nick next reads none of it."""
-        nick, account = self._owner_of
-        if nick is not self.nick or account is not self.account:
-            account = self.account
+        nick, account, created_at = self._owner_of
+        if (
+            nick is not self.nick
+            or account is not self.account
+            or created_at is not self.account_created_at
+        ):
+            account, created_at = self.account, self.account_created_at
             if account is not None:
-                self._owner = account_history_owner(account)
+                self._owner = account_history_owner(account, created_at)
             else:
                 self._owner = f"n:{casefold(self.nick)}:{self.history_scope}"
                 if self.session_owners is None:
                     self.session_owners = [self._owner]
                 elif self._owner not in self.session_owners:
                     self.session_owners.append(self._owner)
-            self._owner_of = (self.nick, account)
+            self._owner_of = (self.nick, account, created_at)
         return self._owner
 
     @property

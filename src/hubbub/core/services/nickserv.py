@@ -135,7 +135,9 @@ async def _drop(ctx: Context, args: list[str]) -> None:
     )
     # Its private history goes with it: whoever registers the name next
     # reads none of it (the other parties keep their copies).
-    await ctx.engine.history.forget(account_history_owner(account.name))
+    await ctx.engine.history.forget(
+        account_history_owner(account.name, account.created_at)
+    )
     _say(ctx, f"Account {account.name} dropped")
 
 
