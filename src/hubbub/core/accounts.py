@@ -287,8 +287,9 @@ async def protect_nick(ctx: Context, user: User) -> None:
     if account is None or user.nick != nick or user.quitting:
         return  # unregistered, or the nick changed while we looked
     user.nick_protection_deadline = ctx.now() + grace
-    source = f"NickServ!NickServ@services.{ctx.server_name}"
-    ctx.send_line(
-        f":{source} NOTICE {nick} :{nick} is a registered nick. Log in within "
-        f"{int(grace)} seconds (NS IDENTIFY <password>) or you will be renamed."
+    service_notice(
+        ctx,
+        "NickServ",
+        f"{nick} is a registered nick. Log in within {int(grace)} seconds"
+        " (NS IDENTIFY <password>) or you will be renamed.",
     )

@@ -30,6 +30,7 @@ from hubbub.core.ports import (
     system_now,
 )
 from hubbub.core.recording import history_items
+from hubbub.core.services.names import service_mask
 from hubbub.core.state import ServerState
 from hubbub.core.user import SessionId, User
 from hubbub.protocol import numerics as n
@@ -289,7 +290,7 @@ class Engine:
         guest = f"Guest{user.session_id}"
         while casefold(guest) in self.state.users:
             guest += "_"
-        source = f"NickServ!NickServ@services.{self.server_name}"
+        source = service_mask("NickServ", self.server_name)
         self.send(
             user,
             f":{source} NOTICE {user.nick} :{user.nick} is registered to someone else; "

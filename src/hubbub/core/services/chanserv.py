@@ -14,6 +14,7 @@ from hubbub.core.channel import Channel
 from hubbub.core.context import Context
 from hubbub.core.events import ChannelModeChanged, ChannelRegistered
 from hubbub.core.ports import RegisteredChannel
+from hubbub.core.services.names import service_mask
 from hubbub.core.services.reply import notice, run_command
 from hubbub.core.user import User
 from hubbub.protocol.casemap import casefold
@@ -34,7 +35,7 @@ HELP = [
 
 def mask(ctx: Context) -> str:
     """ChanServ's source mask."""
-    return f"{NAME}!{NAME}@services.{ctx.server_name}"
+    return service_mask(NAME, ctx.server_name)
 
 
 def _say(ctx: Context, text: str) -> None:

@@ -13,6 +13,11 @@ _RESERVED: Final = frozenset(casefold(nick) for nick in SERVICE_NICKS)
 _LENGTHS: Final = frozenset(len(nick) for nick in SERVICE_NICKS)
 
 
+def service_mask(service: str, server_name: str) -> str:
+    """The source of what `service` says: `nick!nick@services.<server>`."""
+    return f"{service}!{service}@services.{server_name}"
+
+
 def is_service(nick: str) -> bool:
     """Is `nick` one of the services' nicks (in any case)?"""
     return len(nick) in _LENGTHS and casefold(nick) in _RESERVED

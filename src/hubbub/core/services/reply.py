@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 
 from hubbub.core.context import Context
+from hubbub.core.services.names import service_mask
 
 ServiceCommand = Callable[[Context, list[str]], Awaitable[None]]
 
 
 def notice(ctx: Context, service: str, text: str) -> None:
     """Send `text` to the caller as a NOTICE from `service`."""
-    source = f"{service}!{service}@services.{ctx.server_name}"
+    source = service_mask(service, ctx.server_name)
     ctx.send_line(f":{source} NOTICE {ctx.user.nick} :{text}")
 
 
