@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,66 @@ async def test_integrity_errors_are_not_retried(sqlite: Database) -> None:
         await sqlite.transaction(work)
     assert work.calls == 1
     await sqlite.close()
+
+
+async def counter(database: Database) -> None:
+    """A table `t` holding the number 0."""
+
+    async def create(connection: AsyncConnection) -> None:
+        await connection.execute(text("CREATE TABLE t (n INTEGER)"))
+        await connection.execute(text("INSERT INTO t VALUES (0)"))
+
+    await database.transaction(create)
+
+
+async def numbers(database: Database) -> list[int]:
+    """What `t` holds, in order."""
+
+    async def read(connection: AsyncConnection) -> list[int]:
+        result = await connection.execute(text("SELECT n FROM t ORDER BY n"))
+        return [int(n) for n in result.scalars()]
+
+    return await database.transaction(read)
+
+
+async def add_one_to_the_largest(connection: AsyncConnection) -> None:
+    """Read, let the other transactions run, then write what was read + 1."""
+    n = (await connection.execute(text("SELECT max(n) FROM t"))).scalar_one()
+    await asyncio.sleep(0.1)
+    await connection.execute(text("INSERT INTO t VALUES (:n)"), {"n": n + 1})
+
+
+async def test_transactions_holding_the_write_lock_run_one_at_a_time(
+    database: Database,
+) -> None:
+    # No retries: a transaction refused is not run again with fresh reads.
+    once = Database(database.engine, RetryPolicy(attempts=1))
+    await counter(once)
+    await asyncio.gather(
+        *(once.transaction(add_one_to_the_largest, write_lock=True) for _ in range(3))
+    )
+    # Each read what the one before wrote: none was lost or refused.
+    assert await numbers(once) == [0, 1, 2, 3]
+
+
+async def test_without_the_write_lock_sqlite_refuses_a_read_then_write(
+    tmp_path: Path,
+) -> None:
+    once = open_database(
+        f"sqlite:///{tmp_path / 'lock.db'}", retry=RetryPolicy(attempts=1)
+    )
+    await counter(once)
+    first = asyncio.ensure_future(once.transaction(add_one_to_the_largest))
+    await asyncio.sleep(0.05)  # it has read
+
+    async def write(connection: AsyncConnection) -> None:
+        await connection.execute(text("INSERT INTO t VALUES (100)"))
+
+    await once.transaction(write)  # commits while the first one sleeps
+    with pytest.raises(StorageError, match="database is locked"):
+        await first  # refused at its write, without waiting
+    assert await numbers(once) == [0, 100]
+    await once.close()
 
 
 async def test_unreachable_postgresql_raises_storage_error() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from hubbub.core.msgids import msgid
@@ -317,6 +319,33 @@ async def test_forget_deletes_an_owners_histories_and_leaves_the_other_partys(
     with pytest.raises(ValueError, match="channel"):
         await storage.history.forget("")
     assert texts(await read_all(storage, "", "#tea")) == ["#"]
+
+
+async def test_both_parties_forgotten_at_once_keep_nothing(storage: Storage) -> None:
+    # Ten conversations, each in shared blocks; both sides forgotten at the
+    # same time (the ended sessions' sweep beside a deleted account's): each
+    # deletion must see what the other left, or one rewrites a block the
+    # other emptied and brings its entries back.
+    await append_all(
+        storage,
+        *(
+            item(f"{n}.{k}", owner=f"n:s{n}:t.1", target=f"a{n}", at=T0 + k).replace(
+                peer_owner=f"a:a{n}:1.0", peer_target=f"s{n}"
+            )
+            for n in range(10)
+            for k in range(3)
+        ),
+    )
+
+    async def forget_all(prefix: str) -> None:
+        for owner in await storage.history.owners(prefix):
+            await storage.history.forget(owner)
+
+    await asyncio.gather(forget_all("n:"), forget_all("a:"))
+    assert await storage.history.owners("") == []
+    for n in range(10):
+        assert await read_all(storage, f"a:a{n}:1.0", f"s{n}") == []
+        assert await read_all(storage, f"n:s{n}:t.1", f"a{n}") == []
 
 
 async def test_owners_lists_private_history_owners_by_prefix(storage: Storage) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -32,6 +32,11 @@ _NO_FILE = (None, "", ":memory:")  # SQLite URLs of an in-memory database
 # or every pooled connection is in use. (OSError: a refused connection.)
 _TRANSIENT = (OperationalError, InterfaceError, PoolTimeoutError, OSError)
 
+# PostgreSQL's advisory lock for `Database.transaction(write_lock=True)`: one
+# number for the whole database ("hubbub" in ASCII, and 1).
+WRITE_LOCK_KEY = 0x6875_6262_7562_0001
+_ADVISORY_LOCK = text(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -48,6 +53,10 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name  # dialect.SQLITE or dialect.POSTGRESQL
         self.retry = retry or RetryPolicy()
+        # The same pool; its transactions begin holding SQLite's write lock.
+        self._locking_engine = engine.execution_options(
+            **{dialect.SQLITE_WRITE_LOCK: True}
+        )
 
     @property
     def sqlite_file(self) -> str | None:
@@ -59,12 +68,25 @@ class Database:
             return None
         return url.database
 
-    async def transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    async def transaction(
+        self,
+        work: Callable[[AsyncConnection], Awaitable[T]],
+        *,
+        write_lock: bool = False,
+    ) -> T:
         """Run `work` in one transaction, committed when it returns.
 
         A lost connection, a refused one, an exhausted pool or a busy SQLite
         file is retried with backoff (the whole transaction, so `work` must be
         safe to run again). Other errors (a constraint violated, a bug) are not.
+        `write_lock`: transactions that ask for it run one at a time, each
+        seeing what the one before committed, as a transaction that reads
+        what it then rewrites must (history's deletions). SQLite: the write
+        lock is taken before `work` starts (`dialect.SQLITE_WRITE_LOCK`;
+        taken at its first write, a concurrent writer would refuse it
+        without waiting). PostgreSQL: a transaction-level advisory lock
+        (`WRITE_LOCK_KEY`), whose statements then see everything committed
+        before it was granted.
 
         Raises:
             StorageError: the database stayed unavailable.
@@ -72,14 +94,20 @@ class Database:
         if asyncio.current_task() is None:
             # The transport runs command handlers inline, outside any Task, and
             # SQLAlchemy's timeouts need one: give the transaction its own.
-            return await asyncio.ensure_future(self._transaction(work))
-        return await self._transaction(work)
+            return await asyncio.ensure_future(self._transaction(work, write_lock))
+        return await self._transaction(work, write_lock)
 
-    async def _transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    async def _transaction(
+        self, work: Callable[[AsyncConnection], Awaitable[T]], write_lock: bool
+    ) -> T:
+        engine = self._locking_engine if write_lock else self.engine
+        advisory_lock = write_lock and self.dialect == dialect.POSTGRESQL
         delay = self.retry.first_delay_seconds
         for attempt in range(1, self.retry.attempts + 1):
             try:
-                async with self.engine.begin() as connection:
+                async with engine.begin() as connection:
+                    if advisory_lock:
+                        await connection.execute(_ADVISORY_LOCK)
                     return await work(connection)
             except _TRANSIENT as error:
                 failure: Exception = error

@@ -102,8 +102,20 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# An execution option: begin SQLite's transaction holding the write lock
+# (BEGIN IMMEDIATE). A plain BEGIN takes it at the first write; a transaction
+# that read first is then refused at once (SQLITE_BUSY, with no wait) if
+# another connection wrote since its read began. One that holds the lock from
+# the start waits for it instead (busy_timeout). `Database.transaction`'s
+# `write_lock`.
+SQLITE_WRITE_LOCK = "hubbub_sqlite_write_lock"
+
+
 def _on_sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    if connection.get_execution_options().get(SQLITE_WRITE_LOCK):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 def upsert(

@@ -512,7 +512,7 @@ class SqlHistoryStore:
                     )
                 return int(rows[-1][0]) if len(rows) == RETENTION_CHUNK_BLOCKS else 0
 
-            after_seq = await self._database.transaction(drop)
+            after_seq = await self._database.transaction(drop, write_lock=True)
             if not after_seq:
                 return
 
