@@ -149,9 +149,10 @@ async def run_app(config: Config) -> AsyncIterator[App]:
         # Graceful shutdown: stop accepting, stop the timers, tell every
         # client why and close its connection (queued output is still sent),
         # let the commands under way end (they may be inside a transaction),
-        # then commit the history still pending and close the database. (The
-        # private histories of the sessions the shutdown ended are deleted
-        # at the next start: `_forget_ended_sessions`.)
+        # delete the private histories of the sessions that ended (for up to
+        # SHUTDOWN_FORGET_SECONDS; the next start deletes the rest: see
+        # `_forget_ended_sessions`), then commit the history still pending
+        # and close the database.
         await listeners.stop_accepting()
         for timer in timers:
             timer.cancel()
@@ -160,6 +161,11 @@ async def run_app(config: Config) -> AsyncIterator[App]:
         await listeners.wait_closed()
         await listeners.pending.finish(COMMANDS_GRACE_SECONDS)
         await asyncio.gather(*timers, return_exceptions=True)
+        await _forget(
+            storage.history,
+            engine.take_ended_histories(),
+            until=time.monotonic() + SHUTDOWN_FORGET_SECONDS,
+        )
         await storage.close()
         logger.info("= stopped")
 
@@ -167,6 +173,10 @@ async def run_app(config: Config) -> AsyncIterator[App]:
 # How long a shutdown waits for the commands under way before it cancels
 # them (and then as long again for them to unwind).
 COMMANDS_GRACE_SECONDS = 5.0
+
+# How long a shutdown spends deleting the private histories of the sessions
+# it ended (a few milliseconds each); what is left is deleted at the next start.
+SHUTDOWN_FORGET_SECONDS = 5.0
 
 RETENTION_PERIOD_SECONDS = 3600.0
 
@@ -242,8 +252,18 @@ async def _forget_ended_sessions(engine: Engine, history: HistoryStore) -> None:
         await _forget(history, engine.take_ended_histories())
 
 
-async def _forget(history: HistoryStore, owners: list[str]) -> None:
-    for owner in owners:
+async def _forget(
+    history: HistoryStore, owners: list[str], *, until: float | None = None
+) -> None:
+    """Forget each owner's history in turn; stop before the next once the
+    monotonic clock passes `until`, if given."""
+    for done, owner in enumerate(owners):
+        if until is not None and time.monotonic() > until:
+            logger.info(
+                "= left %d ended sessions' histories for the next start",
+                len(owners) - done,
+            )
+            return
         try:
             await history.forget(owner)
         except StorageError as error:

@@ -1,9 +1,11 @@
 """The running server deletes the private history of sessions without an
-account once they end: those of this run, and those an earlier run left."""
+account once they end: those of this run (the last ones as it shuts down),
+and those an earlier run left."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from hubbub.app import run_app
 from hubbub.core.ports import HistoryStore
 from hubbub.core.user import account_history_owner
 from hubbub.protocol.casemap import casefold
+from hubbub.storage.memory import MemoryHistoryStore
 from hubbub.storage.open import open_storage
 from tests.fakes import make_config
 from tests.storage.samples import T0, account, item
@@ -102,3 +105,25 @@ async def test_ended_sessions_histories_are_deleted_and_the_peers_kept(
         assert [entry.params[-1] for entry in mine] == ["secret"]
         bob.writer.close()
         await until(lambda owners: owners == [], history)
+
+        # A session that the shutdown ends: its history goes with it.
+        erin = await LineClient.open(app.ports["irc"])
+        await erin.register("erin")
+        await erin.send("PRIVMSG erin :a note to myself", "PING sync")
+        await erin.read_until("PONG")
+        await history.commit()
+        assert len(await history.owners("n:")) == 1
+    storage = await open_storage(config.storage_url())
+    assert await storage.history.owners("n:") == []
+    await storage.close()
+
+
+async def test_a_shutdown_leaves_what_it_has_no_time_for() -> None:
+    history = MemoryHistoryStore()
+    owners = ["n:amy:" + "0" * 12 + ".1", "n:bo:" + "0" * 12 + ".2"]
+    for owner in owners:
+        history.append(item("hi", owner=owner, target="cy", at=T0))
+    await app_module._forget(history, owners, until=time.monotonic() - 1)
+    assert await history.owners("n:") == owners  # out of time: none
+    await app_module._forget(history, owners[:1], until=time.monotonic() + 60)
+    assert await history.owners("n:") == owners[1:]
