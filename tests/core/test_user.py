@@ -45,6 +45,8 @@ def test_an_account_created_again_under_its_name_has_another_history() -> None:
     # name string, another creation time.
     user.account_created_at = 1_700_000_060.5
     assert user.history_owner == "a:tea:1700000060.5" != first
+    # A whole number of seconds reads as a float, as migration 0011 writes it.
+    assert account_history_owner("Tea", 1_700_000_000) == "a:tea:1700000000.0"
 
 
 def test_no_two_sessions_share_a_nicks_history() -> None:

@@ -30,7 +30,7 @@ def account_history_owner(account: str, created_at: float | None) -> str:
     stored account history its time.)"""
     if created_at is None:
         return "a:" + casefold(account)
-    return f"a:{casefold(account)}:{created_at!r}"
+    return f"a:{casefold(account)}:{float(created_at)!r}"  # 1.0, never 1
 
 
 # This server process's, for `User.history_scope`: session numbers start
