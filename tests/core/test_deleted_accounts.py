@@ -74,8 +74,10 @@ async def test_registering_a_deleted_name_logs_out_its_old_sessions(
     engine: Engine,
 ) -> None:
     alice = await logged_in(engine, "alice", "alice")
+    bob = await connect(engine, "bob")
     await alice.send("NICK elsewhere")
     assert await engine.accounts.delete_account("alice")
+    await alice.send("PRIVMSG bob :sent after the deletion")
     # Before any check, someone else registers the name: alice's session
     # must not become theirs.
     mallory = await connect(engine, "mallory")
@@ -83,6 +85,10 @@ async def test_registering_a_deleted_name_logs_out_its_old_sessions(
     assert mallory.received()[0].startswith(":irc.test REGISTER SUCCESS alice")
     assert alice.user.account is None
     assert f"{NS} elsewhere :Your account alice no longer exists" in alice.received()
+    # What the old session sent since the deletion is gone at once, but for
+    # bob's copy.
+    assert await engine.history.owners("a:alice") == []
+    assert await history_of(engine, bob, "elsewhere") == ["sent after the deletion"]
 
 
 async def test_drop_logs_out_the_accounts_other_sessions(engine: Engine) -> None:

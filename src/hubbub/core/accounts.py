@@ -63,10 +63,11 @@ def log_out_everywhere(
     *,
     notice: str,
     created_at: float | None = None,
-) -> int:
+) -> list[float | None]:
     """Log out every session logged in to `account` (any case), each told
     why by a NickServ `notice`, but those logged in to the account that
-    `created_at` names (when given); return how many there were."""
+    `created_at` names (when given); return, for each session logged out,
+    when the account it was logged in to was created."""
     key = casefold(account)
     users = [
         user
@@ -76,11 +77,12 @@ def log_out_everywhere(
         and casefold(user.account) == key
         and (created_at is None or user.account_created_at != created_at)
     ]
+    ended = [user.account_created_at for user in users]
     for user in users:
         ctx = Context(engine, user, Message("NICKSERV"))
         log_out(ctx, user)
         service_notice(ctx, "NickServ", notice)
-    return len(users)
+    return ended
 
 
 async def log_out_deleted_accounts(engine: Engine) -> int:
@@ -112,11 +114,13 @@ async def log_out_deleted_accounts(engine: Engine) -> int:
         if logged_in_to == {await accounts.account_created_at(name)}:
             continue
         account = await accounts.get_account(name)
-        count = log_out_everywhere(
-            engine,
-            name,
-            notice=f"Your account {name} no longer exists",
-            created_at=None if account is None else account.created_at,
+        count = len(
+            log_out_everywhere(
+                engine,
+                name,
+                notice=f"Your account {name} no longer exists",
+                created_at=None if account is None else account.created_at,
+            )
         )
         if count:
             logger.info("= logged out %d sessions of deleted account %s", count, name)
@@ -260,8 +264,13 @@ async def register_account(
         )
     logger.info("= account %s registered by session %d", name, ctx.user.session_id)
     # Sessions still logged in to an account of this name that was deleted
-    # (from the shell, a moment ago) must not become the new account's.
-    log_out_everywhere(ctx.engine, name, notice=f"Your account {name} no longer exists")
+    # (from the shell, a moment ago) must not become the new account's; what
+    # they sent since it was deleted is nobody's.
+    ended = log_out_everywhere(
+        ctx.engine, name, notice=f"Your account {name} no longer exists"
+    )
+    for created_at in set(ended):
+        await ctx.engine.history.forget(account_history_owner(name, created_at))
     if account.verification_code is not None:
         # No mail transport yet: the operator reads the code from the log.
         logger.warning(
