@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hubbub.core.accounts import (
     forget_orphaned_account_histories,
     log_out_deleted_accounts,
@@ -13,6 +15,7 @@ from tests.fakes import FakeClient, FrozenClock, connect
 
 NS = ":NickServ!NickServ@services.irc.test NOTICE"
 PASSWORD = "hunter2hunter2"
+NEW_PASSWORD = "the-new-owners"  # of an account created again under the name
 
 
 async def logged_in(engine: Engine, nick: str, account: str) -> FakeClient:
@@ -71,13 +74,14 @@ async def test_sessions_of_a_deleted_account_are_logged_out(engine: Engine) -> N
 
 
 async def test_registering_a_deleted_name_logs_out_its_old_sessions(
-    engine: Engine,
+    engine: Engine, clock: FrozenClock
 ) -> None:
     alice = await logged_in(engine, "alice", "alice")
     bob = await connect(engine, "bob")
     await alice.send("NICK elsewhere")
     assert await engine.accounts.delete_account("alice")
     await alice.send("PRIVMSG bob :sent after the deletion")
+    clock.advance(1)
     # Before any check, someone else registers the name: alice's session
     # must not become theirs.
     mallory = await connect(engine, "mallory")
@@ -195,3 +199,68 @@ async def test_deleted_accounts_histories_left_behind_are_deleted(
     ]
     assert await history_of(engine, bob, "carol") == ["hello from carol"]
     assert await forget_orphaned_account_histories(engine) == 0
+
+
+async def created_again(engine: Engine, clock: FrozenClock, name: str) -> Account:
+    """`name`'s account deleted and created again a second later, from the
+    shell (the same store), with another password."""
+    clock.advance(1)
+    assert await engine.accounts.delete_account(name)
+    password_hash, scram = await engine.passwords.new_credentials(NEW_PASSWORD)
+    again = Account(name, password_hash, scram, created_at=clock.now())
+    assert await engine.accounts.create_account(again)
+    return again
+
+
+async def test_a_session_of_the_old_account_cannot_act_on_the_new_one(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    old = await logged_in(engine, "alice", "alice")
+    again = await created_again(engine, clock, "alice")
+    # Before the server notices, the old session tries to take the new
+    # account over: a password of its own, its certificate.
+    await old.send("NS SET PASSWORD mallory-knows-this")
+    assert old.user.account is None
+    assert old.received()[-1] == f"{NS} alice :Your account alice no longer exists"
+    stored = await engine.accounts.get_account("alice")
+    assert stored is not None
+    assert stored.password_hash == again.password_hash
+    # Logged out, it can no longer try anything else.
+    await old.send("NS CERT ADD " + "ab" * 32)
+    assert old.received()[-1] == f"{NS} alice :Log in first"
+    stored = await engine.accounts.get_account("alice")
+    assert stored is not None
+    assert stored.certfps == ()
+
+
+async def test_drop_also_ends_sessions_of_an_older_account_and_their_history(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    old = await logged_in(engine, "alice", "alice")
+    bob = await connect(engine, "bob")
+    await created_again(engine, clock, "alice")
+    await old.send("PRIVMSG bob :sent after the deletion")
+    # The new account's owner drops it before the server noticed the old
+    # session: that session goes, and so does what it sent.
+    new = await connect(engine, "newalice")
+    await new.send(f"NS IDENTIFY alice {NEW_PASSWORD}")
+    assert new.user.account == "alice"
+    await new.send(f"NS DROP {NEW_PASSWORD}")
+    assert old.user.account is None
+    assert await engine.history.owners("a:") == []
+    assert await history_of(engine, bob, "alice") == ["sent after the deletion"]
+
+
+async def test_a_failed_history_deletion_still_logs_out_and_tells(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await logged_in(engine, "alice", "alice")
+    assert await engine.accounts.delete_account("alice")
+
+    async def refuse(owner: str) -> int:
+        raise RuntimeError("the database is down")
+
+    monkeypatch.setattr(engine.history, "forget", refuse)
+    assert await log_out_deleted_accounts(engine) == 1
+    assert alice.user.account is None
+    assert f"{NS} alice :Your account alice no longer exists" in alice.received()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from hubbub.core.context import Context
@@ -107,38 +108,78 @@ async def log_out_deleted_accounts(engine: Engine) -> int:
             entry = logged_in.setdefault(casefold(user.account), (user.account, set()))
             entry[1].add(user.account_created_at)
     gone = 0
-    for name, logged_in_to in logged_in.values():
-        # From memory, and rarely wrong: a "no" is read again before it is
-        # given, and any doubt is confirmed from the database, so that
-        # neither a blip nor a stale name logs anyone out.
-        if logged_in_to == {await accounts.account_created_at(name)}:
-            continue
-        account = await accounts.get_account(name)
-        count = len(
-            log_out_everywhere(
-                engine,
-                name,
-                notice=f"Your account {name} no longer exists",
-                created_at=None if account is None else account.created_at,
+    try:
+        for name, logged_in_to in logged_in.values():
+            # From memory, and rarely wrong: a "no" is read again before it
+            # is given, and any doubt is confirmed from the database, so that
+            # neither a blip nor a stale name logs anyone out.
+            if logged_in_to == {await accounts.account_created_at(name)}:
+                continue
+            account = await accounts.get_account(name)
+            current = None if account is None else account.created_at
+            count = len(
+                log_out_everywhere(
+                    engine,
+                    name,
+                    notice=f"Your account {name} no longer exists",
+                    created_at=current,
+                )
             )
-        )
-        if count:
-            logger.info("= logged out %d sessions of deleted account %s", count, name)
-        # What those sessions' private messages added to the deleted
-        # account's history since it was deleted: nobody can read it now.
-        for created_at in logged_in_to:
-            if account is None or created_at != account.created_at:
-                await engine.history.forget(account_history_owner(name, created_at))
-        gone += count
-    for user in list(engine.state.sessions.values()):
-        nick = user.nick
-        if user.nick_protection_deadline is None:
-            continue
-        # Unless renamed while we looked.
-        if not await accounts.account_exists(nick) and user.nick == nick:
-            user.nick_protection_deadline = None
-    engine.flush()  # not from a client's line: nothing else would flush
+            if count:
+                logger.info(
+                    "= logged out %d sessions of deleted account %s", count, name
+                )
+            # What those sessions' private messages added to the deleted
+            # account's history since it was deleted: nobody can read it now.
+            ended = logged_in_to if current is None else logged_in_to - {current}
+            await forget_account_histories(engine, name, ended)
+            gone += count
+        for user in list(engine.state.sessions.values()):
+            nick = user.nick
+            if user.nick_protection_deadline is None:
+                continue
+            # Unless renamed while we looked.
+            if not await accounts.account_exists(nick) and user.nick == nick:
+                user.nick_protection_deadline = None
+    finally:
+        engine.flush()  # not from a client's line: nothing else would flush
     return gone
+
+
+async def forget_account_histories(
+    engine: Engine, name: str, created_at: Iterable[float | None]
+) -> None:
+    """Delete the private histories of the accounts called `name` that were
+    created at these times (deleted since: `account_history_owner`). A
+    failure is logged, not raised: the sessions were logged out already,
+    and the next start deletes what is left
+    (`forget_orphaned_account_histories`)."""
+    for when in set(created_at):
+        owner = account_history_owner(name, when)
+        try:
+            await engine.history.forget(owner)
+        except Exception:  # the store's error (the core knows no storage)
+            logger.exception("! could not delete %s's private history", owner)
+
+
+async def current_account(ctx: Context) -> Account | None:
+    """The account the caller is logged in to, as stored; None when they
+    are not logged in. A session still logged in to an account deleted
+    since (and perhaps created again under its name, by someone else) is
+    logged out now, told why, and gets None: it must not act on that
+    name's account in the few seconds before `log_out_deleted_accounts`
+    would notice."""
+    user = ctx.user
+    if user.account is None:
+        return None
+    account = await ctx.engine.accounts.get_account(user.account)
+    if account is not None and account.created_at == user.account_created_at:
+        return account
+    name = user.account
+    log_out(ctx, user)
+    service_notice(ctx, "NickServ", f"Your account {name} no longer exists")
+    await forget_account_histories(ctx.engine, name, [user.account_created_at])
+    return None
 
 
 async def forget_orphaned_account_histories(engine: Engine) -> int:
@@ -267,10 +308,12 @@ async def register_account(
     # (from the shell, a moment ago) must not become the new account's; what
     # they sent since it was deleted is nobody's.
     ended = log_out_everywhere(
-        ctx.engine, name, notice=f"Your account {name} no longer exists"
+        ctx.engine,
+        name,
+        notice=f"Your account {name} no longer exists",
+        created_at=account.created_at,
     )
-    for created_at in set(ended):
-        await ctx.engine.history.forget(account_history_owner(name, created_at))
+    await forget_account_histories(ctx.engine, name, ended)
     if account.verification_code is not None:
         # No mail transport yet: the operator reads the code from the log.
         logger.warning(

@@ -10,6 +10,8 @@ from dataclasses import replace
 
 from hubbub.core.accounts import (
     check_registration,
+    current_account,
+    forget_account_histories,
     log_in,
     log_out,
     log_out_everywhere,
@@ -18,7 +20,6 @@ from hubbub.core.accounts import (
 from hubbub.core.context import Context
 from hubbub.core.errors import StandardReplyError
 from hubbub.core.services.reply import notice, run_command
-from hubbub.core.user import account_history_owner
 from hubbub.protocol.casemap import casefold
 
 NAME = "NickServ"
@@ -106,10 +107,9 @@ async def _set(ctx: Context, args: list[str]) -> None:
     if len(args[1]) < ctx.config.accounts.min_password_length:
         _say(ctx, f"Use at least {ctx.config.accounts.min_password_length} characters")
         return
-    account = await ctx.engine.accounts.get_account(ctx.user.account)
+    account = await current_account(ctx)
     if account is None:
-        _say(ctx, "Your account no longer exists")
-        return
+        return  # deleted under the session, which is now logged out
     password_hash, scram = await ctx.engine.passwords.new_credentials(args[1])
     await ctx.engine.accounts.update_account(
         replace(account, password_hash=password_hash, scram=scram)
@@ -118,25 +118,26 @@ async def _set(ctx: Context, args: list[str]) -> None:
 
 
 async def _drop(ctx: Context, args: list[str]) -> None:
-    account_name = ctx.user.account
-    if account_name is None or len(args) != 1:
+    if ctx.user.account is None or len(args) != 1:
         _say(ctx, "Log in, then: DROP <password>")
         return
-    account = await ctx.engine.accounts.get_account(account_name)
-    if account is None or not await ctx.engine.verify_password(
-        account.password_hash, args[0]
-    ):
+    account = await current_account(ctx)
+    if account is None:
+        return  # deleted under the session, which is now logged out
+    if not await ctx.engine.verify_password(account.password_hash, args[0]):
         _say(ctx, "Wrong password")
         return
     await ctx.engine.accounts.delete_account(account.name)
     log_out(ctx, ctx.user)
-    log_out_everywhere(  # the account's other sessions
+    # The account's other sessions, and any still logged in to an account
+    # deleted before under its name: their histories go too.
+    ended = log_out_everywhere(
         ctx.engine, account.name, notice=f"Your account {account.name} was dropped"
     )
     # Its private history goes with it: whoever registers the name next
     # reads none of it (the other parties keep their copies).
-    await ctx.engine.history.forget(
-        account_history_owner(account.name, account.created_at)
+    await forget_account_histories(
+        ctx.engine, account.name, [account.created_at, *ended]
     )
     _say(ctx, f"Account {account.name} dropped")
 
@@ -165,8 +166,10 @@ async def _cert(ctx: Context, args: list[str]) -> None:
     if ctx.user.account is None:
         _say(ctx, "Log in first")
         return
-    account = await ctx.engine.accounts.get_account(ctx.user.account)
-    if account is None or action not in ("ADD", "DEL", "LIST"):
+    account = await current_account(ctx)
+    if account is None:
+        return  # deleted under the session, which is now logged out
+    if action not in ("ADD", "DEL", "LIST"):
         _say(ctx, "Syntax: CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST")
         return
     if action == "LIST":
