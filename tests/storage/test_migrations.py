@@ -585,6 +585,12 @@ async def test_0011_names_account_histories_by_creation_time_in_every_format(
     to_alice = HistoryItem(
         "n:bob", "alice", "pm2", T0 + 1, "bob!b@h", None, "PRIVMSG", ("alice", "yo")
     ).replace(peer_owner="a:alice", peer_target="bob")
+    # An earlier account of the same name, deleted while a crash kept its
+    # history (after 0011): it keeps its time, down and up again.
+    older = f"a:alice:{T0 - 100!r}"
+    from_older = HistoryItem(
+        older, "bob", "pm0", T0 - 100, "alice!a@h", "Alice", "PRIVMSG", ("bob", "0")
+    ).replace(peer_owner="n:bob", peer_target="alice")
     # An account deleted without its history: it keeps its bare name.
     from_gone = HistoryItem(
         "a:gone", "bob", "pm3", T0 + 2, "gone!g@h", "gone", "PRIVMSG", ("bob", "x")
@@ -592,7 +598,7 @@ async def test_0011_names_account_histories_by_creation_time_in_every_format(
     channel = HistoryItem(
         "", "#tea", "c1", T0, "alice!a@h", "Alice", "PRIVMSG", ("#tea", "all")
     )
-    for appended in (to_bob, to_alice, from_gone, channel):
+    for appended in (to_bob, to_alice, from_older, from_gone, channel):
         storage.history.append(appended)
     await storage.history.commit()
     await storage.close()
@@ -604,7 +610,12 @@ async def test_0011_names_account_histories_by_creation_time_in_every_format(
         )
         return sorted((str(row.owner), row.peer_owner) for row in result)
 
-    bare = [("", None), ("a:alice", "n:bob"), ("a:gone", "n:bob")]
+    bare = [
+        ("", None),
+        ("a:alice", "n:bob"),
+        (older, "n:bob"),
+        ("a:gone", "n:bob"),
+    ]
     # Down to 0010 (format 3 blocks), 0009 (format 2) and 0008 (format 1),
     # each time up again: the names in the rows and in the entries.
     for revision in ("0010", "0009", "0008"):
@@ -613,11 +624,12 @@ async def test_0011_names_account_histories_by_creation_time_in_every_format(
         storage = await open_sql_storage(database)
         assert await database.transaction(owners) == [
             ("", None),
+            (older, "n:bob"),
             (timed, "n:bob"),
             ("a:gone", "n:bob"),
         ]
         history = storage.history
-        assert await history.owners("a:") == [timed, "a:gone"]
+        assert await history.owners("a:") == [older, timed, "a:gone"]
         mine = await history.select(
             timed, "bob", after=None, before=None, limit=10, newest_first=False
         )
@@ -636,6 +648,7 @@ async def test_0011_names_account_histories_by_creation_time_in_every_format(
             "n:bob", "alice", after=None, before=None, limit=10, newest_first=False
         )
         assert [(i.msgid, i.owner, i.peer_owner) for i in bobs] == [
+            ("pm0", "n:bob", older),
             ("pm1", "n:bob", timed),
             ("pm2", "n:bob", timed),
         ]

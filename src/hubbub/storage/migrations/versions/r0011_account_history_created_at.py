@@ -14,9 +14,11 @@ message's entries hold (the sender's view: owner, target, peer owner, peer
 target), in each of the three entry formats. A history whose account no
 longer exists keeps its bare name: nobody reads it, and the server deletes
 it when it starts (`forget_orphaned_account_histories`). The downgrade
-takes the time off again. This module keeps its own copy of what it needs
-of the layouts: a migration is frozen, and must not change when `blocks.py`
-does.
+takes the time off again, from the histories of the accounts that exist
+only: an earlier account's history under the same name (left by a crash)
+keeps its time, so that it never joins the current account's. This module
+keeps its own copy of what it needs of the layouts: a migration is frozen,
+and must not change when `blocks.py` does.
 
 Revision ID: 0011
 Revises: 0010
@@ -50,15 +52,19 @@ class _Loader(pickle.Unpickler):
         raise pickle.UnpicklingError(f"not a history block: names {module}.{name}")
 
 
-def _with_time(owners: dict[str, str]) -> Rename:
+def _renaming(owners: dict[str, str]) -> Rename:
     return lambda owner: owners.get(owner, owner)
 
 
-def _bare(owner: str) -> str:
-    """An account history's name without the account's creation time."""
-    if not owner.startswith("a:"):
-        return owner
-    return "a:" + owner[2:].partition(":")[0]
+def _owners(connection: sa.Connection) -> dict[str, str]:
+    """Each account's history name before this revision, and after it."""
+    accounts = sa.table("accounts", sa.column("key"), sa.column("created_at"))
+    return {
+        f"a:{key}": f"a:{key}:{float(created_at)!r}"
+        for key, created_at in connection.execute(
+            sa.select(accounts.c.key, accounts.c.created_at)
+        )
+    }
 
 
 def _view(names: Any, rename: Rename) -> tuple[Any, ...]:
@@ -131,17 +137,14 @@ def _rename(connection: sa.Connection, rename: Rename) -> None:
 def upgrade() -> None:
     """Add its account's creation time to every account history's name."""
     connection = op.get_bind()
-    accounts = sa.table("accounts", sa.column("key"), sa.column("created_at"))
-    owners = {
-        f"a:{key}": f"a:{key}:{float(created_at)!r}"
-        for key, created_at in connection.execute(
-            sa.select(accounts.c.key, accounts.c.created_at)
-        )
-    }
+    owners = _owners(connection)
     if owners:
-        _rename(connection, _with_time(owners))
+        _rename(connection, _renaming(owners))
 
 
 def downgrade() -> None:
-    """Take the creation time off every account history's name."""
-    _rename(op.get_bind(), _bare)
+    """Take the creation time off the name of every account's history."""
+    connection = op.get_bind()
+    owners = {timed: bare for bare, timed in _owners(connection).items()}
+    if owners:
+        _rename(connection, _renaming(owners))
