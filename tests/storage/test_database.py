@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from hubbub.storage import dialect
 from hubbub.storage.database import Database, RetryPolicy, open_database
 from hubbub.storage.errors import StorageError
+from tests.storage.conftest import POSTGRES_URL, needs_postgres, run_as_admin
 
 FAST = RetryPolicy(attempts=3, first_delay_seconds=0.001)
 
@@ -103,6 +106,37 @@ async def test_transactions_holding_the_write_lock_run_one_at_a_time(
     )
     # Each read what the one before wrote: none was lost or refused.
     assert await numbers(once) == [0, 1, 2, 3]
+
+
+@needs_postgres
+async def test_the_write_lock_reads_committed_rows_whatever_the_default_isolation() -> (
+    None
+):
+    # A server whose default is REPEATABLE READ: the snapshot would be taken
+    # before the lock is granted, and every transaction would read 0.
+    assert POSTGRES_URL is not None
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    await run_as_admin(f"CREATE SCHEMA {schema}")
+    settings = {
+        "search_path": schema,
+        "default_transaction_isolation": "repeatable read",
+    }
+    engine = create_async_engine(
+        dialect.async_url(POSTGRES_URL), connect_args={"server_settings": settings}
+    )
+    once = Database(engine, RetryPolicy(attempts=1))
+    try:
+        await counter(once)
+        await asyncio.gather(
+            *(
+                once.transaction(add_one_to_the_largest, write_lock=True)
+                for _ in range(3)
+            )
+        )
+        assert await numbers(once) == [0, 1, 2, 3]
+    finally:
+        await once.close()
+        await run_as_admin(f"DROP SCHEMA {schema} CASCADE")
 
 
 async def test_without_the_write_lock_sqlite_refuses_a_read_then_write(

@@ -53,10 +53,19 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name  # dialect.SQLITE or dialect.POSTGRESQL
         self.retry = retry or RetryPolicy()
-        # The same pool; its transactions begin holding SQLite's write lock.
-        self._locking_engine = engine.execution_options(
-            **{dialect.SQLITE_WRITE_LOCK: True}
-        )
+        # The same pool, for `transaction(write_lock=True)`: SQLite's
+        # transactions begin holding the write lock; PostgreSQL's read what
+        # was committed before each statement, whatever the database's default
+        # isolation (under REPEATABLE READ, the lock's own statement would fix
+        # the snapshot before the lock was granted).
+        if self.dialect == dialect.POSTGRESQL:
+            self._locking_engine = engine.execution_options(
+                isolation_level="READ COMMITTED"
+            )
+        else:
+            self._locking_engine = engine.execution_options(
+                **{dialect.SQLITE_WRITE_LOCK: True}
+            )
 
     @property
     def sqlite_file(self) -> str | None:
