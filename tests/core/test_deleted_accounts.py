@@ -264,3 +264,22 @@ async def test_a_failed_history_deletion_still_logs_out_and_tells(
     assert await log_out_deleted_accounts(engine) == 1
     assert alice.user.account is None
     assert f"{NS} alice :Your account alice no longer exists" in alice.received()
+
+
+async def test_chanserv_does_not_take_an_old_sessions_word_for_the_new_account(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    old = await logged_in(engine, "alice", "alice")  # first in #tea: its op
+    await old.send("CS REGISTER #tea")
+    registered = engine.state.find_channel("#tea")
+    assert registered is not None
+    assert registered.registration is not None
+    await created_again(engine, clock, "alice")
+    old.clear()
+    await old.send("CS SET #tea HISTORY PUBLIC")
+    assert old.user.account is None
+    assert old.received()[-1] == f"{NS} alice :Your account alice no longer exists"
+    channel = engine.state.find_channel("#tea")
+    assert channel is not None
+    assert channel.registration is not None
+    assert not channel.registration.public_history

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from hubbub.core.accounts import current_account
 from hubbub.core.channel import Channel
 from hubbub.core.context import Context
 from hubbub.core.events import ChannelModeChanged, ChannelRegistered
@@ -100,9 +101,16 @@ def _channel_for(ctx: Context, args: list[str], usage: str) -> Channel | None:
     return channel
 
 
+async def _deleted_under_them(ctx: Context) -> bool:
+    """Is the caller logged in to an account deleted since (and perhaps
+    created again by someone else)? `current_account` then logs them out:
+    an account's rights here go by its name."""
+    return ctx.user.account is not None and await current_account(ctx) is None
+
+
 async def _register(ctx: Context, args: list[str]) -> None:
     channel = _channel_for(ctx, args, "REGISTER <#channel>")
-    if channel is None:
+    if channel is None or await _deleted_under_them(ctx):
         return
     user = ctx.user
     if user.account is None:
@@ -124,7 +132,7 @@ async def _register(ctx: Context, args: list[str]) -> None:
 
 async def _drop(ctx: Context, args: list[str]) -> None:
     channel = _channel_for(ctx, args, "DROP <#channel>")
-    if channel is None:
+    if channel is None or await _deleted_under_them(ctx):
         return
     registration = channel.registration
     account = ctx.user.account
@@ -143,7 +151,7 @@ async def _op(ctx: Context, args: list[str], adding: bool = True) -> None:
     channel = _channel_for(
         ctx, args, ("OP" if adding else "DEOP") + " <#channel> [nick]"
     )
-    if channel is None:
+    if channel is None or await _deleted_under_them(ctx):
         return
     registration = channel.registration
     if registration is None or not may_manage(ctx.user, registration):
@@ -180,7 +188,7 @@ async def _deop(ctx: Context, args: list[str]) -> None:
 
 async def _set(ctx: Context, args: list[str]) -> None:
     channel = _channel_for(ctx, args, "SET <#channel> HISTORY PUBLIC|MEMBERS")
-    if channel is None:
+    if channel is None or await _deleted_under_them(ctx):
         return
     registration = channel.registration
     if (
