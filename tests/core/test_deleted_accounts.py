@@ -216,11 +216,16 @@ async def test_a_session_of_the_old_account_cannot_act_on_the_new_one(
     engine: Engine, clock: FrozenClock
 ) -> None:
     old = await logged_in(engine, "alice", "alice")
+    bob = await connect(engine, "bob")
     again = await created_again(engine, clock, "alice")
+    await old.send("PRIVMSG bob :sent after the deletion")
     # Before the server notices, the old session tries to take the new
     # account over: a password of its own, its certificate.
     await old.send("NS SET PASSWORD mallory-knows-this")
     assert old.user.account is None
+    # What it sent as the old account goes with it, but for bob's copy.
+    assert await engine.history.owners("a:") == []
+    assert await history_of(engine, bob, "alice") == ["sent after the deletion"]
     assert old.received()[-1] == f"{NS} alice :Your account alice no longer exists"
     stored = await engine.accounts.get_account("alice")
     assert stored is not None

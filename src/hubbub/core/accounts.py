@@ -175,10 +175,10 @@ async def current_account(ctx: Context) -> Account | None:
     account = await ctx.engine.accounts.get_account(user.account)
     if account is not None and account.created_at == user.account_created_at:
         return account
-    name = user.account
+    name, created_at = user.account, user.account_created_at  # log_out clears
     log_out(ctx, user)
     service_notice(ctx, "NickServ", f"Your account {name} no longer exists")
-    await forget_account_histories(ctx.engine, name, [user.account_created_at])
+    await forget_account_histories(ctx.engine, name, [created_at])
     return None
 
 
