@@ -100,6 +100,21 @@ def test_an_invalid_name_is_refused(tmp_path: Path) -> None:
     assert "is not a valid account name" in result.stderr
 
 
+def test_a_password_scram_cannot_take_is_refused(tmp_path: Path) -> None:
+    where = ("--data-dir", str(tmp_path))
+    result = accounts("create", "alice", "--password", "secret\x01pw", *where)
+    assert result.returncode == 2
+    assert "A password may not hold that character" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert accounts("list", *where).stdout == "0 account(s)\n"
+    accounts("create", "alice", "--password", "secretpw", *where)
+    reset = accounts("reset-password", "alice", "--password", "\u00ad", *where)
+    assert (reset.returncode, "A password may not be empty" in reset.stderr) == (
+        2,
+        True,
+    )
+
+
 async def _identify(port: int, password: str) -> list[str]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b"NICK alice\r\nUSER alice 0 * :Alice\r\n")

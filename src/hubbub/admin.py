@@ -19,6 +19,7 @@ from hubbub.config import Config, ConfigError, load_config
 from hubbub.core.ports import Account, AccountStore
 from hubbub.core.user import account_history_owner
 from hubbub.protocol.casemap import is_valid_nick
+from hubbub.protocol.sasl import unusable_password
 from hubbub.storage.errors import StorageError
 from hubbub.storage.passwords import Argon2Passwords
 
@@ -69,6 +70,9 @@ def _password(password: str | None) -> str:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 1:
         _fail("the password must not be empty", 2)
+    problem = unusable_password(password)
+    if problem is not None:
+        _fail(problem, 2)
     return password
 
 

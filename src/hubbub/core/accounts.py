@@ -21,6 +21,7 @@ from hubbub.core.user import User, account_history_owner
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import casefold, is_valid_nick
 from hubbub.protocol.message import Message
+from hubbub.protocol.sasl import unusable_password
 
 if TYPE_CHECKING:
     from hubbub.core.engine import Engine
@@ -270,14 +271,27 @@ def check_registration(ctx: Context, name: str, email: str, password: str) -> st
         raise StandardReplyError(
             "REGISTER", "INVALID_EMAIL", name, text="A valid e-mail address is required"
         )
-    if len(password) < settings.min_password_length:
-        raise StandardReplyError(
-            "REGISTER",
-            "WEAK_PASSWORD",
-            name,
-            text=f"Use at least {settings.min_password_length} characters",
-        )
+    refusal = password_refusal(ctx, password)
+    if refusal is not None:
+        code, text = refusal
+        raise StandardReplyError("REGISTER", code, name, text=text)
     return name
+
+
+def password_refusal(ctx: Context, password: str) -> tuple[str, str] | None:
+    """Why `password` cannot be an account's new password, or None if it can.
+
+    Returns the FAIL REGISTER code (draft/account-registration) and a text:
+    WEAK_PASSWORD when it is too short, UNACCEPTABLE_PASSWORD when SCRAM
+    cannot take it (a control character, say).
+    """
+    minimum = ctx.config.accounts.min_password_length
+    if len(password) < minimum:
+        return "WEAK_PASSWORD", f"Use at least {minimum} characters"
+    problem = unusable_password(password)
+    if problem is not None:
+        return "UNACCEPTABLE_PASSWORD", problem
+    return None
 
 
 async def register_account(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import scramp
+from scramp.utils import saslprep
 
 CHUNK_BYTES = 400  # base64 characters per AUTHENTICATE line
 MAX_PAYLOAD_BYTES = 8192  # decoded; larger exchanges are refused (905)
@@ -106,8 +107,32 @@ class ScramKeys:
 _MECHANISM = scramp.ScramMechanism("SCRAM-SHA-256")
 
 
+def unusable_password(password: str) -> str | None:
+    """Why SCRAM cannot take `password` as a new password, or None if it can.
+
+    SCRAM prepares a password with SASLprep (RFC 4013) before deriving its
+    keys, which refuses control characters, unassigned code points and a few
+    more, and maps some characters to nothing: a password of those alone
+    would be empty.
+    """
+    try:
+        prepared = saslprep(password)
+    except scramp.ScramException as error:
+        return f"A password may not hold that character ({error.args[0]})"
+    if not prepared:
+        return "A password may not be empty"
+    return None
+
+
 def derive_scram_keys(password: str, iterations: int = SCRAM_ITERATIONS) -> ScramKeys:
-    """Salt and derive the SCRAM-SHA-256 keys for a new password."""
+    """Salt and derive the SCRAM-SHA-256 keys for a new password.
+
+    Raises:
+        ValueError: `unusable_password` refuses it (check that first).
+    """
+    problem = unusable_password(password)
+    if problem is not None:
+        raise ValueError(problem)
     salt, stored_key, server_key, count = _MECHANISM.make_auth_info(
         password, iteration_count=iterations
     )

@@ -73,6 +73,33 @@ async def test_register_with_a_short_password_fails_weak_password(
     ]
 
 
+async def test_register_with_a_control_character_fails_unacceptable_password(
+    engine: Engine,
+) -> None:
+    # SCRAM's SASLprep refuses it: it must be refused before the keys are
+    # derived (it used to end the connection with an internal error).
+    alice = await connect(engine, "alice")
+    await alice.send("REGISTER * * :hunter2\x07hunter2")
+    assert alice.received() == [
+        ":irc.test FAIL REGISTER UNACCEPTABLE_PASSWORD alice :A password may not"
+        " hold that character (control characters forbidden)"
+    ]
+    assert await engine.accounts.get_account("alice") is None
+    await alice.send("REGISTER * * :hunter2hunter2")
+    assert ":irc.test REGISTER SUCCESS alice :Account created" in alice.received()
+
+
+async def test_register_with_a_password_that_prepares_to_nothing_fails(
+    engine: Engine,
+) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("REGISTER * * :" + "\u00ad" * 8)  # soft hyphens: mapped away
+    assert alice.received() == [
+        ":irc.test FAIL REGISTER UNACCEPTABLE_PASSWORD alice :A password may not"
+        " be empty"
+    ]
+
+
 async def test_register_twice_fails_already_authenticated(engine: Engine) -> None:
     alice = await connect(engine, "alice")
     await alice.send("REGISTER * * :correcthorse")

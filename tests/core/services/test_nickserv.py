@@ -38,6 +38,20 @@ async def test_set_password(engine: Engine) -> None:
     assert alice.received()[-1] == f"{NS} alice :You are now identified as alice"
 
 
+async def test_passwords_scram_cannot_take_are_refused(engine: Engine) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("NS REGISTER hunter2\x01hunter2")
+    refused = f"{NS} alice :A password may not hold that character"
+    assert alice.received() == [f"{refused} (control characters forbidden)"]
+    await alice.send("NS REGISTER hunter2hunter2")
+    alice.clear()
+    await alice.send("NS SET PASSWORD new\x07password")
+    assert alice.received() == [f"{refused} (control characters forbidden)"]
+    await alice.send("NS LOGOUT")
+    await alice.send("NS IDENTIFY hunter2hunter2")
+    assert alice.received()[-1] == f"{NS} alice :You are now identified as alice"
+
+
 async def test_ghost_disconnects_a_session_on_your_nick(engine: Engine) -> None:
     alice = await connect(engine, "alice")
     await alice.send("NS REGISTER hunter2hunter2")

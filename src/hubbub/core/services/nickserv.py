@@ -15,6 +15,7 @@ from hubbub.core.accounts import (
     log_in,
     log_out,
     log_out_everywhere,
+    password_refusal,
     register_account,
 )
 from hubbub.core.context import Context
@@ -104,8 +105,9 @@ async def _set(ctx: Context, args: list[str]) -> None:
     if ctx.user.account is None:
         _say(ctx, "Log in first")
         return
-    if len(args[1]) < ctx.config.accounts.min_password_length:
-        _say(ctx, f"Use at least {ctx.config.accounts.min_password_length} characters")
+    refusal = password_refusal(ctx, args[1])
+    if refusal is not None:
+        _say(ctx, refusal[1])
         return
     account = await current_account(ctx)
     if account is None:
