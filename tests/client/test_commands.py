@@ -156,3 +156,9 @@ def test_every_command_the_issue_names_exists() -> None:
         "join part msg me nick topic names who whois list away back query raw help exit"
     )
     assert set(wanted.split()) <= set(COMMANDS)
+
+
+def test_join_on_a_server_without_channel_types_says_so() -> None:
+    # ISUPPORT CHANTYPES= (empty): nothing to put before a bare name.
+    with pytest.raises(InputError, match="has no rooms"):
+        parse_input("/join lobby", InputContext(None, chantypes=""))

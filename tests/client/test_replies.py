@@ -9,6 +9,7 @@ import pytest
 from hubbub.client.events import (
     AwayChanged,
     NamesReceived,
+    NickRejected,
     ServerReplied,
     TopicChanged,
 )
@@ -90,3 +91,27 @@ def test_a_short_reply_does_not_break_its_formatter() -> None:
     (event,) = welcomed().receive_line(":s 352 alice #lobby")
     assert isinstance(event, ServerReplied)
     assert event.text == "#lobby"
+
+
+@pytest.mark.parametrize(
+    ("line", "events"),
+    [
+        (":s 305 alice", [AwayChanged("alice", None), ServerReplied(T0, "")]),
+        (":s 306 alice", [AwayChanged("alice", "away"), ServerReplied(T0, "")]),
+        (":s 332 alice", [TopicChanged(T0, "", "")]),
+        (":s 353 alice", []),
+    ],
+)
+def test_a_reply_cut_short_reads_as_empty(line: str, events: list[object]) -> None:
+    # A server may send a numeric without its text: no IndexError.
+    assert welcomed().receive_line(line) == events
+
+
+def test_cap_and_nick_replies_without_parameters_break_nothing() -> None:
+    session = ClientSession(Registration("alice", "a", "A"), clock=lambda: T0)
+    session.start()
+    session.lines_to_send()
+    assert session.receive_line(":s CAP") == []
+    assert session.receive_line(":s CAP * LS") == []
+    assert session.lines_to_send() == ["CAP END"]  # nothing offered, nothing asked
+    assert session.receive_line(":s 433") == [NickRejected("alice", "")]

@@ -154,6 +154,8 @@ def to_message(line: str) -> Message:
 def _join(args: list[str], rest: str, context: InputContext) -> list[Action]:
     channel = args[0]
     if not context.is_channel(channel):
+        if not context.chantypes:  # ISUPPORT CHANTYPES= (empty): no rooms at all
+            raise InputError("This server has no rooms (it offers no channel types).")
         channel = context.chantypes[0] + channel
     params = (channel, *args[1:2])
     return [SendMessage(Message("JOIN", params)), OpenBuffer(channel)]

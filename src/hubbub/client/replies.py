@@ -45,6 +45,11 @@ def _params(params: tuple[str, ...], index: int) -> str:
     return params[index] if index < len(params) else ""
 
 
+def _last(params: tuple[str, ...]) -> str:
+    # A reply cut short by the server (no text at all) reads as "".
+    return params[-1] if params else ""
+
+
 # Each formatter gets the parameters after our nick.
 _FORMATTERS: dict[str, Formatter] = {
     RPL_AWAY: lambda p: f"{_params(p, 0)} is away: {_params(p, 1)}",
@@ -99,7 +104,7 @@ def _handle_namreply(
     channel = _params(params, 1)
     members = session.pending_names.setdefault(session.fold(channel), [])
     prefix_chars = session.features.prefix_chars
-    members += [split_prefixes(entry, prefix_chars) for entry in params[-1].split()]
+    members += [split_prefixes(entry, prefix_chars) for entry in _last(params).split()]
     return []
 
 
@@ -114,19 +119,19 @@ def _handle_endofnames(
 def _handle_topic(
     session: ClientSession, params: tuple[str, ...], time: datetime
 ) -> list[Event]:
-    return [TopicChanged(time, _params(params, 0), params[-1])]
+    return [TopicChanged(time, _params(params, 0), _last(params))]
 
 
 def _handle_nowaway(
     session: ClientSession, params: tuple[str, ...], time: datetime
 ) -> list[Event]:
-    return [AwayChanged(session.nick, "away"), ServerReplied(time, params[-1])]
+    return [AwayChanged(session.nick, "away"), ServerReplied(time, _last(params))]
 
 
 def _handle_unaway(
     session: ClientSession, params: tuple[str, ...], time: datetime
 ) -> list[Event]:
-    return [AwayChanged(session.nick, None), ServerReplied(time, params[-1])]
+    return [AwayChanged(session.nick, None), ServerReplied(time, _last(params))]
 
 
 _STATEFUL: dict[str, StatefulHandler] = {

@@ -195,13 +195,14 @@ class ClientSession:
     def _handle_nick_rejected(self, message: Message) -> list[Event]:
         if self.is_registered:
             return replies.handle_numeric(self, message)
-        return [NickRejected(message.param(1, self.nick), message.params[-1])]
+        text = message.params[-1] if message.params else ""
+        return [NickRejected(message.param(1, self.nick), text)]
 
     # Capability negotiation
 
     def _handle_cap(self, message: Message) -> list[Event]:
         subcommand = message.param(1).upper()
-        tokens = message.params[-1].split()
+        tokens = message.params[-1].split() if len(message.params) > 2 else []
         if subcommand == "LS":
             self._caps_offered += tokens
             # `CAP * LS * :...` means more lines follow (CAP LS 302).
