@@ -288,3 +288,30 @@ async def test_chanserv_does_not_take_an_old_sessions_word_for_the_new_account(
     assert channel is not None
     assert channel.registration is not None
     assert not channel.registration.public_history
+
+
+async def test_an_old_session_is_not_given_op_in_the_new_accounts_channel(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    old = await logged_in(engine, "alice", "alice")  # first in #tea: its op
+    await old.send("CS REGISTER #tea")
+    await old.send("PART #tea")
+    await created_again(engine, clock, "alice")
+    old.clear()
+    # The channel is registered to the name alice, now the new account's:
+    # joining before the server noticed, the old session must not get op.
+    await old.send("JOIN #tea")
+    lines = old.received()
+    assert not any(" MODE #tea +o alice" in line for line in lines), lines
+    assert f"{NS} alice :Your account alice no longer exists" in lines
+    assert old.user.account is None
+    channel = engine.state.find_channel("#tea")
+    assert channel is not None
+    assert channel.has_member(old.user)
+    assert not channel.is_op(old.user)
+    # The new account's owner is still given op on joining.
+    new = await connect(engine, "newalice")
+    await new.send(f"NS IDENTIFY alice {NEW_PASSWORD}")
+    new.clear()
+    await new.send("JOIN #tea")
+    assert any(" MODE #tea +o newalice" in line for line in new.received())

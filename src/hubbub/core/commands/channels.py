@@ -37,7 +37,9 @@ async def _join_one(ctx: Context, name: str, key: str | None) -> None:
         channel.check_can_join(user, key)
     recorded = ctx.apply(UserJoined(user.nick, name, ctx.now()))
     joined = ctx.state.channels[casefold(name)]
-    op_on_join(ctx, joined, user)
+    await op_on_join(ctx, joined)
+    if user.quitting:  # gone while ChanServ looked their account up
+        return
     reply_topic(ctx, joined, always=False)
     reply_names(ctx, joined)
     if recorded:

@@ -79,16 +79,35 @@ def may_manage(user: User, registration: RegisteredChannel) -> bool:
     }
 
 
-def op_on_join(ctx: Context, channel: Channel, user: User) -> None:
-    """Give +o to a founder or registered operator who joins."""
-    registration = channel.registration
-    if (
-        registration is not None
-        and may_manage(user, registration)
-        and not channel.is_op(user)
-    ):
+async def op_on_join(ctx: Context, channel: Channel) -> None:
+    """Give +o to a founder or registered operator who has just joined.
+
+    The caller's account is read from the store first (only then: nobody
+    else waits for it): a session still logged in to an account deleted
+    since, perhaps created again under its name by someone else, is logged
+    out instead (`current_account`), as ChanServ's commands do.
+    """
+    user = ctx.user
+    if not _is_owed_op(channel, user):
+        return
+    if await current_account(ctx) is None:
+        return  # deleted under them: logged out now, and told
+    # The user may have left, or lost their rights, while we looked.
+    if ctx.state.channels.get(channel.key) is channel and _is_owed_op(channel, user):
         change = ModeChange(True, "o", user.nick)
         ctx.apply(ChannelModeChanged(channel.name, mask(ctx), (change,), ctx.now()))
+
+
+def _is_owed_op(channel: Channel, user: User) -> bool:
+    """Is `user` in `channel`, not op, and its founder or one of its ops?"""
+    registration = channel.registration
+    return (
+        registration is not None
+        and not user.quitting
+        and channel.has_member(user)
+        and not channel.is_op(user)
+        and may_manage(user, registration)
+    )
 
 
 def _channel_for(ctx: Context, args: list[str], usage: str) -> Channel | None:
