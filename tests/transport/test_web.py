@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -206,3 +207,163 @@ async def test_a_token_dies_with_its_connection(app: App) -> None:
         session.post(web_url(app, "/upload"), data=b"late", headers=headers) as reply,
     ):
         assert reply.status == 401
+
+
+# Malformed and hostile requests: a clear 4xx, one log line, nothing stored.
+
+
+async def raw_request(
+    app: App, request: bytes, *, close_early: bool = False, head_only: bool = False
+) -> bytes:
+    """Send `request` as is on a new connection; the reply until the server
+    closes, or only its head (b"" if we close first)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", app.ports["web"])
+    writer.write(request)
+    await writer.drain()
+    if close_early:
+        writer.close()
+        await writer.wait_closed()
+        return b""
+    if head_only:
+        reply = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    else:
+        reply = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    return reply
+
+
+def status_of(reply: bytes) -> int:
+    return int(reply.split(b" ", 2)[1])
+
+
+async def test_basic_credentials_that_are_not_ascii_are_401(app: App) -> None:
+    reply = await raw_request(
+        app,
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Basic \xc3\xa9\r\n"
+        b"Content-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n"
+        b"\r\nabc",
+    )
+    assert status_of(reply) == 401
+
+
+async def test_a_body_that_is_not_its_content_encoding_is_400(
+    app: App, tmp_path: Path
+) -> None:
+    token, _connection = await upload_token(app)
+    reply = await raw_request(
+        app,
+        f"POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: text/plain\r\nContent-Encoding: gzip\r\n"
+        "Content-Length: 7\r\nConnection: close\r\n\r\nnotgzip".encode(),
+    )
+    assert status_of(reply) == 400
+    assert b"the body could not be read" in reply
+    assert not (tmp_path / "uploads").exists()
+
+
+@pytest.mark.parametrize("path", ["/files/" + "a" * 256 + "/x", "/static/" + "a" * 300])
+async def test_names_too_long_for_the_file_system_are_404(
+    app: App, tmp_path: Path, path: str
+) -> None:
+    (tmp_path / "uploads").mkdir()  # as after a first upload
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(web_url(app, path)) as reply,
+    ):
+        assert reply.status == 404
+
+
+async def test_an_upload_cut_short_is_one_log_line(
+    app: App, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token, _connection = await upload_token(app)
+    caplog.set_level(logging.INFO)
+    await raw_request(
+        app,
+        f"POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: text/plain\r\nContent-Length: 100\r\n\r\nhello".encode(),
+        close_early=True,
+    )
+    for _ in range(100):
+        if "ended early" in caplog.text:
+            break
+        await asyncio.sleep(0.05)
+    assert "- an upload from 127.0.0.1 ended early" in caplog.text
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    uploads = tmp_path / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        b"GET /static/\x00 HTTP/1.1\r\nHost: x\r\n\r\n",
+    ],
+)
+async def test_a_malformed_request_is_400_and_one_log_line(
+    app: App, caplog: pytest.LogCaptureFixture, request_bytes: bytes
+) -> None:
+    caplog.set_level(logging.INFO)
+    reply = await raw_request(app, request_bytes)
+    assert status_of(reply) == 400
+    assert "- refused a malformed HTTP request: 400" in caplog.text
+    assert [r for r in caplog.records if r.exc_info] == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_head_never_opens_a_websocket(app: App) -> None:
+    upgrade = (
+        "HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        "\r\n"
+    )
+    ws = await raw_request(app, f"HEAD /ws {upgrade}".encode(), head_only=True)
+    assert status_of(ws) == 405
+    index = await raw_request(app, f"HEAD / {upgrade}".encode(), head_only=True)
+    assert status_of(index) == 200
+
+
+async def test_an_origin_that_is_not_a_web_page_is_refused(app: App) -> None:
+    host = f"127.0.0.1:{app.ports['web']}"
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(
+                web_url(app, "/ws"), headers={"Origin": f"evil://{host}"}
+            )
+        assert refused.value.status == 403
+        async with session.ws_connect(
+            web_url(app, "/ws"), headers={"Origin": f"http://{host}"}
+        ) as ws:
+            await ws.send_str("PING :same-origin")
+            assert (await ws_lines_until(ws, "same-origin"))[-1].endswith(
+                "PONG irc.test :same-origin"
+            )
+
+
+@pytest.mark.parametrize(
+    ("disposition", "name"),
+    [
+        ("attachment; filename*=UTF-8''caf%C3%A9.txt", "caf%C3%A9.txt"),
+        ("attachment; filename*=UTF-8''%2e%2e%2fnotes.txt", "notes.txt"),
+        ('attachment; filename=".."', "upload"),
+        ('attachment; filename="."', "upload"),
+        ("inline", "upload"),
+    ],
+)
+async def test_upload_names_are_decoded_and_never_path_steps(
+    app: App, disposition: str, name: str
+) -> None:
+    token, _connection = await upload_token(app)
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "text/plain",
+        "Content-Disposition": disposition,
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(web_url(app, "/upload"), data=b"notes", headers=headers) as reply,
+    ):
+        assert reply.status == 201
+        assert reply.headers["Location"].rsplit("/", 1)[-1] == name

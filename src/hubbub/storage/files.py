@@ -10,10 +10,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+# Ids are `secrets.token_urlsafe(12)`: 16 of these characters. Anything else
+# names no file (and a name too long for the file system is an error there).
+_ID_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
+MAX_ID_LENGTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +67,7 @@ class FileStore:
 
     def find(self, file_id: str) -> tuple[Path, StoredFile] | None:
         """The file's path and record, if it exists (ids are never paths)."""
-        if not file_id.replace("-", "").replace("_", "").isalnum():
+        if len(file_id) > MAX_ID_LENGTH or not _ID_CHARACTERS.fullmatch(file_id):
             return None
         path = self.directory / file_id
         meta = self.directory / f"{file_id}.json"

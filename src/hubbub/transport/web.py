@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import logging
-import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
-from aiohttp import web
+from aiohttp import content_disposition_filename, parse_content_disposition, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from hubbub.core.engine import Engine
 from hubbub.storage.files import FileStore
@@ -26,7 +28,6 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 # Types a browser may show in place; everything else downloads.
 INLINE_TYPES = ("image/", "video/", "audio/", "text/plain", "application/pdf")
-_FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
 
 ENGINE = web.AppKey("engine", Engine)
 FILES = web.AppKey("files", FileStore)
@@ -35,10 +36,15 @@ FILES = web.AppKey("files", FileStore)
 def make_web_app(engine: Engine, files: FileStore) -> web.Application:
     """The aiohttp application for the web port."""
     limit = engine.config.files.max_bytes
-    app = web.Application(client_max_size=limit + 1024)
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(each, BadRequestLogFilter) for each in server_log.filters):
+        server_log.addFilter(BadRequestLogFilter())
+    app = web.Application(
+        client_max_size=limit + 1024, middlewares=[_names_too_long_are_not_found]
+    )
     app[ENGINE] = engine
     app[FILES] = files
-    app.router.add_get("/ws", _websocket)
+    app.router.add_get("/ws", _websocket, allow_head=False)
     app.router.add_post("/upload", _upload)
     app.router.add_get("/files/{file_id}/{name}", _download)
     app.router.add_get("/", _index)
@@ -47,12 +53,45 @@ def make_web_app(engine: Engine, files: FileStore) -> web.Application:
     return app
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def _names_too_long_are_not_found(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    # A path with a part longer than the file system takes names no file:
+    # 404, not the 500 of the OSError that looking it up raises (the static
+    # files' handler lets it through).
+    try:
+        return await handler(request)
+    except OSError as error:
+        if error.errno != errno.ENAMETOOLONG:
+            raise
+        raise web.HTTPNotFound(text="no such file\n") from None
+
+
+class BadRequestLogFilter(logging.Filter):
+    """Log a request that aiohttp refuses as malformed in one line, not a
+    traceback at ERROR: any client can send one, and the log is the
+    operator's (`make_web_app` installs it on aiohttp's server logger)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Let everything but a malformed request's traceback through."""
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError):
+            return True
+        logger.info("- refused a malformed HTTP request: %s", error)
+        return False
+
+
 async def _websocket(request: web.Request) -> web.StreamResponse:
     return await serve_websocket(request, request.app[ENGINE])
 
 
 async def _index(request: web.Request) -> web.StreamResponse:
-    if request.headers.get("Upgrade", "").lower() == "websocket":
+    upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+    if upgrade and request.method == "GET":
         # IRC-over-WebSocket clients that give no path (ws://host:port) land here.
         return await serve_websocket(request, request.app[ENGINE])
     index = STATIC_DIR / "index.html"
@@ -76,7 +115,7 @@ async def _uploader(request: web.Request, engine: Engine) -> str:
     elif scheme.lower() == "basic":
         try:
             name, _, password = base64.b64decode(value).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):  # not base64, or not UTF-8 inside
             name, password = "", ""
         account = await engine.accounts.get_account(name) if name else None
         if account is not None and await engine.verify_password(
@@ -90,11 +129,16 @@ async def _uploader(request: web.Request, engine: Engine) -> str:
 
 
 def _filename(request: web.Request) -> str:
-    match = _FILENAME.search(request.headers.get("Content-Disposition", ""))
-    raw = match.group(1) if match else "upload"
+    """The upload's file name from Content-Disposition (RFC 6266, with an
+    RFC 5987 `filename*`), reduced to a last path part that is safe to show
+    and to put in a link; "upload" when none is left."""
+    _, params = parse_content_disposition(request.headers.get("Content-Disposition"))
+    raw = content_disposition_filename(params, "filename") or "upload"
     name = raw.replace("\\", "/").rsplit("/", 1)[-1].strip()
     cleaned = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*')
-    return cleaned[:120] or "upload"
+    cleaned = cleaned[:120]
+    # "." and ".." would make the link's last part a path step.
+    return "upload" if cleaned in ("", ".", "..") else cleaned
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
@@ -104,11 +148,20 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=declared)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_chunked(65536):
-        size += len(chunk)
-        if size > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.content.iter_chunked(65536):
+            size += len(chunk)
+            if size > limit:
+                raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+            chunks.append(chunk)
+    except web.RequestPayloadError as error:  # e.g. a gzip body that is not gzip
+        raise web.HTTPBadRequest(
+            text=f"the body could not be read: {error}\n"
+        ) from None
+    except ConnectionError:
+        # The client went away mid-upload: nobody is left to answer.
+        logger.info("- an upload from %s ended early", request.remote)
+        raise web.HTTPBadRequest(text="the upload ended early\n") from None
     return b"".join(chunks)
 
 

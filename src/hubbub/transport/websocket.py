@@ -80,7 +80,10 @@ def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
     origin = request.headers.get("Origin")
     if origin is None or "*" in allowed or origin in allowed:
         return True  # non-browser clients send no Origin
-    return origin.split("://", 1)[-1] == request.host
+    scheme, _, host = origin.partition("://")
+    # The host alone: behind a proxy that ends TLS, the page is https and
+    # the request http. But a page's origin is http or https.
+    return scheme in ("http", "https") and host == request.host
 
 
 async def serve_websocket(request: web.Request, engine: Engine) -> web.StreamResponse:
