@@ -87,3 +87,39 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "cannot start" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("tls", "message"),
+    [
+        ('cert_file = "{dir}/missing.pem"', "cannot start TLS: cannot read"),
+        ('cert_file = "{dir}/hubbub.toml"', "holds no PEM certificate"),
+        ('key_file = "{dir}/hubbub.toml"', "[tls] key_file is set but cert_file"),
+    ],
+)
+def test_unusable_tls_settings_are_one_line_and_exit_code_2(
+    tmp_path: Path, tls: str, message: str
+) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text("[tls]\n" + tls.format(dir=tmp_path) + "\nport = 0\n")
+    result = run_hubbub(
+        "serve", "--config", str(config), "--port", "0", "--web-port", "0",
+        "--data-dir", str(tmp_path / "data"),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data" / "tls").exists()  # no self-signed stand-in
+
+
+def test_a_missing_data_directory_parent_is_named(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    result = run_hubbub(
+        "serve", "--port", "0", "--web-port", "0", "--tls-port", "0",
+        "--data-dir", str(blocked / "data"),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "cannot start" in result.stderr
+    assert str(blocked) in result.stderr
+    assert "Traceback" not in result.stderr

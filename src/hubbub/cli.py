@@ -67,11 +67,15 @@ def serve(
         logging.getLogger("alembic").setLevel(logging.WARNING)
     from hubbub.app import run_server
     from hubbub.storage.errors import StorageError
+    from hubbub.transport.tls import CertificateError
 
     try:
         run_server(config)
+    except CertificateError as error:
+        _fail(f"cannot start TLS: {error}", 2)
     except OSError as error:
-        _fail(f"cannot start: {error.strerror or error}", 1)
+        where = f": {error.filename}" if error.filename else ""
+        _fail(f"cannot start: {error.strerror or error}{where}", 1)
     except StorageError as error:
         _fail(f"cannot open storage: {error}", 1)
     except ValueError as error:

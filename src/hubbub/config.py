@@ -96,7 +96,7 @@ class Tls(_Model):
     host: str | None = None  # default: the IRC host
     port: Port = 6697
     cert_file: Path | None = None  # PEM; default: <data_dir>/tls/cert.pem (self-signed)
-    key_file: Path | None = None
+    key_file: Path | None = None  # PEM; default: in cert_file, after the certificate
     # IRCv3 STS: tell clients to always use TLS for this long. Only offered
     # with a real certificate (cert_file set); None turns it off.
     sts_duration_seconds: Annotated[int, Field(ge=0)] | None = None
@@ -253,4 +253,6 @@ def load_config(
         raise ConfigError(_describe(error)) from None
     if config.motd_file is not None and not config.motd_file.is_file():
         raise ConfigError(f"MOTD file not found: {config.motd_file}")
+    if config.tls.key_file is not None and config.tls.cert_file is None:
+        raise ConfigError("[tls] key_file is set but cert_file is not")
     return config

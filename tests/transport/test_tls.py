@@ -13,7 +13,13 @@ import trustme
 from cryptography import x509
 
 from hubbub.app import App, run_app
-from hubbub.transport.tls import certificate_files, create_self_signed, fingerprint
+from hubbub.transport.tls import (
+    CertificateError,
+    certificate_files,
+    create_self_signed,
+    fingerprint,
+    make_context,
+)
 from tests.fakes import make_config
 
 
@@ -158,3 +164,39 @@ def test_a_self_signed_certificate_is_made_when_none_is_configured(
     before = cert.read_bytes()
     certificate_files(None, None, tmp_path, "irc.example")
     assert cert.read_bytes() == before
+
+
+def test_a_certificate_file_may_hold_its_key(tmp_path: Path, ca: trustme.CA) -> None:
+    issued = ca.issue_cert("localhost")
+    both = tmp_path / "both.pem"
+    both.write_bytes(issued.cert_chain_pems[0].bytes() + issued.private_key_pem.bytes())
+    cert, key = certificate_files(both, None, tmp_path, "irc.example")
+    assert (cert, key) == (both, both)
+    make_context(cert, key)  # loads, and the key matches
+    assert not (tmp_path / "tls").exists()  # no self-signed pair made
+
+
+@pytest.mark.parametrize(
+    ("cert", "key", "message"),
+    [
+        ("missing.pem", "key.pem", "cannot read {dir}/missing.pem: No such file"),
+        ("junk.pem", "key.pem", "{dir}/junk.pem holds no PEM certificate"),
+        ("cert.pem", "junk.pem", "{dir}/junk.pem holds no PEM private key"),
+        (
+            "cert.pem",
+            "other.pem",
+            "the key in {dir}/other.pem is not the certificate's",
+        ),
+    ],
+)
+def test_unusable_certificate_files_are_named(
+    tmp_path: Path, ca: trustme.CA, cert: str, key: str, message: str
+) -> None:
+    issued, other = ca.issue_cert("localhost"), ca.issue_cert("localhost")
+    issued.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    issued.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    other.private_key_pem.write_to_path(str(tmp_path / "other.pem"))
+    (tmp_path / "junk.pem").write_text("not PEM at all\n")
+    with pytest.raises(CertificateError) as refused:
+        make_context(tmp_path / cert, tmp_path / key)
+    assert str(refused.value).startswith(message.format(dir=tmp_path))

@@ -70,9 +70,10 @@ def create_self_signed(cert_file: Path, key_file: Path, server_name: str) -> Non
 def certificate_files(
     cert_file: Path | None, key_file: Path | None, data_dir: Path, server_name: str
 ) -> tuple[Path, Path]:
-    """The certificate and key to use, making a self-signed pair when none is set."""
-    if cert_file is not None and key_file is not None:
-        return cert_file, key_file
+    """The certificate and key to use, making a self-signed pair when none is
+    set. A certificate without a key file holds its key too (one PEM file)."""
+    if cert_file is not None:
+        return cert_file, key_file or cert_file
     cert, key = data_dir / "tls" / "cert.pem", data_dir / "tls" / "key.pem"
     if not cert.is_file() or not key.is_file():
         create_self_signed(cert, key, server_name)
@@ -89,18 +90,42 @@ def _accept_any_client_certificate(*_: Any) -> bool:
     return True
 
 
+class CertificateError(Exception):
+    """The certificate or key cannot be used: the message says which and why."""
+
+
 def make_context(cert_file: Path, key_file: Path) -> SSL.Context:
     """A server context: TLS 1.2+, our certificate, client certificates welcome.
 
     Raises:
-        OSError: a file cannot be read.
-        SSL.Error: the certificate or key is not valid PEM or they do not match.
+        CertificateError: a file cannot be read, is not PEM, or the key is not
+            the certificate's.
     """
     context = SSL.Context(SSL.TLS_SERVER_METHOD)
     context.set_min_proto_version(SSL.TLS1_2_VERSION)
-    context.use_certificate_chain_file(str(cert_file))
-    context.use_privatekey_file(str(key_file))
-    context.check_privatekey()
+    for path, use, what in (
+        (cert_file, context.use_certificate_chain_file, "certificate"),
+        (key_file, context.use_privatekey_file, "private key"),
+    ):
+        try:
+            path.read_bytes()  # OpenSSL would only say "system library"
+            use(str(path))
+        except OSError as error:
+            raise CertificateError(f"cannot read {path}: {error.strerror}") from None
+        except SSL.Error as error:
+            if "key values mismatch" in str(error):
+                raise CertificateError(
+                    f"the key in {key_file} is not the certificate's in {cert_file}"
+                ) from None
+            raise CertificateError(
+                f"{path} holds no PEM {what} that TLS can use"
+            ) from None
+    try:
+        context.check_privatekey()
+    except SSL.Error:
+        raise CertificateError(
+            f"the key in {key_file} is not the certificate's in {cert_file}"
+        ) from None
     context.set_verify(SSL.VERIFY_PEER, _accept_any_client_certificate)
     return context
 
@@ -279,7 +304,7 @@ class TlsServerContext:
         """Read the certificate files again; keep the old context if they are bad."""
         try:
             self.context = self._load()
-        except (OSError, SSL.Error) as error:
+        except CertificateError as error:
             logger.error(
                 "! TLS certificate reload failed, keeping the old one: %s", error
             )
