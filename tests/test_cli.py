@@ -110,6 +110,7 @@ def test_unusable_tls_settings_are_one_line_and_exit_code_2(
     assert message in result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data" / "tls").exists()  # no self-signed stand-in
+    assert "listening" not in result.stderr  # refused before any port opened
 
 
 def test_a_missing_data_directory_parent_is_named(tmp_path: Path) -> None:

@@ -77,22 +77,26 @@ class _Listeners:
 async def _start_listeners(
     engine: Engine, config: Config, files: FileStore, listeners: _Listeners
 ) -> App:
-    irc = await start_tcp_listener(engine, config.host, config.port, listeners.pending)
-    listeners.servers.append(irc)
-    app = App(engine, {"irc": _bound_port(irc)})
-    logger.info("= listening for IRC on %s:%s", config.host, app.ports["irc"])
-    logger.info("= hot path: %s", compiled.describe())
+    tls: TlsServerContext | None = None
     if config.tls.enabled:
+        # Before any port opens: an unusable certificate stops the start.
         cert, key = certificate_files(
             config.tls.cert_file,
             config.tls.key_file,
             config.data_dir,
             config.server_name,
         )
-        app.tls = TlsServerContext(lambda: make_context(cert, key))
+        tls = TlsServerContext(lambda: make_context(cert, key))
+    irc = await start_tcp_listener(engine, config.host, config.port, listeners.pending)
+    listeners.servers.append(irc)
+    app = App(engine, {"irc": _bound_port(irc)})
+    logger.info("= listening for IRC on %s:%s", config.host, app.ports["irc"])
+    logger.info("= hot path: %s", compiled.describe())
+    if tls is not None:
+        app.tls = tls
         host = config.tls.host or config.host
         server = await start_tls_listener(
-            engine, host, config.tls.port, app.tls, listeners.pending
+            engine, host, config.tls.port, tls, listeners.pending
         )
         listeners.servers.append(server)
         app.ports["tls"] = engine.tls_port = _bound_port(server)
