@@ -50,3 +50,14 @@ def test_motd_lines_are_read(tmp_path: Path) -> None:
     motd.write_text("line one\nline two\n")
     config = load_config(None, environ={}, overrides={"motd_file": str(motd)})
     assert config.motd_lines() == ["line one", "line two"]
+
+
+def test_a_tls_key_without_its_certificate_is_an_error_when_tls_is_on(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "hubbub.toml"
+    path.write_text('[tls]\nkey_file = "key.pem"\n')
+    with pytest.raises(ConfigError, match="key_file is set but cert_file is not"):
+        load_config(path, environ={})
+    path.write_text('[tls]\nenabled = false\nkey_file = "key.pem"\n')
+    assert load_config(path, environ={}).tls.key_file == Path("key.pem")

@@ -253,6 +253,7 @@ def load_config(
         raise ConfigError(_describe(error)) from None
     if config.motd_file is not None and not config.motd_file.is_file():
         raise ConfigError(f"MOTD file not found: {config.motd_file}")
-    if config.tls.key_file is not None and config.tls.cert_file is None:
+    tls = config.tls
+    if tls.enabled and tls.key_file is not None and tls.cert_file is None:
         raise ConfigError("[tls] key_file is set but cert_file is not")
     return config

@@ -99,7 +99,9 @@ def test_a_short_reply_does_not_break_its_formatter() -> None:
         (":s 305 alice", [AwayChanged("alice", None), ServerReplied(T0, "")]),
         (":s 306 alice", [AwayChanged("alice", "away"), ServerReplied(T0, "")]),
         (":s 332 alice", [TopicChanged(T0, "", "")]),
+        (":s 332 alice #chan", [TopicChanged(T0, "#chan", "")]),
         (":s 353 alice", []),
+        (":s 353 alice = #chan", []),
     ],
 )
 def test_a_reply_cut_short_reads_as_empty(line: str, events: list[object]) -> None:
@@ -115,3 +117,11 @@ def test_cap_and_nick_replies_without_parameters_break_nothing() -> None:
     assert session.receive_line(":s CAP * LS") == []
     assert session.lines_to_send() == ["CAP END"]  # nothing offered, nothing asked
     assert session.receive_line(":s 433") == [NickRejected("alice", "")]
+
+
+def test_a_names_reply_without_names_adds_no_member() -> None:
+    session = welcomed()
+    session.receive_line(":s 353 alice = #chan")
+    assert session.receive_line(":s 366 alice #chan :End") == [
+        NamesReceived("#chan", ())
+    ]

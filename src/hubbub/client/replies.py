@@ -104,7 +104,8 @@ def _handle_namreply(
     channel = _params(params, 1)
     members = session.pending_names.setdefault(session.fold(channel), [])
     prefix_chars = session.features.prefix_chars
-    members += [split_prefixes(entry, prefix_chars) for entry in _last(params).split()]
+    names = _params(params, 2).split()  # none when the server left them out
+    members += [split_prefixes(entry, prefix_chars) for entry in names]
     return []
 
 
@@ -119,7 +120,7 @@ def _handle_endofnames(
 def _handle_topic(
     session: ClientSession, params: tuple[str, ...], time: datetime
 ) -> list[Event]:
-    return [TopicChanged(time, _params(params, 0), _last(params))]
+    return [TopicChanged(time, _params(params, 0), _params(params, 1))]
 
 
 def _handle_nowaway(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import scramp
-from scramp.utils import saslprep
+from scramp.core import saslprep  # also where scramp 1.4 keeps it
 
 CHUNK_BYTES = 400  # base64 characters per AUTHENTICATE line
 MAX_PAYLOAD_BYTES = 8192  # decoded; larger exchanges are refused (905)

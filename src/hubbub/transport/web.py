@@ -12,11 +12,20 @@ import base64
 import binascii
 import errno
 import logging
+import re
+import warnings
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
-from aiohttp import content_disposition_filename, parse_content_disposition, web
+from aiohttp import (
+    BadContentDispositionHeader,
+    BadContentDispositionParam,
+    content_disposition_filename,
+    parse_content_disposition,
+    web,
+)
 from aiohttp.http_exceptions import HttpProcessingError
 
 from hubbub.core.engine import Engine
@@ -79,9 +88,15 @@ class BadRequestLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Let everything but a malformed request's traceback through."""
         error = record.exc_info[1] if record.exc_info else None
-        if not isinstance(error, HttpProcessingError):
+        if (
+            record.levelno < logging.ERROR  # aiohttp's own debug line for a probe
+            or not isinstance(error, HttpProcessingError)
+            or error.code != HTTPStatus.BAD_REQUEST  # not the client's fault
+            or not str(record.msg).startswith("Error handling request")
+        ):
             return True
-        logger.info("- refused a malformed HTTP request: %s", error)
+        remote = record.args[0] if isinstance(record.args, tuple) else None
+        logger.info("- refused a malformed HTTP request from %s: %s", remote, error)
         return False
 
 
@@ -132,13 +147,40 @@ def _filename(request: web.Request) -> str:
     """The upload's file name from Content-Disposition (RFC 6266, with an
     RFC 5987 `filename*`), reduced to a last path part that is safe to show
     and to put in a link; "upload" when none is left."""
-    _, params = parse_content_disposition(request.headers.get("Content-Disposition"))
-    raw = content_disposition_filename(params, "filename") or "upload"
+    header = request.headers.get("Content-Disposition", "")
+    try:
+        with warnings.catch_warnings():
+            # It warns of each header it refuses: read leniently below instead.
+            warnings.simplefilter("ignore", BadContentDispositionHeader)
+            warnings.simplefilter("ignore", BadContentDispositionParam)
+            _, params = parse_content_disposition(header)
+            raw = content_disposition_filename(params, "filename")
+    except (LookupError, ValueError):  # an unknown charset, bytes not in it
+        raw = None
+    if raw is None:
+        raw = _lenient_filename(header) or "upload"
     name = raw.replace("\\", "/").rsplit("/", 1)[-1].strip()
     cleaned = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*')
     cleaned = cleaned[:120]
     # "." and ".." would make the link's last part a path step.
     return "upload" if cleaned in ("", ".", "..") else cleaned
+
+
+# What clients send that RFC 6266 does not allow, and aiohttp's parser
+# refuses: a `filename*` with characters left unescaped ("(1)"), a name with
+# spaces and no quotes, a quoted name holding ";", a trailing ";".
+_LOOSE_FILENAME_STAR = re.compile(r"filename\*=(?:[\w-]*'[\w-]*')?([^;]+)", re.I)
+_LOOSE_FILENAME = re.compile(r'filename=(?:"([^"]*)"|([^;]+))', re.I)
+
+
+def _lenient_filename(header: str) -> str | None:
+    star = _LOOSE_FILENAME_STAR.search(header)
+    if star is not None:
+        return unquote(star.group(1).strip(), errors="replace")
+    plain = _LOOSE_FILENAME.search(header)
+    if plain is not None:
+        return plain.group(1) if plain.group(1) is not None else plain.group(2)
+    return None
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:

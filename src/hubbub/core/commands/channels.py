@@ -18,7 +18,11 @@ from hubbub.core.events import (
     UserParted,
 )
 from hubbub.core.replies import reply_names, reply_topic
-from hubbub.core.services.chanserv import op_on_join, persist_channel
+from hubbub.core.services.chanserv import (
+    confirm_account_before_join,
+    op_on_join,
+    persist_channel,
+)
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import casefold, is_valid_channel
 from hubbub.protocol.message import Message
@@ -28,6 +32,9 @@ async def _join_one(ctx: Context, name: str, key: str | None) -> None:
     user = ctx.user
     if not is_valid_channel(name, ctx.config.limits.channel_length):
         raise IrcError(n.ERR_NOSUCHCHANNEL, name)
+    await confirm_account_before_join(ctx, name)
+    if user.quitting:  # gone while ChanServ looked their account up
+        return
     channel = ctx.state.find_channel(name)
     if channel is not None and channel.has_member(user):
         return
@@ -37,9 +44,7 @@ async def _join_one(ctx: Context, name: str, key: str | None) -> None:
         channel.check_can_join(user, key)
     recorded = ctx.apply(UserJoined(user.nick, name, ctx.now()))
     joined = ctx.state.channels[casefold(name)]
-    await op_on_join(ctx, joined)
-    if user.quitting:  # gone while ChanServ looked their account up
-        return
+    op_on_join(ctx, joined, user)
     reply_topic(ctx, joined, always=False)
     reply_names(ctx, joined)
     if recorded:

@@ -79,35 +79,32 @@ def may_manage(user: User, registration: RegisteredChannel) -> bool:
     }
 
 
-async def op_on_join(ctx: Context, channel: Channel) -> None:
-    """Give +o to a founder or registered operator who has just joined.
-
-    The caller's account is read from the store first (only then: nobody
-    else waits for it): a session still logged in to an account deleted
-    since, perhaps created again under its name by someone else, is logged
-    out instead (`current_account`), as ChanServ's commands do.
-    """
-    user = ctx.user
-    if not _is_owed_op(channel, user):
+async def confirm_account_before_join(ctx: Context, name: str) -> None:
+    """Before the caller joins channel `name`: if they would be given op
+    there as its founder or a registered operator, read their account from
+    the store first (nobody else waits for it). A session still logged in
+    to an account deleted since, perhaps created again under its name by
+    someone else, is logged out (`current_account`), so `op_on_join` gives
+    it nothing; the join itself then goes on without a wait in between."""
+    channel = ctx.state.find_channel(name)
+    if channel is None or channel.registration is None:
         return
-    if await current_account(ctx) is None:
-        return  # deleted under them: logged out now, and told
-    # The user may have left, or lost their rights, while we looked.
-    if ctx.state.channels.get(channel.key) is channel and _is_owed_op(channel, user):
+    user = ctx.user
+    if not channel.has_member(user) and may_manage(user, channel.registration):
+        await current_account(ctx)
+
+
+def op_on_join(ctx: Context, channel: Channel, user: User) -> None:
+    """Give +o to a founder or registered operator who joins (their account
+    confirmed first: `confirm_account_before_join`)."""
+    registration = channel.registration
+    if (
+        registration is not None
+        and may_manage(user, registration)
+        and not channel.is_op(user)
+    ):
         change = ModeChange(True, "o", user.nick)
         ctx.apply(ChannelModeChanged(channel.name, mask(ctx), (change,), ctx.now()))
-
-
-def _is_owed_op(channel: Channel, user: User) -> bool:
-    """Is `user` in `channel`, not op, and its founder or one of its ops?"""
-    registration = channel.registration
-    return (
-        registration is not None
-        and not user.quitting
-        and channel.has_member(user)
-        and not channel.is_op(user)
-        and may_manage(user, registration)
-    )
 
 
 def _channel_for(ctx: Context, args: list[str], usage: str) -> Channel | None:
