@@ -103,6 +103,7 @@ def make_context(cert_file: Path, key_file: Path) -> SSL.Context:
     """
     context = SSL.Context(SSL.TLS_SERVER_METHOD)
     context.set_min_proto_version(SSL.TLS1_2_VERSION)
+    mismatch = f"the key in {key_file} is not the certificate's in {cert_file}"
     for path, use, what in (
         (cert_file, context.use_certificate_chain_file, "certificate"),
         (key_file, context.use_privatekey_file, "private key"),
@@ -113,19 +114,16 @@ def make_context(cert_file: Path, key_file: Path) -> SSL.Context:
         except OSError as error:
             raise CertificateError(f"cannot read {path}: {error.strerror}") from None
         except SSL.Error as error:
+            # OpenSSL checks a key against the certificate as it loads it.
             if "key values mismatch" in str(error):
-                raise CertificateError(
-                    f"the key in {key_file} is not the certificate's in {cert_file}"
-                ) from None
+                raise CertificateError(mismatch) from None
             raise CertificateError(
                 f"{path} holds no PEM {what} that TLS can use"
             ) from None
     try:
         context.check_privatekey()
     except SSL.Error:
-        raise CertificateError(
-            f"the key in {key_file} is not the certificate's in {cert_file}"
-        ) from None
+        raise CertificateError(mismatch) from None
     context.set_verify(SSL.VERIFY_PEER, _accept_any_client_certificate)
     return context
 
