@@ -45,11 +45,6 @@ def _params(params: tuple[str, ...], index: int) -> str:
     return params[index] if index < len(params) else ""
 
 
-def _last(params: tuple[str, ...]) -> str:
-    # A reply cut short by the server (no text at all) reads as "".
-    return params[-1] if params else ""
-
-
 # Each formatter gets the parameters after our nick.
 _FORMATTERS: dict[str, Formatter] = {
     RPL_AWAY: lambda p: f"{_params(p, 0)} is away: {_params(p, 1)}",
@@ -126,13 +121,13 @@ def _handle_topic(
 def _handle_nowaway(
     session: ClientSession, params: tuple[str, ...], time: datetime
 ) -> list[Event]:
-    return [AwayChanged(session.nick, "away"), ServerReplied(time, _last(params))]
+    return [AwayChanged(session.nick, "away"), ServerReplied(time, _params(params, 0))]
 
 
 def _handle_unaway(
     session: ClientSession, params: tuple[str, ...], time: datetime
 ) -> list[Event]:
-    return [AwayChanged(session.nick, None), ServerReplied(time, _last(params))]
+    return [AwayChanged(session.nick, None), ServerReplied(time, _params(params, 0))]
 
 
 _STATEFUL: dict[str, StatefulHandler] = {
