@@ -124,3 +124,20 @@ def test_a_missing_data_directory_parent_is_named(tmp_path: Path) -> None:
     assert "cannot start" in result.stderr
     assert str(blocked) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_database_that_is_not_sqlite_is_named_in_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "hubbub.db").write_bytes(b"not a database, " * 1000)
+    result = run_hubbub(
+        "serve", "--port", "0", "--web-port", "0", "--tls-port", "0",
+        "--data-dir", str(data),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"hubbub: cannot open storage: {data / 'hubbub.db'}: database error:"
+        " DatabaseError: file is not a database"
+    )
+    assert "Traceback" not in result.stderr
+    assert "sqlalche.me" not in result.stderr

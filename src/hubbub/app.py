@@ -147,6 +147,8 @@ async def run_app(config: Config) -> AsyncIterator[App]:
         asyncio.create_task(_forget_ended_sessions(engine, storage.history)),
         asyncio.create_task(_check_accounts(engine)),
     ]
+    for timer in timers:
+        timer.add_done_callback(_report_stopped_timer)
     try:
         yield app
     finally:
@@ -174,6 +176,13 @@ async def run_app(config: Config) -> AsyncIterator[App]:
         logger.info("= stopped")
 
 
+def _report_stopped_timer(task: asyncio.Task[None]) -> None:
+    """A timer ends only at shutdown (cancelled): anything else is a bug,
+    which must not go unnoticed until then."""
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("! %s stopped", task.get_name(), exc_info=task.exception())
+
+
 # How long a shutdown waits for the commands under way before it cancels
 # them (and then as long again for them to unwind).
 COMMANDS_GRACE_SECONDS = 5.0
@@ -190,7 +199,10 @@ async def _apply_retention(
 ) -> None:
     """Hourly: expire history and uploads as the retention settings say."""
     while True:
-        await _expire_uploads(files, config)
+        try:
+            await _expire_uploads(files, config)
+        except OSError as error:
+            logger.error("! file retention failed: %s", error)
         await _expire_history(history, config)
         await asyncio.sleep(RETENTION_PERIOD_SECONDS)
 
@@ -243,8 +255,9 @@ async def _forget_ended_sessions(engine: Engine, history: HistoryStore) -> None:
         logger.error("! could not list ended sessions' histories: %s", error)
         earlier = []
     if earlier:
-        await _forget(history, earlier)
-        logger.info("= deleted the private history of %d ended sessions", len(earlier))
+        forgotten = await _forget(history, earlier)
+        if forgotten:
+            logger.info("= deleted the private history of %d ended sessions", forgotten)
     # Then what deleted accounts left (one sweep at a time: two would
     # rewrite the same shared blocks in turn).
     try:
@@ -258,21 +271,29 @@ async def _forget_ended_sessions(engine: Engine, history: HistoryStore) -> None:
 
 async def _forget(
     history: HistoryStore, owners: list[str], *, until: float | None = None
-) -> None:
+) -> int:
     """Forget each owner's history in turn; stop before the next once the
-    monotonic clock passes `until`, if given."""
+    monotonic clock passes `until`, if given. Return how many were forgotten.
+    After one failure the rest wait for the next start-up's sweep: a broken
+    database would fail them all, one log line each."""
     for done, owner in enumerate(owners):
         if until is not None and time.monotonic() > until:
             logger.info(
                 "= left %d ended sessions' histories for the next start",
                 len(owners) - done,
             )
-            return
+            return done
         try:
             await history.forget(owner)
         except StorageError as error:
-            # Still unreadable; the next start-up sweeps it.
-            logger.error("! could not delete %s's private history: %s", owner, error)
+            logger.error(
+                "! could not delete the private history of %d ended sessions"
+                " (the next start tries again): %s",
+                len(owners) - done,
+                error,
+            )
+            return done
+    return len(owners)
 
 
 # How often sessions are checked for accounts deleted under them.

@@ -9,7 +9,7 @@ from hubbub.core.accounts import (
     log_out_deleted_accounts,
 )
 from hubbub.core.engine import Engine
-from hubbub.core.ports import Account
+from hubbub.core.ports import Account, StoreUnavailableError
 from hubbub.core.user import account_history_owner
 from tests.fakes import FakeClient, FrozenClock, connect
 
@@ -263,7 +263,7 @@ async def test_a_failed_history_deletion_still_logs_out_and_tells(
     assert await engine.accounts.delete_account("alice")
 
     async def refuse(owner: str) -> int:
-        raise RuntimeError("the database is down")
+        raise StoreUnavailableError("the database is down")
 
     monkeypatch.setattr(engine.history, "forget", refuse)
     assert await log_out_deleted_accounts(engine) == 1

@@ -186,3 +186,37 @@ def test_sqlite_file_is_known_only_for_a_plain_file_url(tmp_path: Path) -> None:
     assert open_database(f"sqlite:///file:{tmp_path}/u.db?uri=true").sqlite_file is None
     # ... nor does hubbub make a directory named "file:" for it.
     assert not Path("file:").exists()
+
+
+async def test_a_broken_file_is_a_storage_error_without_the_parameters(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "broken.db"
+    path.write_bytes(b"not a database, " * 1000)
+    database = open_database(f"sqlite:///{path}", retry=FAST)
+
+    async def insert(connection: AsyncConnection) -> None:
+        await connection.execute(text("SELECT :secret"), {"secret": "hunter2-hash"})
+
+    with pytest.raises(StorageError) as raised:
+        await database.transaction(insert)
+    # Not retried (it is not an outage), one line, no password hash in it.
+    assert str(raised.value) == "database error: DatabaseError: file is not a database"
+    await database.close()
+
+
+async def test_statement_parameters_stay_out_of_error_messages(
+    sqlite: Database,
+) -> None:
+    async def insert_twice(connection: AsyncConnection) -> None:
+        await connection.execute(text("CREATE TABLE t (hash TEXT UNIQUE)"))
+        for _ in range(2):
+            await connection.execute(
+                text("INSERT INTO t VALUES (:hash)"), {"hash": "$argon2id$secret"}
+            )
+
+    with pytest.raises(IntegrityError) as raised:
+        await sqlite.transaction(insert_twice)
+    assert "UNIQUE constraint failed" in str(raised.value)
+    assert "$argon2id$secret" not in str(raised.value)  # it would be, unhidden
+    await sqlite.close()

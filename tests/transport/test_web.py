@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -372,3 +373,51 @@ async def test_upload_names_are_decoded_and_never_path_steps(
     ):
         assert reply.status == 201
         assert reply.headers["Location"].rsplit("/", 1)[-1] == name
+
+
+async def post_text(app: App, token: str, body: bytes) -> tuple[int, str]:
+    """POST `body` as a text/plain upload; the status and the reply's text."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/plain"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(web_url(app, "/upload"), data=body, headers=headers) as reply,
+    ):
+        return reply.status, await reply.text()
+
+
+async def test_an_upload_the_disk_has_no_room_for_is_507_and_leaves_nothing(
+    app: App,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token, _connection = await upload_token(app)
+    real_write_text = Path.write_text
+
+    def disk_full_at_the_record(path: Path, *args: object, **kwargs: object) -> int:
+        if path.parent.name == "uploads":  # the file's bytes are written already
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_write_text(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", disk_full_at_the_record)
+    caplog.set_level(logging.INFO)
+    status, text = await post_text(app, token, b"notes")
+    assert (status, text) == (507, "the server has no room for this file now\n")
+    assert not any((tmp_path / "uploads").iterdir())  # nor a ".part" left
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage().split(":")[0] for r in errors] == [
+        "! upload by uploader not stored"
+    ]
+    assert [r for r in caplog.records if r.exc_info] == []
+    monkeypatch.undo()
+    assert (await post_text(app, token, b"notes"))[0] == 201  # room again
+
+
+async def test_an_upload_that_cannot_be_stored_is_503(
+    app: App, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token, _connection = await upload_token(app)
+    (tmp_path / "uploads").write_text("a file where the directory should be")
+    status, text = await post_text(app, token, b"notes")
+    assert (status, text) == (503, "the file could not be stored; try again later\n")
+    assert [r for r in caplog.records if r.exc_info] == []

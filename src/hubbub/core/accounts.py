@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from hubbub.core.context import Context
 from hubbub.core.errors import StandardReplyError
 from hubbub.core.events import AccountChanged
-from hubbub.core.ports import Account
+from hubbub.core.ports import Account, StoreUnavailableError
 from hubbub.core.services.names import is_service
 from hubbub.core.services.reply import notice as service_notice
 from hubbub.core.user import User, account_history_owner
@@ -159,8 +159,8 @@ async def forget_account_histories(
         owner = account_history_owner(name, when)
         try:
             await engine.history.forget(owner)
-        except Exception:  # the store's error (the core knows no storage)
-            logger.exception("! could not delete %s's private history", owner)
+        except StoreUnavailableError as error:
+            logger.error("! could not delete %s's private history: %s", owner, error)
 
 
 async def current_account(ctx: Context) -> Account | None:
@@ -313,7 +313,17 @@ async def register_account(
         verified=not needs_code,
         verification_code=secrets.token_hex(4) if needs_code else None,
     )
-    if not await ctx.engine.accounts.create_account(account):
+    try:
+        created = await ctx.engine.accounts.create_account(account)
+    except StoreUnavailableError as error:
+        logger.warning("! account %s not registered: %s", name, error)
+        raise StandardReplyError(
+            "REGISTER",
+            "TEMPORARILY_UNAVAILABLE",
+            name,
+            text="Accounts cannot be stored right now; try again later",
+        ) from error
+    if not created:
         raise StandardReplyError(
             "REGISTER", "ACCOUNT_EXISTS", name, text="That account already exists"
         )
@@ -346,10 +356,15 @@ async def protect_nick(ctx: Context, user: User) -> None:
     if grace <= 0 or (user.account is not None and casefold(user.account) == user.key):
         return
     nick = user.nick
-    # Most nicks are no account's: answered from memory, without a query.
-    if not await ctx.engine.accounts.account_exists(nick):
+    try:
+        # Most nicks are no account's: answered from memory, without a query.
+        if not await ctx.engine.accounts.account_exists(nick):
+            return
+        account = await ctx.engine.accounts.get_account(nick)
+    except StoreUnavailableError as error:
+        # The nick is taken already; whose it is can be asked again later.
+        logger.warning("! could not check whether %s is registered: %s", nick, error)
         return
-    account = await ctx.engine.accounts.get_account(nick)
     if account is None or user.nick != nick or user.quitting:
         return  # unregistered, or the nick changed while we looked
     user.nick_protection_deadline = ctx.now() + grace

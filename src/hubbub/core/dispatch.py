@@ -11,18 +11,24 @@ message's handling (finishing it raises StopIteration).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable
 
 from hubbub.core.commands import COMMANDS
 from hubbub.core.commands.messaging import handle_message
 from hubbub.core.context import Context
 from hubbub.core.errors import IrcError, StandardReplyError
+from hubbub.core.ports import StoreUnavailableError
 from hubbub.protocol import numerics as n
 from hubbub.protocol.message import Message
 
+logger = logging.getLogger(__name__)
+
 
 def dispatch(ctx: Context, msg: Message) -> Awaitable[None] | None:
-    """Run the handler for `msg`; the only place `IrcError` becomes a numeric.
+    """Run the handler for `msg`; the only place `IrcError` becomes a numeric,
+    and where a store's failure that no handler answered becomes
+    `FAIL <command> TEMPORARILY_UNAVAILABLE` (the connection stays).
 
     Returns None when the command is done, else what remains of it to await.
     """
@@ -50,16 +56,26 @@ def dispatch(ctx: Context, msg: Message) -> Awaitable[None] | None:
             _answer(ctx, error)
             return None
         if pending is not None:
-            return _finish(ctx, pending)
+            return _finish(ctx, msg.command, pending)
     return None
 
 
-async def _finish(ctx: Context, pending: Awaitable[None]) -> None:
-    """Await the rest of a command, with the same errors-to-replies as above."""
+async def _finish(ctx: Context, command: str, pending: Awaitable[None]) -> None:
+    """Await the rest of a command, with the same errors-to-replies as above.
+    (Only an awaited part reaches a store.)"""
     try:
         await pending
     except (IrcError, StandardReplyError) as error:
         _answer(ctx, error)
+    except StoreUnavailableError as error:
+        logger.warning(
+            "! %s of session %d failed: %s", command, ctx.user.session_id, error
+        )
+        ctx.fail(
+            command,
+            "TEMPORARILY_UNAVAILABLE",
+            text="The server's storage is not available; try again later",
+        )
 
 
 def _answer(ctx: Context, error: IrcError | StandardReplyError) -> None:

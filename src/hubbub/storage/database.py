@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
@@ -77,6 +83,11 @@ class Database:
             return None
         return url.database
 
+    @property
+    def where(self) -> str:
+        """The database, for messages: its file, or its URL without the password."""
+        return self.sqlite_file or self.engine.url.render_as_string(hide_password=True)
+
     async def transaction(
         self,
         work: Callable[[AsyncConnection], Awaitable[T]],
@@ -87,7 +98,10 @@ class Database:
 
         A lost connection, a refused one, an exhausted pool or a busy SQLite
         file is retried with backoff (the whole transaction, so `work` must be
-        safe to run again). Other errors (a constraint violated, a bug) are not.
+        safe to run again). A database that is broken (a file that is not
+        SQLite's, say) is not retried, and raises `StorageError` too. A
+        constraint violated (`IntegrityError`, which callers answer) and a
+        bug (`ProgrammingError`) are raised as they are.
         `write_lock`: transactions that ask for it run one at a time, each
         seeing what the one before committed, as a transaction that reads
         what it then rewrites must (history's deletions). SQLite: the write
@@ -120,15 +134,20 @@ class Database:
                     return await work(connection)
             except _TRANSIENT as error:
                 failure: Exception = error
+            except (IntegrityError, ProgrammingError):
+                raise
             except DBAPIError as error:
                 if not error.connection_invalidated:
-                    raise
+                    raise StorageError(f"database error: {describe(error)}") from error
                 failure = error
             if attempt == self.retry.attempts:
                 raise StorageError(
-                    f"database unavailable after {attempt} attempts: {failure}"
+                    f"database unavailable after {attempt} attempts: "
+                    f"{describe(failure)}"
                 ) from failure
-            logger.warning("! storage: %s; retrying in %.2f s", failure, delay)
+            logger.warning(
+                "! storage: %s; retrying in %.2f s", describe(failure), delay
+            )
             await asyncio.sleep(delay)
             delay *= 2
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -142,6 +161,14 @@ class Database:
     async def close(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def describe(error: BaseException) -> str:
+    """One line for the log: what the driver said, without SQLAlchemy's
+    statement, parameters and link (`str` of a `DBAPIError` has all three)."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        return f"{type(error.orig).__name__}: {error.orig}".splitlines()[0]
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def open_database(
@@ -163,7 +190,11 @@ def open_database(
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = create_async_engine(
-            engine_url, connect_args=dialect.connect_args(engine_url, schema)
+            engine_url,
+            connect_args=dialect.connect_args(engine_url, schema),
+            # Statements' parameters (password hashes, e-mail addresses)
+            # stay out of error messages, and so out of the log.
+            hide_parameters=True,
         )
     except ModuleNotFoundError as error:  # asyncpg is the `postgres` extra
         raise ValueError(

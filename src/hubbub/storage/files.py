@@ -1,14 +1,17 @@
 """Uploaded files on disk, under `<data_dir>/uploads/`: save, look up, expire.
 
 Each file is `<id>` (the bytes) beside `<id>.json` (its name, type, size,
-uploader and time). A file is written to a temporary name and renamed once
-complete, so a failed or refused upload leaves nothing half-stored.
+uploader and time). Both are written to temporary names and renamed once
+complete (the record first: a record without its file names nothing), and a
+write that fails (a full disk) removes what it wrote, so a failed or refused
+upload leaves nothing half-stored; what a crash left is swept by `expire`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import secrets
@@ -20,6 +23,11 @@ from pathlib import Path
 # names no file (and a name too long for the file system is an error there).
 _ID_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
 MAX_ID_LENGTH = 64
+
+# Temporary files older than this are what a crash left: `expire` deletes them.
+STALE_PART_SECONDS = 3600.0
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +51,11 @@ class FileStore:
     async def save(
         self, data: bytes, *, name: str, content_type: str, uploader: str
     ) -> StoredFile:
-        """Store `data`; return its record."""
+        """Store `data`; return its record.
+
+        Raises:
+            OSError: it could not be stored (nothing of it is left).
+        """
         stored = StoredFile(
             secrets.token_urlsafe(12),
             name,
@@ -58,12 +70,18 @@ class FileStore:
     def _write(self, stored: StoredFile, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         final = self.directory / stored.file_id
-        partial = final.with_suffix(".part")
-        partial.write_bytes(data)
-        (self.directory / f"{stored.file_id}.json").write_text(
-            json.dumps(asdict(stored))
-        )
-        os.replace(partial, final)
+        record = self.directory / f"{stored.file_id}.json"
+        partial = self.directory / f"{stored.file_id}.part"
+        partial_record = self.directory / f"{stored.file_id}.json.part"
+        try:
+            partial.write_bytes(data)
+            partial_record.write_text(json.dumps(asdict(stored)))
+            os.replace(partial_record, record)
+            os.replace(partial, final)
+        except BaseException:
+            for path in (partial, partial_record, record, final):
+                path.unlink(missing_ok=True)
+            raise
 
     def find(self, file_id: str) -> tuple[Path, StoredFile] | None:
         """The file's path and record, if it exists (ids are never paths)."""
@@ -73,7 +91,8 @@ class FileStore:
         meta = self.directory / f"{file_id}.json"
         if not path.is_file() or not meta.is_file():
             return None
-        return path, StoredFile(**json.loads(meta.read_text()))
+        stored = _read_record(meta)
+        return None if stored is None else (path, stored)
 
     async def expire(self, older_than: float) -> int:
         """Delete files uploaded before `older_than`; return how many."""
@@ -84,9 +103,33 @@ class FileStore:
             return 0
         deleted = 0
         for meta in self.directory.glob("*.json"):
-            record = json.loads(meta.read_text())
-            if record["uploaded_at"] < older_than:
-                (self.directory / record["file_id"]).unlink(missing_ok=True)
+            stored = _read_record(meta)
+            # A record that cannot be read (cut short by a crash) goes by
+            # its file's time instead: its upload cannot be downloaded.
+            when = stored.uploaded_at if stored is not None else _mtime(meta)
+            if when is not None and when < older_than:
+                (self.directory / meta.stem).unlink(missing_ok=True)
                 meta.unlink(missing_ok=True)
                 deleted += 1
+        stale = time.time() - STALE_PART_SECONDS
+        for partial in self.directory.glob("*.part"):
+            when = _mtime(partial)
+            if when is not None and when < stale:
+                partial.unlink(missing_ok=True)
         return deleted
+
+
+def _read_record(meta: Path) -> StoredFile | None:
+    """The record in `meta`; None (and a log line) when it cannot be read."""
+    try:
+        return StoredFile(**json.loads(meta.read_text()))
+    except (OSError, ValueError, TypeError) as error:
+        logger.warning("! upload record %s is unreadable: %s", meta.name, error)
+        return None
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None

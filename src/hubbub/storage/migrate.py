@@ -47,13 +47,15 @@ async def upgrade(database: Database, revision: str = HEAD) -> None:
         StorageError: the database stayed unavailable.
     """
 
-    async def migrate(connection: AsyncConnection) -> None:
+    async def migrate(connection: AsyncConnection) -> tuple[str | None, str | None]:
         lock = dialect.migration_lock(database.dialect)
         if lock is not None:
             await connection.execute(lock)
-        await connection.run_sync(_upgrade, revision)
+        return await connection.run_sync(_upgrade, revision)
 
-    await database.transaction(migrate)
+    before, after = await database.transaction(migrate)
+    if after != before:  # said once committed: a retried attempt says nothing
+        logger.info("= storage: schema migrated from %s to %s", before, after)
 
 
 async def current_revision(database: Database) -> str | None:
@@ -65,12 +67,10 @@ async def current_revision(database: Database) -> str | None:
     return await database.transaction(read)
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
+def _upgrade(connection: Connection, revision: str) -> tuple[str | None, str | None]:
     before = _current_revision(connection)
     command.upgrade(alembic_config(connection=connection), revision)
-    after = _current_revision(connection)
-    if after != before:
-        logger.info("= storage: schema migrated from %s to %s", before, after)
+    return before, _current_revision(connection)
 
 
 def _current_revision(connection: Connection) -> str | None:

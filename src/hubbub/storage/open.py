@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from hubbub.core.ports import AccountStore, HistoryStore
 from hubbub.storage.database import Database, open_database
+from hubbub.storage.errors import StorageError
 from hubbub.storage.memory import MemoryAccountStore, MemoryHistoryStore
 from hubbub.storage.migrate import upgrade
 from hubbub.storage.sql import SqlAccountStore, SqlHistoryStore
@@ -50,10 +51,14 @@ async def open_storage(url: str) -> Storage:
 async def open_sql_storage(database: Database) -> Storage:
     """The SQL stores over `database`, after migrating it to the newest schema.
 
-    On failure the database is closed before the error propagates.
+    On failure the database is closed before the error propagates; a
+    `StorageError` then names the database.
     """
     try:
         await upgrade(database)
+    except StorageError as error:
+        await database.close()
+        raise StorageError(f"{database.where}: {error}") from error
     except BaseException:
         await database.close()
         raise

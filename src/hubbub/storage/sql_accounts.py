@@ -21,6 +21,7 @@ from hubbub.core.ports import Account, RegisteredChannel
 from hubbub.protocol.casemap import casefold
 from hubbub.storage import rows
 from hubbub.storage.database import Database
+from hubbub.storage.errors import StorageError
 from hubbub.storage.schema import account_certfps, accounts, channels
 
 logger = logging.getLogger(__name__)
@@ -103,9 +104,15 @@ class SqlAccountStore:
 
         try:
             names = await self._database.transaction(read)
-        except Exception:
+        except StorageError as error:
             if self._names is None:
                 raise  # the first read: the caller waiting for it hears why
+            logger.error("! could not read the account names again: %s", error)
+            self._names_read_at = started  # try again after another interval
+            return
+        except Exception:
+            if self._names is None:
+                raise
             logger.exception("! could not read the account names again")
             self._names_read_at = started  # try again after another interval
             return

@@ -221,16 +221,33 @@ async def _upload(request: web.Request) -> web.StreamResponse:
     data = await _read_body(request, settings.max_bytes)
     if not data:
         raise web.HTTPBadRequest(text="the file is empty\n")
-    stored = await files.save(
-        data, name=_filename(request), content_type=content_type, uploader=uploader
-    )
+    try:
+        stored = await files.save(
+            data, name=_filename(request), content_type=content_type, uploader=uploader
+        )
+    except OSError as error:
+        # The server's trouble, not the client's: one line in the log.
+        logger.error("! upload by %s not stored: %s", uploader, error)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise web.HTTPInsufficientStorage(
+                text="the server has no room for this file now\n"
+            ) from error
+        raise web.HTTPServiceUnavailable(
+            text="the file could not be stored; try again later\n"
+        ) from error
     url = f"{engine.web_base_url}/files/{stored.file_id}/{quote(stored.name)}"
     logger.info("= %s uploaded %s (%d bytes)", uploader, url, stored.size)
     return web.Response(status=201, text=url + "\n", headers={"Location": url})
 
 
 async def _download(request: web.Request) -> web.StreamResponse:
-    found = request.app[FILES].find(request.match_info["file_id"])
+    try:
+        found = request.app[FILES].find(request.match_info["file_id"])
+    except OSError as error:  # out of file descriptors, say
+        logger.error("! upload %s not read: %s", request.match_info["file_id"], error)
+        raise web.HTTPServiceUnavailable(
+            text="the file cannot be read now; try again later\n"
+        ) from error
     if found is None:
         raise web.HTTPNotFound(text="no such file\n")
     path, stored = found

@@ -14,7 +14,7 @@ from hubbub.core.accounts import check_registration, log_in, register_account
 from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
 from hubbub.core.errors import IrcError, StandardReplyError
-from hubbub.core.ports import Account
+from hubbub.core.ports import Account, StoreUnavailableError
 from hubbub.core.sasl import SaslAttempt
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import casefold
@@ -141,6 +141,10 @@ async def handle_authenticate(ctx: Context, msg: Message) -> None:
         ctx.reply(n.ERR_SASLTOOLONG)
     except SaslError as error:
         logger.info("= session %d: SASL failed: %s", user.session_id, error)
+        _sasl_fail(ctx)
+    except StoreUnavailableError as error:
+        # The account could not be read: a failure the client may retry.
+        logger.warning("! session %d: SASL failed: %s", user.session_id, error)
         _sasl_fail(ctx)
 
 

@@ -32,7 +32,7 @@ async def _join_one(ctx: Context, name: str, key: str | None) -> None:
     user = ctx.user
     if not is_valid_channel(name, ctx.config.limits.channel_length):
         raise IrcError(n.ERR_NOSUCHCHANNEL, name)
-    await confirm_account_before_join(ctx, name)
+    confirmed = await confirm_account_before_join(ctx, name)
     if user.quitting:  # gone while ChanServ looked their account up
         return
     channel = ctx.state.find_channel(name)
@@ -44,7 +44,8 @@ async def _join_one(ctx: Context, name: str, key: str | None) -> None:
         channel.check_can_join(user, key)
     recorded = ctx.apply(UserJoined(user.nick, name, ctx.now()))
     joined = ctx.state.channels[casefold(name)]
-    op_on_join(ctx, joined, user)
+    if confirmed:
+        op_on_join(ctx, joined, user)
     reply_topic(ctx, joined, always=False)
     reply_names(ctx, joined)
     if recorded:

@@ -6,6 +6,7 @@ https://ircv3.net/specs/extensions/chathistory
 from __future__ import annotations
 
 import calendar
+import logging
 import time
 from collections.abc import Callable, Iterable
 
@@ -14,10 +15,12 @@ from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
 from hubbub.core.delivery import format_server_time, line, text_line
 from hubbub.core.errors import StandardReplyError
-from hubbub.core.ports import Cursor, HistoryItem
+from hubbub.core.ports import Cursor, HistoryItem, StoreUnavailableError
 from hubbub.protocol.casemap import CHANTYPES, Casefolded, casefold
 from hubbub.protocol.framing import encode_line
 from hubbub.protocol.message import Message, escape_tag_value
+
+logger = logging.getLogger(__name__)
 
 MESSAGE_COMMANDS = ("PRIVMSG", "NOTICE")
 # A cursor past any storage order at the same instant (timestamps are exclusive).
@@ -68,6 +71,16 @@ async def _cursor(
         raise _fail(subcommand, "INVALID_MSGREFTYPE", reference, text="Unknown msgid")
     raise _fail(
         subcommand, "INVALID_PARAMS", reference, text="Invalid message reference"
+    )
+
+
+def _unavailable(
+    ctx: Context, subcommand: str, target: str, error: StoreUnavailableError
+) -> StandardReplyError:
+    """MESSAGE_ERROR, the spec's answer when the server cannot read its history."""
+    logger.warning("! CHATHISTORY of session %d failed: %s", ctx.user.session_id, error)
+    return _fail(
+        subcommand, "MESSAGE_ERROR", target, text="Messages could not be retrieved"
     )
 
 
@@ -229,9 +242,16 @@ async def _targets(ctx: Context, params: tuple[str, ...]) -> None:
         for key, channel in ctx.user.channels.items()
         if may_read_channel(ctx, channel)
     ]
-    found = await ctx.engine.history.targets(
-        ctx.user.history_owner, channels, low, high, ctx.config.storage.chathistory_max
-    )
+    try:
+        found = await ctx.engine.history.targets(
+            ctx.user.history_owner,
+            channels,
+            low,
+            high,
+            ctx.config.storage.chathistory_max,
+        )
+    except StoreUnavailableError as error:
+        raise _unavailable(ctx, "TARGETS", "*", error) from error
     # Oldest latest-activity first; the limit keeps the oldest.
     found = sorted(found, key=lambda pair: pair[1])[:limit]
 
@@ -262,7 +282,10 @@ async def handle_chathistory(ctx: Context, msg: Message) -> None:
         )
     target = msg.params[1]
     owner, key = _history_of(ctx, subcommand, target)
-    items = await _select(ctx, subcommand, owner, key, msg.params[2:])
+    try:
+        items = await _select(ctx, subcommand, owner, key, msg.params[2:])
+    except StoreUnavailableError as error:
+        raise _unavailable(ctx, subcommand, target, error) from error
     items.sort(key=lambda item: (item.at, item.seq))
     shown = visible_items(ctx, items)
     _send_batch(
@@ -294,14 +317,24 @@ async def replay_on_join(
     # One read: the newest items up to the JOIN's time, newest first, then
     # only those older than the JOIN itself (items of the same instant may
     # have come after it). Its seq, which the store gave it, is not known here.
-    items = await ctx.engine.history.select(
-        "",
-        channel.key,
-        after=None,
-        before=Cursor(join_at, _LAST_SEQ),
-        limit=count * 4 + _SAME_INSTANT,
-        newest_first=True,
-    )
+    try:
+        items = await ctx.engine.history.select(
+            "",
+            channel.key,
+            after=None,
+            before=Cursor(join_at, _LAST_SEQ),
+            limit=count * 4 + _SAME_INSTANT,
+            newest_first=True,
+        )
+    except StoreUnavailableError as error:
+        # The JOIN is done; only its replay is missing.
+        logger.warning(
+            "! no replay for session %d joining %s: %s",
+            ctx.user.session_id,
+            channel.name,
+            error,
+        )
+        return
     for index, item in enumerate(items):
         if item.msgid == join_msgid:
             items = items[index + 1 :]

@@ -6,12 +6,14 @@ https://ircv3.net/specs/extensions/message-tags (TAGMSG, client tags)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable
 
 from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
 from hubbub.core.errors import IrcError
 from hubbub.core.events import MessageSent, WallopsSent
+from hubbub.core.ports import StoreUnavailableError
 from hubbub.core.services.registry import is_service, message_service
 from hubbub.core.user import User
 from hubbub.protocol import numerics as n
@@ -19,6 +21,8 @@ from hubbub.protocol.casemap import CHANTYPES
 from hubbub.protocol.framing import MAX_LINE_BYTES
 from hubbub.protocol.message import NO_TAGS, Message
 from hubbub.protocol.modes import PREFIX_SYMBOLS
+
+logger = logging.getLogger(__name__)
 
 
 def check_relayed_length(source: str, command: str, target: str, text: str) -> None:
@@ -112,8 +116,17 @@ def _targets_and_text(
 
 async def _echo(ctx: Context, event: MessageSent) -> None:
     # The echo (or the labeled ACK) tells the client its message is kept:
-    # wait for the group commit that makes it durable.
-    await ctx.engine.history.commit()
+    # wait for the group commit that makes it durable. When history cannot
+    # keep it, the message has reached its recipients all the same: echo it
+    # (a client that saw no echo would send it again), and log the loss.
+    try:
+        await ctx.engine.history.commit()
+    except StoreUnavailableError as error:
+        logger.warning(
+            "! session %d's message echoed, not kept in history: %s",
+            ctx.user.session_id,
+            error,
+        )
     ctx.engine.delivery.echo(event)
 
 

@@ -7,6 +7,7 @@ across emptying: its registration lives in the account store and on the
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 
@@ -14,12 +15,14 @@ from hubbub.core.accounts import current_account
 from hubbub.core.channel import Channel
 from hubbub.core.context import Context
 from hubbub.core.events import ChannelModeChanged, ChannelRegistered
-from hubbub.core.ports import RegisteredChannel
+from hubbub.core.ports import RegisteredChannel, StoreUnavailableError
 from hubbub.core.services.names import service_mask
 from hubbub.core.services.reply import notice, run_command
 from hubbub.core.user import User
 from hubbub.protocol.casemap import casefold
 from hubbub.protocol.modes import ModeChange
+
+logger = logging.getLogger(__name__)
 
 NAME = "ChanServ"
 
@@ -66,7 +69,17 @@ async def persist_channel(ctx: Context, channel: Channel) -> None:
     if channel.registration is not None:
         updated = snapshot(channel, channel.registration)
         channel.registration = updated
-        await ctx.engine.accounts.save_channel(updated)
+        try:
+            await ctx.engine.accounts.save_channel(updated)
+        except StoreUnavailableError as error:
+            # The change is made, live; only its registration lags behind
+            # (the channel's next change saves both).
+            logger.warning("! registration of %s not saved: %s", channel.name, error)
+            _say(
+                ctx,
+                f"The change is made, but {channel.name}'s registration"
+                " could not be saved",
+            )
 
 
 def may_manage(user: User, registration: RegisteredChannel) -> bool:
@@ -79,19 +92,34 @@ def may_manage(user: User, registration: RegisteredChannel) -> bool:
     }
 
 
-async def confirm_account_before_join(ctx: Context, name: str) -> None:
+async def confirm_account_before_join(ctx: Context, name: str) -> bool:
     """Before the caller joins channel `name`: if they would be given op
     there as its founder or a registered operator, read their account from
     the store first (nobody else waits for it). A session still logged in
     to an account deleted since, perhaps created again under its name by
     someone else, is logged out (`current_account`), so `op_on_join` gives
-    it nothing; the join itself then goes on without a wait in between."""
+    it nothing; the join itself then goes on without a wait in between.
+
+    Returns False when the account could not be read (the store failed):
+    then the caller joins without op, and is told why.
+    """
     channel = ctx.state.find_channel(name)
     if channel is None or channel.registration is None:
-        return
+        return True
     user = ctx.user
     if not channel.has_member(user) and may_manage(user, channel.registration):
-        await current_account(ctx)
+        try:
+            await current_account(ctx)
+        except StoreUnavailableError as error:
+            logger.warning(
+                "! could not confirm session %d's account for op in %s: %s",
+                user.session_id,
+                channel.name,
+                error,
+            )
+            _say(ctx, f"Your account could not be checked; not opped in {name}")
+            return False
+    return True
 
 
 def op_on_join(ctx: Context, channel: Channel, user: User) -> None:

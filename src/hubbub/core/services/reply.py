@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from hubbub.core.context import Context
+from hubbub.core.ports import StoreUnavailableError
 from hubbub.core.services.names import service_mask
+
+logger = logging.getLogger(__name__)
 
 ServiceCommand = Callable[[Context, list[str]], Awaitable[None]]
 
@@ -25,4 +29,19 @@ async def run_command(
     if handler is None:
         notice(ctx, service, f"Unknown command {command}. Try HELP.")
         return
-    await handler(ctx, args)
+    try:
+        await handler(ctx, args)
+    except StoreUnavailableError as error:
+        logger.warning(
+            "! %s %s of session %d failed: %s",
+            service,
+            command,
+            ctx.user.session_id,
+            error,
+        )
+        notice(
+            ctx,
+            service,
+            f"{command} could not be done: the server's storage is not"
+            " available. Try again later.",
+        )
