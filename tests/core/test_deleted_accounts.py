@@ -9,7 +9,8 @@ from hubbub.core.accounts import (
     log_out_deleted_accounts,
 )
 from hubbub.core.engine import Engine
-from hubbub.core.ports import Account, StoreUnavailableError
+from hubbub.core.errors import StoreUnavailableError
+from hubbub.core.ports import Account
 from hubbub.core.user import account_history_owner
 from tests.fakes import FakeClient, FrozenClock, connect
 

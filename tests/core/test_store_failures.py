@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from hubbub.core.engine import Engine
-from hubbub.core.ports import StoreUnavailableError
+from hubbub.core.errors import StoreUnavailableError
 from tests.fakes import FakeClient, connect
 
 NS = ":NickServ!NickServ@services.irc.test NOTICE"

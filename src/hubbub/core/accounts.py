@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from hubbub.core.context import Context
-from hubbub.core.errors import StandardReplyError
+from hubbub.core.errors import StandardReplyError, StoreUnavailableError
 from hubbub.core.events import AccountChanged
-from hubbub.core.ports import Account, StoreUnavailableError
+from hubbub.core.ports import Account
 from hubbub.core.services.names import is_service
 from hubbub.core.services.reply import notice as service_notice
 from hubbub.core.user import User, account_history_owner

@@ -17,8 +17,7 @@ from collections.abc import Awaitable
 from hubbub.core.commands import COMMANDS
 from hubbub.core.commands.messaging import handle_message
 from hubbub.core.context import Context
-from hubbub.core.errors import IrcError, StandardReplyError
-from hubbub.core.ports import StoreUnavailableError
+from hubbub.core.errors import IrcError, StandardReplyError, StoreUnavailableError
 from hubbub.protocol import numerics as n
 from hubbub.protocol.message import Message
 

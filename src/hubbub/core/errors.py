@@ -24,3 +24,15 @@ class StandardReplyError(Exception):
         self.code = code
         self.context = context
         self.text = text
+
+
+class StoreUnavailableError(Exception):
+    """A store could not do what was asked: its database failed, or stayed
+    unreachable after retries (a full disk, a broken file, a lost server).
+
+    Every store behind the core's ports (`hubbub.core.ports`) raises this,
+    or a subclass (`hubbub.storage.errors.StorageError`), so the core can
+    answer the client with a standard reply instead of dropping the
+    connection, knowing no storage. Nothing the client asked for was
+    stored, or read.
+    """

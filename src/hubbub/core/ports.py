@@ -61,17 +61,6 @@ class PasswordChecker(Protocol):
         """A hash and SCRAM-SHA-256 keys for a new password."""
 
 
-class StoreUnavailableError(Exception):
-    """A store could not do what was asked: its database failed, or stayed
-    unreachable after retries (a full disk, a broken file, a lost server).
-
-    Every store behind these ports raises this (or a subclass:
-    `hubbub.storage.errors.StorageError`), so the core can answer the client
-    with a standard reply instead of dropping the connection, knowing no
-    storage. Nothing the client asked for was stored, or read.
-    """
-
-
 # Accounts (the accounts-and-history issue): stored behind these ports.
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hubbub.core.ports import StoreUnavailableError
+from hubbub.core.errors import StoreUnavailableError
 
 
 class StorageError(StoreUnavailableError):

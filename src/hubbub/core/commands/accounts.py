@@ -13,8 +13,8 @@ from dataclasses import replace
 from hubbub.core.accounts import check_registration, log_in, register_account
 from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
-from hubbub.core.errors import IrcError, StandardReplyError
-from hubbub.core.ports import Account, StoreUnavailableError
+from hubbub.core.errors import IrcError, StandardReplyError, StoreUnavailableError
+from hubbub.core.ports import Account
 from hubbub.core.sasl import SaslAttempt
 from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import casefold

@@ -14,8 +14,8 @@ from hubbub.core.channel import Channel
 from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
 from hubbub.core.delivery import format_server_time, line, text_line
-from hubbub.core.errors import StandardReplyError
-from hubbub.core.ports import Cursor, HistoryItem, StoreUnavailableError
+from hubbub.core.errors import StandardReplyError, StoreUnavailableError
+from hubbub.core.ports import Cursor, HistoryItem
 from hubbub.protocol.casemap import CHANTYPES, Casefolded, casefold
 from hubbub.protocol.framing import encode_line
 from hubbub.protocol.message import Message, escape_tag_value

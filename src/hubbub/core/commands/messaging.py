@@ -11,9 +11,8 @@ from collections.abc import Awaitable
 
 from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
-from hubbub.core.errors import IrcError
+from hubbub.core.errors import IrcError, StoreUnavailableError
 from hubbub.core.events import MessageSent, WallopsSent
-from hubbub.core.ports import StoreUnavailableError
 from hubbub.core.services.registry import is_service, message_service
 from hubbub.core.user import User
 from hubbub.protocol import numerics as n

@@ -14,8 +14,9 @@ from dataclasses import replace
 from hubbub.core.accounts import current_account
 from hubbub.core.channel import Channel
 from hubbub.core.context import Context
+from hubbub.core.errors import StoreUnavailableError
 from hubbub.core.events import ChannelModeChanged, ChannelRegistered
-from hubbub.core.ports import RegisteredChannel, StoreUnavailableError
+from hubbub.core.ports import RegisteredChannel
 from hubbub.core.services.names import service_mask
 from hubbub.core.services.reply import notice, run_command
 from hubbub.core.user import User

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from hubbub.core.context import Context
-from hubbub.core.ports import StoreUnavailableError
+from hubbub.core.errors import StoreUnavailableError
 from hubbub.core.services.names import service_mask
 
 logger = logging.getLogger(__name__)
