@@ -336,12 +336,16 @@ class Delivery:
                     # outbox. Compiled, `self.send` is a generic call with a
                     # keyword, a twentieth of a private message's handling.
                     recipient.outbox.put(out.to(recipient))
+                elif recipient is sender:
+                    # A message to oneself, from a command whose answers are
+                    # collected (labeled-response, or one that waits): the
+                    # copy is delivered as a side effect, ahead of the echo
+                    # that answers the command.
+                    self.send(recipient, out.to(recipient), response=False)
                 else:
-                    # labeled-response: a message to oneself is delivered as
-                    # a side effect; only the echo answers the labeled command.
-                    self.send(
-                        recipient, out.to(recipient), response=recipient is not sender
-                    )
+                    # Someone else's message, which answers nothing of the
+                    # recipient's: queued behind its command's answers.
+                    recipient.outbox.put(out.to(recipient))
 
     def echo(self, event: MessageSent) -> None:
         """IRCv3 echo-message: the sender's own copy (sent once it is stored)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from hubbub.config import Config
 from hubbub.core import msgids
+from hubbub.core.acting import Acting
 from hubbub.core.context import Context
 from hubbub.core.delivery import Delivery
 from hubbub.core.dispatch import dispatch
@@ -94,6 +95,10 @@ class Engine:
         # (the event loop's call_soon) they are flushed once per loop pass;
         # without it (tests), at the end of each handled line.
         self._dirty: list[Outbox] = []
+        # The user whose command is running while it collects its output
+        # (`capture`): set for a labeled command and each step of a command
+        # that waits (`Acting`), None otherwise.
+        self.acting: User | None = None
         self._schedule = schedule
         self._flush_scheduled = False
         self._session_ids = itertools.count(1)
@@ -162,7 +167,7 @@ class Engine:
             # The common case, without the labeled-response wrapper.
             pending = dispatch(Context(self, user, msg), msg)
             if pending is not None:
-                return self._finish_line(pending)
+                return self._finish_line(self._answer_first(user, pending))
         if self._schedule is None:
             self.flush()
         return None
@@ -172,6 +177,20 @@ class Engine:
         if self._schedule is None:
             self.flush()
 
+    async def _answer_first(self, user: User, pending: Awaitable[None]) -> None:
+        """Await the rest of `user`'s command, its output kept ahead of what
+        others send the user meanwhile (`Outbox.hold`), as a server that
+        handles each line to its end would have it."""
+        captured: list[bytes] = []
+        user.capture = captured
+        user.outbox.hold()
+        try:
+            await Acting(self, user, pending)
+        finally:
+            if user.capture is captured:
+                user.capture = None
+            user.outbox.release(captured)
+
     async def handle_message(self, user: User, msg: Message) -> None:
         """Dispatch one parsed message, wrapping replies for labeled-response."""
         label = msg.tags.get("label") if "labeled-response" in user.caps else None
@@ -179,18 +198,26 @@ class Engine:
         if label is None:
             pending = dispatch(ctx, msg)
             if pending is not None:
-                await pending
+                await self._answer_first(user, pending)
             return
         captured: list[bytes] = []
         user.capture = captured
+        user.outbox.hold()
         try:
-            pending = dispatch(ctx, msg)
+            before, self.acting = self.acting, user
+            try:
+                pending = dispatch(ctx, msg)
+            finally:
+                self.acting = before
             if pending is not None:
-                await pending
+                await Acting(self, user, pending)
+        except BaseException:
+            user.outbox.release([])
+            raise
         finally:
-            user.capture = None
-        for data in self._labeled(label, captured):
-            user.outbox.put(data)
+            if user.capture is captured:
+                user.capture = None
+        user.outbox.release(self._labeled(label, captured))
 
     def _labeled(self, label: str, lines: list[bytes]) -> list[bytes]:
         # IRCv3 labeled-response: no reply -> ACK; one line -> tagged;
@@ -243,7 +270,11 @@ class Engine:
             "x session %d (%s) disconnected: %s", user.session_id, user.nick, reason
         )
         message = error if error is not None else reason
-        user.capture = None
+        if user.capture is not None:
+            # A command under way ended the session (a wrong password, say):
+            # what it answered goes out before the ERROR.
+            captured, user.capture = user.capture, None
+            user.outbox.release(captured)
         user.outbox.put(f"ERROR :Closing Link: {user.host} ({message})\r\n".encode())
         user.outbox.flush(last=True)
         user.outbox.closed = True
@@ -311,10 +342,14 @@ class Engine:
         (a message to oneself) that is delivered unlabeled.
         """
         capture = user.capture
-        if capture is None or not response:
+        if capture is None or self.acting is not user:
+            # Not from the user's own command under way: others' actions
+            # queue behind its answers (`Outbox.hold`).
             user.outbox.put(data)
-        else:
+        elif response:
             capture.append(data)
+        else:  # ahead of what others sent meanwhile, as the answers are
+            user.outbox.put_held(data)
 
     def send_numeric(
         self, user: User, numeric: Numeric, *params: str, text: str | None = None

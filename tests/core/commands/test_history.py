@@ -299,8 +299,9 @@ async def test_join_replay_holds_only_what_came_before_the_join_in_its_instant(
 
     history.meanwhile = alice_speaks  # while the replay reads
     await late.send("JOIN #tea")
-    # "after" came live (late had joined); the replay holds "before" only.
-    assert bodies(late.received()) == ["after", "before"]
+    # "after" came live (late had joined), queued behind the JOIN's own
+    # answers; the replay holds "before" only.
+    assert bodies(late.received()) == ["before", "after"]
 
 
 async def test_joins_to_a_quiet_channel_read_history_once_until_someone_speaks(
