@@ -112,3 +112,27 @@ async def test_unknown_command_and_help(engine: Engine) -> None:
     assert alice.received() == [f"{NS} alice :Unknown command FROB. Try HELP."]
     await alice.send("NS HELP")
     assert len(alice.received()) > 5
+
+
+async def test_a_message_to_a_service_is_echoed_before_its_answer(
+    engine: Engine,
+) -> None:
+    alice = await connect(engine, "alice", caps=("echo-message",))
+    await alice.send("PRIVMSG nickserv :INFO nobody")
+    assert alice.received() == [
+        ":alice!~alice@127.0.0.1 PRIVMSG NickServ :INFO nobody",
+        f"{NS} alice :nobody is not registered",
+    ]
+    labeled = await connect(
+        engine, "bob", caps=("echo-message", "labeled-response", "batch")
+    )
+    await labeled.send("@label=L1 PRIVMSG ChanServ,bob :HELP")
+    lines = labeled.received()
+    # The copy bob sent himself comes first, unlabeled; then the answer.
+    assert lines[0] == ":bob!~bob@127.0.0.1 PRIVMSG bob :HELP"
+    assert lines[1] == "@label=L1 :irc.test BATCH +b1 labeled-response"
+    assert lines[2].startswith("@batch=b1")
+    assert lines[2].endswith(" :bob!~bob@127.0.0.1 PRIVMSG ChanServ :HELP")
+    assert lines[3].startswith("@batch=b1 :ChanServ!")  # its help
+    assert lines[-2].endswith(" :bob!~bob@127.0.0.1 PRIVMSG bob :HELP")  # the echo
+    assert lines[-1] == ":irc.test BATCH -b1"

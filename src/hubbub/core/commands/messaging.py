@@ -13,10 +13,11 @@ from hubbub.core.commands.registry import command
 from hubbub.core.context import Context
 from hubbub.core.errors import IrcError, StoreUnavailableError
 from hubbub.core.events import MessageSent, WallopsSent
+from hubbub.core.services.names import SERVICE_NICKS
 from hubbub.core.services.registry import is_service, message_service
 from hubbub.core.user import User
 from hubbub.protocol import numerics as n
-from hubbub.protocol.casemap import CHANTYPES
+from hubbub.protocol.casemap import CHANTYPES, casefold
 from hubbub.protocol.framing import MAX_LINE_BYTES
 from hubbub.protocol.message import NO_TAGS, Message
 from hubbub.protocol.modes import PREFIX_SYMBOLS
@@ -182,6 +183,8 @@ async def _send_waiting(
     """`handle_message` when a target is a service or the sender gets echoes."""
     for target in targets:
         if is_service(target):
+            if echo:
+                _echo_to_service(ctx, msg, target, text, now)
             if msg.command == "PRIVMSG" and text is not None:
                 try:
                     await message_service(ctx, target, text)
@@ -196,6 +199,24 @@ async def _send_waiting(
         ctx.engine.apply(event, ctx.user, recipient)
         if echo:
             await _echo(ctx, event)
+
+
+def _echo_to_service(
+    ctx: Context, msg: Message, target: str, text: str | None, now: float
+) -> None:
+    """The echo of a message to NickServ or ChanServ, before their answer,
+    as for any other message (it is not kept in history)."""
+    name = next(nick for nick in SERVICE_NICKS if casefold(nick) == casefold(target))
+    event = MessageSent(
+        ctx.user.nick,
+        msg.command,
+        name,
+        text,
+        ctx.engine.new_msgid(now),
+        now,
+        {key: value for key, value in msg.tags.items() if key.startswith("+")},
+    )
+    ctx.engine.delivery.echo(event)
 
 
 def _checked_message(
