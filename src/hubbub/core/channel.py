@@ -74,6 +74,9 @@ class Channel:
     # replay in history: until another is sent, joins need not read it.
     messages: int = 0
     replay_quiet_at: int = -1
+    # When a channel of this name disappeared earlier in this run: history
+    # from before `history_floor` (this one's creation) is not this one's.
+    history_floor: float | None = None
 
     # Membership
 

@@ -40,6 +40,11 @@ from hubbub.protocol import numerics as n
 from hubbub.protocol.casemap import CHANTYPES, Casefolded, casefold
 from hubbub.protocol.modes import PREFIX_MODES, ModeChange
 
+# The channels a session has left that it remembers (for join replay), at most.
+PARTED_KEPT = 64
+# The names of channels that disappeared that the server remembers, at most.
+EMPTIED_KEPT = 100_000
+
 
 @dataclass(frozen=True, slots=True)
 class WhowasEntry:
@@ -69,6 +74,10 @@ class ServerState:
         self.invisible_count = 0
         self.oper_count = 0
         self.max_registered = 0
+        # Channels that disappeared (emptied) in this run: one made again
+        # under the name reads none of the earlier one's history
+        # (`Channel.history_floor`). Bounded: forgotten past `EMPTIED_KEPT`.
+        self.emptied: set[Casefolded] = set()
 
     # Lookups
 
@@ -214,7 +223,7 @@ class ServerState:
                 registered = self.channels[casefold(channel_name)]
                 registered.registration = registration
                 if registration is None and not registered.members:
-                    del self.channels[registered.key]
+                    self._channel_gone(registered.key)
             case ChannelRestored(registration):
                 self._restore(registration)
             case _:
@@ -271,6 +280,9 @@ class ServerState:
         channel = self.channels.get(key)
         if channel is None:
             channel = Channel(channel_name, key, created_at=at)
+            if key in self.emptied:
+                self.emptied.discard(key)
+                channel.history_floor = at
             self.channels[key] = channel
             channel.members[user] = "o"  # the first joiner is op
         else:
@@ -286,9 +298,19 @@ class ServerState:
         if channel is None:
             return
         channel.members.pop(user, None)
+        parted = user.parted
+        if parted is None or len(parted) >= PARTED_KEPT:
+            user.parted = parted = {}
+        parted[channel_key] = (channel, channel.messages)
         if not channel.members and channel.registration is None:
             # Empty channels disappear (Modern: "Channels").
-            del self.channels[channel_key]
+            self._channel_gone(channel_key)
+
+    def _channel_gone(self, key: Casefolded) -> None:
+        del self.channels[key]
+        if len(self.emptied) >= EMPTIED_KEPT:
+            self.emptied.clear()
+        self.emptied.add(key)
 
     def _apply_channel_mode(
         self, channel: Channel, change: ModeChange, by: str, at: float

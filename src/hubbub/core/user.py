@@ -95,9 +95,14 @@ class User:
     # time they get renamed (None when the nick is theirs or unregistered).
     nick_protection_deadline: float | None = None
     sasl: SaslAttempt | None = None  # an AUTHENTICATE exchange in progress
-    # labeled-response: while a labeled command runs, lines for this user
-    # collect here instead of the outbox, to be wrapped in one batch.
+    # While a labeled command of this user's runs, or one that waits, what
+    # it answers collects here instead of the outbox: wrapped in one batch
+    # (labeled-response), and ahead of what others sent meanwhile (`Engine`).
     capture: list[bytes] | None = None
+    # The channels this session left, and how many messages each had then:
+    # coming back, it is replayed only what it missed (`replay_on_join`).
+    # None until the first (an idle client's memory).
+    parted: dict[Casefolded, tuple[Channel, int]] | None = None
     # `mask`, and the nick, username and host it was built from: every
     # message sent names its sender's mask, and it rarely changes.
     _mask: str = field(default="", repr=False)

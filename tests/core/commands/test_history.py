@@ -255,8 +255,12 @@ async def test_a_client_without_chathistory_gets_recent_lines_on_join(
     late = await connect(engine, "late", caps=("server-time",))
     await late.send("JOIN #tea")
     lines = late.received()
-    assert bodies(lines) == ["line 0", "line 1", "line 2"]
-    assert lines[-1].startswith("@time=")
+    # Without a batch: a notice says what the lines are, and each has its time.
+    notice = lines.index(
+        ":irc.test NOTICE late :#tea: the last 3 messages before you joined"
+    )
+    assert bodies(lines[notice + 1 :]) == ["line 0", "line 1", "line 2"]
+    assert all(line.startswith("@time=") for line in lines[notice + 1 :])
 
 
 class WatchedReads(MemoryHistoryStore):
@@ -292,7 +296,7 @@ async def test_join_replay_holds_only_what_came_before_the_join_in_its_instant(
     alice = await connect(engine, "alice")
     await alice.send("JOIN #tea")
     await alice.send("PRIVMSG #tea :before")  # the same instant as all below
-    late = await connect(engine, "late")
+    late = await connect(engine, "late", caps=("batch",))
 
     async def alice_speaks() -> None:
         await alice.send("PRIVMSG #tea :after")
@@ -309,15 +313,15 @@ async def test_joins_to_a_quiet_channel_read_history_once_until_someone_speaks(
 ) -> None:
     engine, history = watched_engine(clock)
     for nick in ("alice", "bob", "carol"):
-        client = await connect(engine, nick)
+        client = await connect(engine, nick, caps=("batch",))
         await client.send("JOIN #tea")
     assert history.selects == 1  # alice's found nothing: bob's, carol's skipped
     await client.send("PRIVMSG #tea :hello")
-    late = await connect(engine, "late")
+    late = await connect(engine, "late", caps=("batch",))
     await late.send("JOIN #tea")  # someone spoke: read, and replayed
     assert history.selects == 2
     assert bodies(late.received()) == ["hello"]
-    later = await connect(engine, "later")
+    later = await connect(engine, "later", caps=("batch",))
     await later.send("JOIN #tea")
     assert history.selects == 3  # the last read had a line: not quiet
     assert bodies(later.received()) == ["hello"]
@@ -327,7 +331,7 @@ async def test_a_message_sent_during_an_empty_replay_read_is_not_missed_later(
     clock: FrozenClock,
 ) -> None:
     engine, history = watched_engine(clock)
-    alice = await connect(engine, "alice")
+    alice = await connect(engine, "alice", caps=("batch",))
 
     async def alice_speaks() -> None:
         await alice.send("PRIVMSG #tea :meanwhile")
@@ -335,7 +339,7 @@ async def test_a_message_sent_during_an_empty_replay_read_is_not_missed_later(
     history.meanwhile = alice_speaks  # lands while alice's own replay reads
     await alice.send("JOIN #tea")  # nothing before her JOIN to replay
     assert bodies(alice.received()) == []
-    bob = await connect(engine, "bob")
+    bob = await connect(engine, "bob", caps=("batch",))
     await bob.send("JOIN #tea")  # her empty read did not make #tea quiet
     assert history.selects == 2
     assert bodies(bob.received()) == ["meanwhile"]
@@ -373,3 +377,88 @@ async def test_join_replay_comes_in_a_batch_for_batch_clients(engine: Engine) ->
     ref = lines[start].split(" ")[2][1:]
     assert lines[start + 1].startswith(f"@batch={ref} :alice!")
     assert lines[start + 2] == f":irc.test BATCH -{ref}"
+
+
+async def test_the_limit_counts_only_what_a_client_without_event_playback_sees(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    alice, bob = await chat(engine, clock, 3)  # "line 0" to "line 2"
+    # 150 events after the last message: more than one page of the store's.
+    for _ in range(75):
+        clock.advance(1)
+        await alice.send("PART #tea")
+        await alice.send("JOIN #tea")
+    clock.advance(1)
+    await alice.send("PRIVMSG #tea :line 3")
+    bob.clear()
+    await bob.send("CHATHISTORY LATEST #tea * 2")
+    assert bodies(bob.received()) == ["line 2", "line 3"]
+    await bob.send("CHATHISTORY AFTER #tea timestamp=2020-01-01T00:00:00.000Z 4")
+    assert bodies(bob.received()) == ["line 0", "line 1", "line 2", "line 3"]
+    await bob.send("CHATHISTORY BEFORE #tea timestamp=2262-01-01T00:00:00.000Z 1")
+    assert bodies(bob.received()) == ["line 3"]
+    # With event playback the events count, as they are shown.
+    carol = await connect(engine, "carol", caps=(*HISTORY_CAPS, "draft/event-playback"))
+    await carol.send("JOIN #tea")
+    carol.clear()
+    await carol.send("CHATHISTORY LATEST #tea * 2")  # "line 3" and carol's JOIN
+    lines = carol.received()
+    assert bodies(lines) == ["line 3"]
+    assert any(" JOIN #tea" in line for line in lines)
+
+
+async def test_join_replay_goes_only_to_clients_that_can_tell_it_from_news(
+    engine: Engine,
+) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("JOIN #tea")
+    await alice.send("PRIVMSG #tea :.version")  # a bot command, said earlier
+    plain = await connect(engine, "plain")  # no capabilities: a simple bot
+    await plain.send("JOIN #tea")
+    bot = await connect(engine, "bot", caps=("batch", "server-time"))
+    await bot.send("MODE bot +B")
+    bot.clear()
+    await bot.send("JOIN #tea")
+    for client in (plain, bot):
+        assert bodies(client.received()) == []
+    human = await connect(engine, "human", caps=("batch",))
+    await human.send("JOIN #tea")
+    assert bodies(human.received()) == [".version"]
+
+
+async def test_coming_back_replays_only_what_was_missed(engine: Engine) -> None:
+    alice = await connect(engine, "alice")
+    bob = await connect(engine, "bob", caps=("batch", "server-time"))
+    await alice.send("JOIN #tea")
+    await bob.send("JOIN #tea")
+    await alice.send("PRIVMSG #tea :seen by bob")
+    await bob.send("PART #tea")
+    await alice.send("PRIVMSG #tea :said while bob was away")
+    bob.clear()
+    await bob.send("JOIN #tea")
+    assert bodies(bob.received()) == ["said while bob was away"]
+    await bob.send("PART #tea")
+    await bob.send("JOIN #tea")  # nothing said since: nothing replayed
+    assert bodies(bob.received()) == []
+
+
+async def test_a_channel_made_again_under_a_name_reads_none_of_the_old_one(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    alice = await connect(engine, "alice")
+    await alice.send("JOIN #secret")
+    await alice.send("MODE #secret +s")
+    await alice.send("PRIVMSG #secret :the plan")
+    await alice.send("PART #secret")  # empty, unregistered: it is gone
+    assert engine.state.find_channel("#secret") is None
+    clock.advance(1)
+    mallory = await connect(engine, "mallory", caps=HISTORY_CAPS)
+    await mallory.send("JOIN #secret")
+    await mallory.send("CHATHISTORY LATEST #secret * 10")
+    newcomer = await connect(engine, "newcomer", caps=("batch",))
+    await newcomer.send("JOIN #secret")
+    assert bodies(mallory.received()) == []
+    assert bodies(newcomer.received()) == []
+    await mallory.send("PRIVMSG #secret :a new start")
+    await mallory.send("CHATHISTORY LATEST #secret * 10")
+    assert bodies(mallory.received()) == ["a new start"]

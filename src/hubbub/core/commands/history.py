@@ -97,8 +97,11 @@ def may_read_channel(ctx: Context, channel: Channel) -> bool:
     return public or channel.has_member(ctx.user)
 
 
-def _history_of(ctx: Context, subcommand: str, target: str) -> tuple[str, str]:
-    """(owner, target) of the history `target` names, if the caller may read it.
+def _history_of(
+    ctx: Context, subcommand: str, target: str
+) -> tuple[str, str, Cursor | None]:
+    """(owner, target, floor) of the history `target` names, if the caller
+    may read it; nothing at or before `floor` may be read (`history_floor`).
 
     Raises:
         StandardReplyError: INVALID_TARGET for a channel one may not read.
@@ -109,16 +112,90 @@ def _history_of(ctx: Context, subcommand: str, target: str) -> tuple[str, str]:
             raise _fail(
                 subcommand, "INVALID_TARGET", target, text="No such channel history"
             )
-        return "", channel.key
+        return "", channel.key, history_floor(channel)
     if target == "*" or not target:
         raise _fail(subcommand, "INVALID_TARGET", target, text="Invalid target")
-    return ctx.user.history_owner, casefold(target)
+    return ctx.user.history_owner, casefold(target), None
+
+
+def history_floor(channel: Channel) -> Cursor | None:
+    """Where the readable history of `channel` starts: an unregistered
+    channel disappears once empty, and whoever makes one of the same name
+    later in the run reads nothing of the earlier one's (a secret
+    channel's, say). A registered channel keeps all of its history, and
+    after a restart every channel reads what it had."""
+    if channel.history_floor is None or channel.registration is not None:
+        return None
+    return Cursor(channel.history_floor, -1)
+
+
+# Pages a CHATHISTORY read may take to find its messages among events that
+# the caller does not see (without draft/event-playback).
+_MAX_PAGES = 20
+
+
+async def _select_visible(
+    ctx: Context,
+    owner: str,
+    key: str,
+    *,
+    after: Cursor | None,
+    before: Cursor | None,
+    limit: int,
+    newest_first: bool,
+    floor: Cursor | None,
+) -> list[HistoryItem]:
+    """`HistoryStore.select`, with `limit` counting only what the caller
+    sees: without event playback, the JOINs and TOPICs among the messages
+    must not take the limit's places (a client that pages back would take
+    a short or empty batch for the start of history). Nothing at or before
+    `floor` is read."""
+    history = ctx.engine.history
+    if floor is not None and (
+        after is None or (after.at, after.seq) < (floor.at, floor.seq)
+    ):
+        after = floor
+    if sees_events(ctx) or limit <= 0:
+        return await history.select(
+            owner,
+            key,
+            after=after,
+            before=before,
+            limit=limit,
+            newest_first=newest_first,
+        )
+    found: list[HistoryItem] = []
+    for _ in range(_MAX_PAGES):
+        wanted = limit - len(found)
+        page = await history.select(
+            owner,
+            key,
+            after=after,
+            before=before,
+            limit=max(wanted, 100),
+            newest_first=newest_first,
+        )
+        found.extend(item for item in page if item.command in MESSAGE_COMMANDS)
+        if len(found) >= limit or len(page) < max(wanted, 100):
+            break
+        # On from the page's far end (pages come in the order asked for,
+        # and cursors are exclusive).
+        last = Cursor(page[-1].at, page[-1].seq)
+        if newest_first:
+            before = last
+        else:
+            after = last
+    return found[:limit]  # the `limit` nearest the start, in the order asked
 
 
 async def _select(
-    ctx: Context, subcommand: str, owner: str, key: str, params: tuple[str, ...]
+    ctx: Context,
+    subcommand: str,
+    owner: str,
+    key: str,
+    floor: Cursor | None,
+    params: tuple[str, ...],
 ) -> list[HistoryItem]:
-    history = ctx.engine.history
     if subcommand == "BETWEEN":
         if len(params) < 3:
             raise _fail(subcommand, "INVALID_PARAMS", text="Not enough parameters")
@@ -130,14 +207,28 @@ async def _select(
                 subcommand, "INVALID_PARAMS", text="BETWEEN needs two references"
             )
         if (first.at, first.seq) <= (second.at, second.seq):
-            return await history.select(
-                owner, key, after=first, before=second, limit=limit, newest_first=False
+            return await _select_visible(
+                ctx,
+                owner,
+                key,
+                after=first,
+                before=second,
+                limit=limit,
+                newest_first=False,
+                floor=floor,
             )
         # Backwards: the messages just before the first reference.
         low = await _cursor(ctx, subcommand, owner, key, params[1], after=True)
         high = await _cursor(ctx, subcommand, owner, key, params[0], after=False)
-        return await history.select(
-            owner, key, after=low, before=high, limit=limit, newest_first=True
+        return await _select_visible(
+            ctx,
+            owner,
+            key,
+            after=low,
+            before=high,
+            limit=limit,
+            newest_first=True,
+            floor=floor,
         )
     if len(params) < 2:
         raise _fail(subcommand, "INVALID_PARAMS", text="Not enough parameters")
@@ -145,18 +236,39 @@ async def _select(
     reference = params[0]
     if subcommand == "LATEST":
         after = await _cursor(ctx, subcommand, owner, key, reference, after=True)
-        return await history.select(
-            owner, key, after=after, before=None, limit=limit, newest_first=True
+        return await _select_visible(
+            ctx,
+            owner,
+            key,
+            after=after,
+            before=None,
+            limit=limit,
+            newest_first=True,
+            floor=floor,
         )
     if subcommand == "BEFORE":
         before = await _cursor(ctx, subcommand, owner, key, reference, after=False)
-        return await history.select(
-            owner, key, after=None, before=before, limit=limit, newest_first=True
+        return await _select_visible(
+            ctx,
+            owner,
+            key,
+            after=None,
+            before=before,
+            limit=limit,
+            newest_first=True,
+            floor=floor,
         )
     if subcommand == "AFTER":
         after = await _cursor(ctx, subcommand, owner, key, reference, after=True)
-        return await history.select(
-            owner, key, after=after, before=None, limit=limit, newest_first=False
+        return await _select_visible(
+            ctx,
+            owner,
+            key,
+            after=after,
+            before=None,
+            limit=limit,
+            newest_first=False,
+            floor=floor,
         )
     # AROUND: up to `limit` messages centred on the reference.
     centre = await _cursor(ctx, subcommand, owner, key, reference, after=False)
@@ -164,17 +276,26 @@ async def _select(
         raise _fail(
             subcommand, "INVALID_PARAMS", reference, text="AROUND needs a reference"
         )
-    older = await history.select(
-        owner, key, after=None, before=centre, limit=limit // 2, newest_first=True
+    older = await _select_visible(
+        ctx,
+        owner,
+        key,
+        after=None,
+        before=centre,
+        limit=limit // 2,
+        newest_first=True,
+        floor=floor,
     )
     from_centre = Cursor(centre.at, centre.seq - 1)
-    newer = await history.select(
+    newer = await _select_visible(
+        ctx,
         owner,
         key,
         after=from_centre,
         before=None,
         limit=limit - len(older),
         newest_first=False,
+        floor=floor,
     )
     return [*older, *newer]
 
@@ -206,11 +327,14 @@ def render_item(ctx: Context, item: HistoryItem, batch: str | None = None) -> by
     return encode_line(prefix + text)
 
 
+def sees_events(ctx: Context) -> bool:
+    """Whether the caller is shown TAGMSG and channel events from history."""
+    return ctx.user.has_cap("draft/event-playback") and ctx.user.has_cap("message-tags")
+
+
 def visible_items(ctx: Context, items: Iterable[HistoryItem]) -> list[HistoryItem]:
     """Messages always; TAGMSG and channel events only with draft/event-playback."""
-    playback = ctx.user.has_cap("draft/event-playback") and ctx.user.has_cap(
-        "message-tags"
-    )
+    playback = sees_events(ctx)
     return [item for item in items if item.command in MESSAGE_COMMANDS or playback]
 
 
@@ -281,9 +405,9 @@ async def handle_chathistory(ctx: Context, msg: Message) -> None:
             "CHATHISTORY", "INVALID_PARAMS", subcommand, text="Unknown subcommand"
         )
     target = msg.params[1]
-    owner, key = _history_of(ctx, subcommand, target)
+    owner, key, floor = _history_of(ctx, subcommand, target)
     try:
-        items = await _select(ctx, subcommand, owner, key, msg.params[2:])
+        items = await _select(ctx, subcommand, owner, key, floor, msg.params[2:])
     except StoreUnavailableError as error:
         raise _unavailable(ctx, subcommand, target, error) from error
     items.sort(key=lambda item: (item.at, item.seq))
@@ -300,19 +424,40 @@ async def handle_chathistory(ctx: Context, msg: Message) -> None:
 _SAME_INSTANT = 16
 
 
+def _replay_count(ctx: Context, channel: Channel) -> int:
+    """How many of `channel`'s last messages the caller, joining, is replayed."""
+    user = ctx.user
+    count = ctx.config.storage.join_replay_lines
+    if count == 0 or user.has_cap("draft/chathistory") or user.is_bot:
+        return 0
+    if not user.has_cap("batch") and not user.has_cap("server-time"):
+        return 0
+    left = user.parted.pop(channel.key, None) if user.parted else None
+    if left is not None and left[0] is channel:
+        count = min(count, channel.messages - left[1])  # what it missed
+    if channel.replay_quiet_at == channel.messages:
+        return 0  # an earlier replay found none, and none was sent since
+    return count
+
+
 async def replay_on_join(
     ctx: Context, channel: Channel, join_msgid: str, join_at: float
 ) -> None:
     """The last lines of a channel for a client without chathistory (after JOIN).
 
     Only what came before the JOIN: lines sent while we wait for the database
-    already reach the new member live.
+    already reach the new member live. Only to a client that can tell them
+    from new ones: in a chathistory batch, or with their server-time after a
+    notice that says what they are; never to a bot (+B), nor to a client
+    without either (a bot that knows no capabilities would act on them as
+    if they were new). A session that left the channel and comes back gets
+    only what was said while it was away.
     """
-    count = ctx.config.storage.join_replay_lines
-    if count == 0 or ctx.user.has_cap("draft/chathistory"):
+    user = ctx.user
+    count = _replay_count(ctx, channel)
+    if count <= 0:
         return
-    if channel.replay_quiet_at == channel.messages:
-        return  # an earlier replay found none, and none was sent since
+    batch = user.has_cap("batch")
     messages_before = channel.messages
     # One read: the newest items up to the JOIN's time, newest first, then
     # only those older than the JOIN itself (items of the same instant may
@@ -321,7 +466,7 @@ async def replay_on_join(
         items = await ctx.engine.history.select(
             "",
             channel.key,
-            after=None,
+            after=history_floor(channel),
             before=Cursor(join_at, _LAST_SEQ),
             limit=count * 4 + _SAME_INSTANT,
             newest_first=True,
@@ -350,7 +495,7 @@ async def replay_on_join(
         if channel.messages == messages_before:
             channel.replay_quiet_at = messages_before
         return
-    if ctx.user.has_cap("batch"):
+    if batch:
         # A chathistory batch lets clients show these as history, not news.
         _send_batch(
             ctx,
@@ -359,5 +504,10 @@ async def replay_on_join(
             lambda ref: [render_item(ctx, item, ref) for item in messages],
         )
         return
+    what = "message" if len(messages) == 1 else f"{len(messages)} messages"
+    ctx.send_line(
+        f":{ctx.server_name} NOTICE {user.nick} :{channel.name}: the last {what}"
+        " before you joined"
+    )
     for item in messages:
-        ctx.engine.send(ctx.user, render_item(ctx, item))
+        ctx.engine.send(user, render_item(ctx, item))
