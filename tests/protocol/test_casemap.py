@@ -15,15 +15,25 @@ def test_rfc1459_folds_brackets_and_tilde() -> None:
 
 
 @pytest.mark.parametrize(
-    "nick", ["alice", "Bob_", "[x]", "a-1", "\\o/", "x^y", "ümlaut"]
+    "nick",
+    ["alice", "Bob_", "[x]", "a-1", "\\o/", "x^y", "ümlaut", "Ωmega", "猫", "a🙂"],
 )
 def test_valid_nicks(nick: str) -> None:
     assert is_valid_nick(nick, 30)
 
 
 @pytest.mark.parametrize(
-    "nick", ["", "1abc", "-x", "a b", "a,b", "a!b", "a@b", "#x", ":x", "*"]
-)
+    "nick",
+    [
+        "", "1abc", "-x", "a b", "a,b", "a!b", "a@b", "#x", ":x", "*",
+        "\u202enimda",  # shown as "admin", and turning what follows around
+        "admin\u200b",  # zero-width space: "admin" to the eye
+        "\u2066x",  # a bidirectional isolate
+        "a\u00a0b",  # a no-break space
+        "a\u2028b",  # a line separator
+        "a\u0085b",  # a C1 control (next line)
+    ],
+)  # fmt: skip
 def test_invalid_nicks(nick: str) -> None:
     assert not is_valid_nick(nick, 30)
 
@@ -33,14 +43,19 @@ def test_nick_length_is_enforced() -> None:
     assert not is_valid_nick("a" * 10, 9)
 
 
-@pytest.mark.parametrize("name", ["#a", "&local", "#tea-room", "#ümlaut"])
+@pytest.mark.parametrize("name", ["#a", "&local", "#tea-room", "#ümlaut", "#猫🙂"])
 def test_valid_channels(name: str) -> None:
     assert is_valid_channel(name, 64)
 
 
 @pytest.mark.parametrize(
-    "name", ["#", "a", "#a b", "#a,b", "#a\x07", "inv@lid", "#a:b"]
-)
+    "name",
+    [
+        "#", "a", "#a b", "#a,b", "#a\x07", "inv@lid", "#a:b",
+        "#\u00a0has\u00a0been\u00a0banned",  # no-break spaces read as a sentence
+        "#a\u200bb", "#\u202eaet",  # invisible, and reversing
+    ],
+)  # fmt: skip
 def test_invalid_channels(name: str) -> None:
     assert not is_valid_channel(name, 64)
 

@@ -7,6 +7,7 @@ https://modern.ircdocs.horse/#casemapping-parameter
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Final, NewType
 
 __all__ = [
@@ -31,6 +32,11 @@ _RFC1459 = str.maketrans(
 _NICK_FORBIDDEN = frozenset(" ,*?!@.:#&$%+~\0\r\n")
 _NICK_FORBIDDEN_FIRST = frozenset("0123456789-'")
 _CHANNEL_FORBIDDEN = frozenset(" ,\x07\0\r\n:")
+# Beyond ASCII, what a name may not hold either: control and formatting
+# characters (zero-width, bidirectional overrides), lone surrogates, and
+# spaces and line breaks of every kind. Each would let a name pass for
+# another ("admin" written with U+202E), or read as a sentence.
+_INVISIBLE_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Zs", "Zl", "Zp"))
 
 
 _RFC1459_SPECIALS = str.maketrans("[]\\~", "{}|^")
@@ -76,11 +82,23 @@ def is_valid_nick(nick: str, max_length: int) -> bool:
         return False
     if nick[0] in _NICK_FORBIDDEN_FIRST:
         return False
-    return not any(char in _NICK_FORBIDDEN or ord(char) < 33 for char in nick)
+    if any(char in _NICK_FORBIDDEN or ord(char) < 33 for char in nick):
+        return False
+    return nick.isascii() or _all_visible(nick)
 
 
 def is_valid_channel(name: str, max_length: int) -> bool:
     """Is `name` an acceptable channel name of at most `max_length` characters?"""
     if len(name) < 2 or len(name) > max_length or name[0] not in CHANTYPES:
         return False
-    return not any(char in _CHANNEL_FORBIDDEN for char in name)
+    if any(char in _CHANNEL_FORBIDDEN for char in name):
+        return False
+    return name.isascii() or _all_visible(name)
+
+
+def _all_visible(name: str) -> bool:
+    return not any(
+        unicodedata.category(char) in _INVISIBLE_CATEGORIES
+        for char in name
+        if not char.isascii()
+    )
