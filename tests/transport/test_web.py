@@ -421,3 +421,42 @@ async def test_an_upload_that_cannot_be_stored_is_503(
     status, text = await post_text(app, token, b"notes")
     assert (status, text) == (503, "the file could not be stored; try again later\n")
     assert [r for r in caplog.records if r.exc_info] == []
+
+
+async def test_pages_come_with_security_headers(app: App) -> None:
+    async with aiohttp.ClientSession() as session:
+        for path in ("/", "/static/src/app.js", "/files/nope/x.png"):
+            async with session.get(web_url(app, path)) as reply:
+                headers = reply.headers
+                assert headers["X-Content-Type-Options"] == "nosniff", path
+                assert headers["X-Frame-Options"] == "DENY", path
+                assert headers["Referrer-Policy"] == "no-referrer", path
+                policy = headers["Content-Security-Policy"]
+                assert "frame-ancestors 'none'" in policy, path
+                assert "script-src 'self'" in policy, path
+
+
+async def test_an_upload_posted_from_another_site_is_refused(
+    app: App, tmp_path: Path
+) -> None:
+    client = await LineClient.open(app.ports["irc"])
+    await client.register("member")
+    await client.send("NS REGISTER hunter2hunter2")
+    await client.read_until("Account created")
+    credentials = aiohttp.encode_basic_auth("member", "hunter2hunter2")
+    headers = {"Content-Type": "text/plain", "Authorization": credentials}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            web_url(app, "/upload"),
+            data=b"forged",
+            headers={**headers, "Origin": "https://evil.example"},
+        ) as reply:
+            assert reply.status == 403
+        uploads = tmp_path / "uploads"
+        assert not uploads.exists() or not any(uploads.iterdir())
+        # The page's own origin may upload.
+        own = f"http://127.0.0.1:{app.ports['web']}"
+        async with session.post(
+            web_url(app, "/upload"), data=b"mine", headers={**headers, "Origin": own}
+        ) as reply:
+            assert reply.status == 201

@@ -25,3 +25,16 @@ def png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
         + _chunk(b"IDAT", zlib.compress(b"".join(rows)))
         + _chunk(b"IEND", b"")
     )
+
+
+def blank_png(width: int, height: int) -> bytes:
+    """A `width` x `height` black-and-white PNG, one bit a pixel: a few
+    kilobytes for any size (what an image bomb looks like)."""
+    row = b"\x00" + bytes((width + 7) // 8)
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(row * height, 9))
+        + _chunk(b"IEND", b"")
+    )

@@ -80,6 +80,25 @@ def test_a_page_and_a_tcp_client_chat(
     expect(page.line("tcpuser quit")).to_be_visible()
 
 
+def test_a_flood_of_messages_keeps_the_page_bounded(
+    web_server: WebServer, open_chat: OpenChat
+) -> None:
+    page = open_chat(web_server.url, "webuser")
+    peer = IrcPeer(web_server.irc_port, "flooder")
+    peer.join("#test")
+    lines = [f"PRIVMSG #test :flood {number}" for number in range(7000)]
+    for start in range(0, len(lines), 500):
+        peer.send(*lines[start : start + 500])
+    expect(page.line("flood 6999")).to_be_visible(timeout=60_000)
+    drawn = page.page.locator("#lines > li").count()
+    assert drawn <= 6000
+    assert page.page.locator("#lines li.line", has_text="flood 0").count() == 0
+    # Still answering: a line typed now goes out and shows.
+    page.say("still here")
+    assert peer.read_until("still here", seconds=30)[-1].endswith(":still here")
+    peer.close()
+
+
 def test_a_private_message(web_server: WebServer, open_chat: OpenChat) -> None:
     alice = open_chat(web_server.url, "alice")
     bob = open_chat(web_server.url, "bob")

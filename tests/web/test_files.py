@@ -9,7 +9,7 @@ from collections.abc import Callable
 from playwright.sync_api import FilePayload, expect
 
 from tests.web.conftest import ChatPage, ServerFactory, WebServer
-from tests.web.images import png
+from tests.web.images import blank_png, png
 
 OpenChat = Callable[..., ChatPage]
 
@@ -36,6 +36,23 @@ def test_an_upload_shows_in_the_other_page_with_the_image_inline(
     expect(link).to_have_attribute("rel", "noopener noreferrer")
     expect(alice.page.locator("#lines li.self img")).to_have_count(1)
     expect(alice.page.locator("#composer-note")).to_be_hidden()
+
+
+def test_an_image_too_large_to_show_is_a_link_not_a_picture(
+    web_server: WebServer, open_chat: OpenChat
+) -> None:
+    alice = open_chat(web_server.url, "alice")
+    bob = open_chat(web_server.url, "bob")
+    bomb: FilePayload = {
+        "name": "bomb.png",
+        "mimeType": "image/png",
+        "buffer": blank_png(6000, 6000),  # 36 megapixels in a few kilobytes
+    }
+    assert len(bomb["buffer"]) < 20_000
+    alice.page.set_input_files("#file-input", files=[bomb])
+    note = bob.page.locator("#lines li.line a", has_text="too large to show")
+    expect(note).to_have_text("bomb.png (6000\u00d76000, too large to show)")
+    expect(bob.page.locator("#lines li.line img")).to_have_count(0)
 
 
 def test_a_dropped_file_is_shared_as_a_link(

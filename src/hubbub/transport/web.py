@@ -30,7 +30,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from hubbub.core.engine import Engine
 from hubbub.storage.files import FileStore
-from hubbub.transport.websocket import serve_websocket
+from hubbub.transport.websocket import origin_allowed, serve_websocket
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ def make_web_app(engine: Engine, files: FileStore) -> web.Application:
     app = web.Application(
         client_max_size=limit + 1024, middlewares=[_names_too_long_are_not_found]
     )
+    app.on_response_prepare.append(_add_security_headers)
     app[ENGINE] = engine
     app[FILES] = files
     app.router.add_get("/ws", _websocket, allow_head=False)
@@ -63,6 +64,30 @@ def make_web_app(engine: Engine, files: FileStore) -> web.Application:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+# The browser client's policy: its own scripts and styles only (no inline
+# ones: a message can only ever be text), images from anywhere (previews),
+# connections to its own server, and no other site may frame it.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' http: https: blob: data:; "
+    "connect-src 'self' ws: wss: http: https:; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'; frame-src 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": PAGE_POLICY,  # an uploaded file's is stricter
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",  # frame-ancestors, for older browsers
+    "Referrer-Policy": "no-referrer",
+}
+
+
+async def _add_security_headers(
+    request: web.Request, response: web.StreamResponse
+) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
 
 
 @web.middleware
@@ -210,6 +235,10 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
 async def _upload(request: web.Request) -> web.StreamResponse:
     engine, files = request.app[ENGINE], request.app[FILES]
     settings = engine.config.files
+    if not origin_allowed(request, engine.config.web.allowed_origins):
+        # A form on another site, posted with credentials the browser keeps
+        # (Basic): what the WebSocket refuses, uploads refuse too.
+        raise web.HTTPForbidden(text="uploads from other sites are not allowed\n")
     uploader = await _uploader(request, engine)
     content_type = (
         request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()

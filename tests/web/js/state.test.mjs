@@ -103,6 +103,23 @@ test("/me actions, formatting codes, and CTCP queries", () => {
   feed(":bob!b@h PRIVMSG alice :\x01VERSION\x01");
   assert.equal(state.find("bob"), null);
   assert.deepEqual(events.at(-1), { type: "ctcp", nick: "bob", query: "VERSION", argument: "" });
+  // A query sent to a room is not answered: every web client there would.
+  const count = events.filter((event) => event.type === "ctcp").length;
+  feed(":bob!b@h PRIVMSG #room :\x01VERSION\x01");
+  assert.equal(events.filter((event) => event.type === "ctcp").length, count);
+});
+
+test("a buffer keeps its newest lines, and forgets the ids of those it drops", () => {
+  const { state, feed } = session();
+  const room = state.find("#room");
+  for (let i = 0; i < 5600; i += 1) {
+    feed(`@msgid=m${i} :bob!b@h PRIVMSG #room :line ${i}`);
+  }
+  assert.ok(room.lines.length <= 5500);
+  assert.equal(room.lines.at(-1).text, "line 5599");
+  assert.ok(room.msgids.size <= 5500);
+  assert.ok(!room.msgids.has("m0"));
+  assert.ok(room.msgids.has("m5599"));
 });
 
 test("history merges in time order, without repeats, and not as unread", () => {

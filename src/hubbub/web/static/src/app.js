@@ -23,6 +23,10 @@ const TARGETS_DAYS = 30;
 const LINE_BUDGET = 400; // bytes of text per message, leaving room for the prefix
 const NICK = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/;
 const SETTINGS_KEY = "hubbub.settings";
+// How often new lines and the room list are drawn, at most (a flood of
+// messages makes one layout per this many milliseconds, not one per line).
+const REDRAW_MS = 30;
+const MAX_QUEUED_LINES = 300;
 
 function loadSettings(storage) {
   try {
@@ -225,29 +229,56 @@ class App {
 
   #bindState(state) {
     const view = this.view;
-    const later = (key, render) => {
-      // Many changes in one pass of the event loop make one redraw.
+    const later = (key, render, delay = null) => {
+      // Many changes in one pass of the event loop make one redraw; with a
+      // delay, many changes in that time (a flood of messages) make one.
       if (this.pending.has(key)) return;
       this.pending.add(key);
-      queueMicrotask(() => {
+      const run = () => {
         this.pending.delete(key);
         if (this.state === state) render();
-      });
+      };
+      if (delay === null) queueMicrotask(run);
+      else this.win.setTimeout(run, delay);
     };
     state.on("buffers", () =>
-      later("buffers", () => {
-        view.renderBuffers(state);
-        view.setNetwork(state.isupport.network ?? "hubbub");
-      }),
+      later(
+        "buffers",
+        () => {
+          view.renderBuffers(state);
+          view.setNetwork(state.isupport.network ?? "hubbub");
+        },
+        REDRAW_MS,
+      ),
     );
+    // New lines are drawn together, at most once per REDRAW_MS: one layout
+    // for many lines. A buffer that gathers more than a page's worth is
+    // drawn again whole (the view keeps only the newest lines anyway).
+    const newLines = new Map();
+    const drawNewLines = () => {
+      for (const [buffer, lines] of newLines) {
+        if (lines === null) view.renderLines(state, buffer, { keepScroll: true });
+        else view.appendLines(state, buffer, lines);
+      }
+      newLines.clear();
+    };
     state.on("current", () => {
       view.renderCurrent(state);
       view.focusInput();
     });
     state.on("lines", ({ buffer, merged, lines }) => {
-      if (merged) view.renderLines(state, buffer, { keepScroll: true });
-      else if (lines.length) view.appendLines(state, buffer, lines);
-      else view.renderHistoryStatus(state, buffer);
+      if (merged) {
+        newLines.delete(buffer); // drawn now, with the rest
+        view.renderLines(state, buffer, { keepScroll: true });
+      } else if (lines.length) {
+        if (!newLines.has(buffer)) newLines.set(buffer, []);
+        const queued = newLines.get(buffer);
+        if (queued && queued.length < MAX_QUEUED_LINES) queued.push(...lines);
+        else newLines.set(buffer, null); // too many: drawn again whole
+        later("lines", drawNewLines, REDRAW_MS);
+      } else {
+        view.renderHistoryStatus(state, buffer);
+      }
     });
     state.on("members", ({ buffer }) => {
       if (buffer === state.currentBuffer) later("members", () => view.renderMembers(state, state.currentBuffer));
@@ -421,7 +452,7 @@ class App {
 
   answerCtcp(nick, query, argument) {
     // CTCP (https://modern.ircdocs.horse/ctcp): answer VERSION and PING in a NOTICE.
-    const replies = { VERSION: "hubbub web", PING: argument };
+    const replies = { VERSION: "hubbub web", PING: argument.replaceAll("\x01", "") };
     if (!(query in replies)) return;
     const body = replies[query] ? `${query} ${replies[query]}` : query;
     this.connection?.send(new Message("NOTICE", [nick, `\x01${body}\x01`]));

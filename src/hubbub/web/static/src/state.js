@@ -260,9 +260,14 @@ export class ChatState extends Emitter {
   }
 
   #trim(buffer) {
-    if (buffer.lines.length <= MAX_LINES) return;
+    // A tenth over before trimming, so that the sets of what was seen are
+    // rebuilt once in a while, not on every line.
+    if (buffer.lines.length <= MAX_LINES + MAX_LINES / 10) return;
     buffer.lines.splice(0, buffer.lines.length - MAX_LINES);
     buffer.history.exhausted = false;
+    buffer.msgids = new Set();
+    buffer.signatures = new Set();
+    for (const line of buffer.lines) this.#remember(buffer, line);
   }
 
   #countUnread(buffer, line) {
@@ -599,7 +604,10 @@ export class ChatState extends Emitter {
     const sender = nickOf(message.source);
     if (!fields) {
       const ctcp = parseCtcp(message.param(1));
-      if (ctcp && message.command === "PRIVMSG" && !this.isSelf(sender)) {
+      // Only a query sent to us is answered: one sent to a room would make
+      // every web client in it answer at once.
+      const toUs = this.isSelf(message.param(0));
+      if (ctcp && message.command === "PRIVMSG" && toUs && !this.isSelf(sender)) {
         this.emit("ctcp", { nick: sender, ...ctcp });
       }
       return;

@@ -11,6 +11,10 @@ import { nickHue, splitLinks } from "./text.js";
 
 const NEAR_BOTTOM_PX = 48;
 const NEAR_TOP_PX = 120;
+// Lines (and day rules) drawn at most: the buffer keeps up to 5,500 lines.
+const MAX_DRAWN_ITEMS = 6000;
+// Images larger than this are not shown inline (16 megapixels: 4096×4096).
+const MAX_IMAGE_PIXELS = 16 * 1024 * 1024;
 const EVENT_KINDS = new Set(["join", "part", "quit", "kick", "nick", "topic", "mode"]);
 
 /** An element with a class and (as text, never HTML) its content. */
@@ -66,6 +70,7 @@ export class ChatView {
    *                   onLogout(), onRetry(), isImage(href)}
    */
   constructor(doc, handlers) {
+    this.newestLineId = -1; // of the lines drawn in the current buffer
     this.doc = doc;
     this.handlers = handlers;
     const $ = (id) => doc.getElementById(id);
@@ -483,6 +488,7 @@ export class ChatView {
     const fragment = this.doc.createDocumentFragment();
     for (const line of buffer.lines) this.#appendLine(fragment, state, line);
     this.linesList.replaceChildren(fragment);
+    this.newestLineId = buffer.lines.reduce((newest, line) => Math.max(newest, line.id), -1);
     this.renderHistoryStatus(state, buffer);
     if (keepScroll && !switched && !this.stickToBottom) {
       this.log.scrollTop = this.log.scrollHeight - fromBottom;
@@ -500,7 +506,15 @@ export class ChatView {
       return;
     }
     const stick = this.stickToBottom;
-    for (const line of lines) this.#appendLine(this.linesList, state, line);
+    for (const line of lines) {
+      if (line.id <= this.newestLineId) continue; // drawn by a whole redraw already
+      this.#appendLine(this.linesList, state, line);
+      this.newestLineId = line.id;
+    }
+    // The page keeps about as many lines as the buffer does: a flood must
+    // not grow it (and every layout) without end.
+    const list = this.linesList;
+    while (list.childElementCount > MAX_DRAWN_ITEMS) list.firstElementChild.remove();
     this.renderHistoryStatus(state, buffer);
     if (stick) this.scrollToBottom();
   }
@@ -589,7 +603,19 @@ export class ChatView {
     image.decoding = "async";
     image.referrerPolicy = "no-referrer";
     image.alt = fileName(href);
+    // Not painted (so not decoded) until its size is known: a small file
+    // can hold an image of gigapixels, which would take the tab's memory.
+    image.style.visibility = "hidden";
     image.addEventListener("load", () => {
+      const pixels = image.naturalWidth * image.naturalHeight;
+      if (pixels > MAX_IMAGE_PIXELS) {
+        link.replaceChildren(
+          `${fileName(href)} (${image.naturalWidth}×${image.naturalHeight}, too large to show)`,
+        );
+        link.className = "";
+        return;
+      }
+      image.style.visibility = "";
       if (this.stickToBottom) this.scrollToBottom();
     });
     image.addEventListener("error", () => link.remove());
