@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from hubbub.core.ports import HistoryItem
 from hubbub.core.user import account_history_owner
 from hubbub.storage.open import open_storage
@@ -31,10 +33,10 @@ def test_create_list_reset_and_delete(tmp_path: Path) -> None:
     listed = accounts("list", *where)
     assert listed.stdout.startswith("alice  created ")
     assert listed.stdout.endswith("1 account(s)\n")
-    again = accounts("create", "Alice", "--password", "other", *where)
+    again = accounts("create", "Alice", "--password", "otherpass", *where)
     assert again.returncode == 1
     assert again.stderr == "hubbub accounts: account Alice already exists\n"
-    reset = accounts("reset-password", "alice", "--password", "newpass", *where)
+    reset = accounts("reset-password", "alice", "--password", "newpass1", *where)
     assert reset.returncode == 0
     assert accounts("delete", "alice", "--yes", *where).returncode == 0
     missing = accounts("delete", "alice", "--yes", *where)
@@ -164,3 +166,43 @@ def test_a_session_logged_in_to_an_account_the_cli_deletes_is_logged_out(
     after = lines[next(i for i, line in enumerate(lines) if " 901 " in line) :]
     assert any("Your account alice no longer exists" in line for line in after)
     assert not any(" 330 " in line for line in after), after  # WHOIS: no account
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("create", "NickServ", "--password", "secretpw"), "not a valid account name"),
+        (("create", "alice", "--password", "short"), "at least 8 characters"),
+        (("reset-password", "alice", "--password", "short"), "at least 8 characters"),
+    ],
+)
+def test_the_servers_own_rules_hold_for_the_cli(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = accounts(*args, "--data-dir", str(tmp_path / "data"))
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_storage_that_cannot_be_used_is_one_line(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    result = accounts("list", "--data-dir", str(blocked))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"hubbub accounts: cannot use the data directory {blocked}: File exists"
+    )
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "hubbub.db").write_bytes(b"not a database, " * 1000)
+    result = accounts("list", "--data-dir", str(garbage))
+    assert result.returncode == 1
+    assert "file is not a database" in result.stderr
+    assert "Traceback" not in result.stderr
+    config = tmp_path / "memory.toml"
+    config.write_text('[storage]\nurl = "memory"\n')
+    result = accounts(
+        "create", "zed", "--password", "longpassword", "--config", str(config)
+    )
+    assert result.returncode == 1
+    assert "keeps nothing" in result.stderr

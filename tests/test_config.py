@@ -61,3 +61,41 @@ def test_a_tls_key_without_its_certificate_is_an_error_when_tls_is_on(
         load_config(path, environ={})
     path.write_text('[tls]\nenabled = false\nkey_file = "key.pem"\n')
     assert load_config(path, environ={}).tls.key_file == Path("key.pem")
+
+
+@pytest.mark.parametrize(
+    ("environ", "file", "message"),
+    [
+        # "" would bind every interface, silently.
+        ({"HUBBUB_HOST": ""}, "", "invalid setting 'host'"),
+        ({}, '[web]\nhost = ""\n', "invalid setting 'web.host'"),
+        ({}, '[tls]\nhost = ""\n', "invalid setting 'tls.host'"),
+        # "" would let in only clients that send an empty PASS.
+        ({"HUBBUB_PASSWORD": ""}, "", "invalid setting 'password'"),
+        # "" would be the current directory.
+        ({"HUBBUB_DATA_DIR": ""}, "", "the data directory must be named"),
+    ],
+)
+def test_empty_values_that_would_mean_something_else_are_refused(
+    tmp_path: Path, environ: dict[str, str], file: str, message: str
+) -> None:
+    path = tmp_path / "hubbub.toml"
+    path.write_text(file)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path, environ=environ)
+
+
+def test_every_top_level_setting_of_one_value_comes_from_the_environment() -> None:
+    config = load_config(
+        None,
+        environ={
+            "HUBBUB_SERVER_DESCRIPTION": "tea talk",
+            "HUBBUB_ADMIN_EMAIL": "ops@example.org",
+            "HUBBUB_ADMIN_LOCATION": "Lisbon",
+            "HUBBUB_SERVICES_NAME": "services.example.org",
+        },
+    )
+    assert config.server_description == "tea talk"
+    assert config.admin_email == "ops@example.org"
+    assert config.admin_location == "Lisbon"
+    assert config.services_name == "services.example.org"

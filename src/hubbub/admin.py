@@ -17,6 +17,7 @@ import click
 
 from hubbub.config import Config, ConfigError, load_config
 from hubbub.core.ports import Account, AccountStore
+from hubbub.core.services.names import is_service
 from hubbub.core.user import account_history_owner
 from hubbub.protocol.casemap import is_valid_nick
 from hubbub.protocol.sasl import unusable_password
@@ -48,7 +49,10 @@ def _with_store(config: Config, action: Callable[[AccountStore], Awaitable[T]]) 
 
 def _with_storage(config: Config, action: Callable[[Storage], Awaitable[T]]) -> T:
     # Imported here: SQLAlchemy and Alembic would slow every `hubbub` command.
-    from hubbub.storage.open import open_storage
+    from hubbub.storage.open import MEMORY, open_storage
+
+    if config.storage_url() == MEMORY:
+        _fail("the storage is 'memory', which keeps nothing: there are no accounts")
 
     async def run() -> T:
         storage = await open_storage(config.storage_url())
@@ -59,13 +63,16 @@ def _with_storage(config: Config, action: Callable[[Storage], Awaitable[T]]) -> 
 
     try:
         config.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        _fail(f"cannot use the data directory {config.data_dir}: {error.strerror}")
+    try:
         return asyncio.run(run())
     except (StorageError, ValueError) as error:
         _fail(f"cannot open storage: {error}")
         raise  # unreachable
 
 
-def _password(password: str | None) -> str:
+def _password(password: str | None, config: Config) -> str:
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 1:
@@ -73,6 +80,9 @@ def _password(password: str | None) -> str:
     problem = unusable_password(password)
     if problem is not None:
         _fail(problem, 2)
+    minimum = config.accounts.min_password_length  # as the server asks
+    if len(password) < minimum:
+        _fail(f"the password must have at least {minimum} characters", 2)
     return password
 
 
@@ -124,9 +134,9 @@ def create(
 ) -> None:
     """Create account NAME."""
     config = _config(config_path, data_dir)
-    if not is_valid_nick(name, config.limits.nick_length):
+    if not is_valid_nick(name, config.limits.nick_length) or is_service(name):
         _fail(f"{name!r} is not a valid account name", 2)
-    secret = _password(password)
+    secret = _password(password, config)
 
     async def action(store: AccountStore) -> bool:
         password_hash, scram = await Argon2Passwords().new_credentials(secret)
@@ -147,7 +157,7 @@ def reset_password(
 ) -> None:
     """Give account NAME a new password."""
     config = _config(config_path, data_dir)
-    secret = _password(password)
+    secret = _password(password, config)
 
     async def action(store: AccountStore) -> bool:
         account = await store.get_account(name)

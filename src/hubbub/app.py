@@ -74,6 +74,11 @@ class _Listeners:
             await self.web.cleanup()
 
 
+def url_host(host: str) -> str:
+    """`host` as it goes before `:port` in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 async def _start_listeners(
     engine: Engine, config: Config, files: FileStore, listeners: _Listeners
 ) -> App:
@@ -90,7 +95,7 @@ async def _start_listeners(
     irc = await start_tcp_listener(engine, config.host, config.port, listeners.pending)
     listeners.servers.append(irc)
     app = App(engine, {"irc": _bound_port(irc)})
-    logger.info("= listening for IRC on %s:%s", config.host, app.ports["irc"])
+    logger.info("= listening for IRC on %s:%s", url_host(config.host), app.ports["irc"])
     logger.info("= hot path: %s", compiled.describe())
     if tls is not None:
         app.tls = tls
@@ -100,7 +105,9 @@ async def _start_listeners(
         )
         listeners.servers.append(server)
         app.ports["tls"] = engine.tls_port = _bound_port(server)
-        logger.info("= listening for IRC over TLS on %s:%s", host, app.ports["tls"])
+        logger.info(
+            "= listening for IRC over TLS on %s:%s", url_host(host), app.ports["tls"]
+        )
     if config.web.enabled:
         host = config.web.host or config.host
         runner = web.AppRunner(make_web_app(engine, files), access_log=None)
@@ -111,7 +118,7 @@ async def _start_listeners(
         server = cast("asyncio.Server", site._server)  # aiohttp keeps it private
         app.ports["web"] = _bound_port(server)
         engine.set_web_base_url(
-            config.web.public_url or f"http://{host}:{app.ports['web']}"
+            config.web.public_url or f"http://{url_host(host)}:{app.ports['web']}"
         )
         logger.info("= listening for the web client on %s", engine.web_base_url)
     return app

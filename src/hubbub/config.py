@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = [
     "Accounts",
@@ -93,7 +93,7 @@ class Tls(_Model):
     """The TLS listener. Without certificate files, a self-signed one is made."""
 
     enabled: bool = True
-    host: str | None = None  # default: the IRC host
+    host: str | None = Field(default=None, min_length=1)  # default: the IRC host
     port: Port = 6697
     cert_file: Path | None = None  # PEM; default: <data_dir>/tls/cert.pem (self-signed)
     key_file: Path | None = None  # PEM; default: in cert_file, after the certificate
@@ -106,7 +106,7 @@ class Web(_Model):
     """The web port: the browser client, IRC over WebSocket (/ws), file uploads."""
 
     enabled: bool = True
-    host: str | None = None  # default: the IRC host
+    host: str | None = Field(default=None, min_length=1)  # default: the IRC host
     port: Port = 8080
     # Origins allowed to open /ws; empty means the page's own origin only, "*" any.
     allowed_origins: tuple[str, ...] = ()
@@ -140,13 +140,15 @@ class Files(_Model):
 class Config(_Model):
     """Everything `hubbub serve` needs."""
 
-    host: str = "127.0.0.1"
+    # An address, "0.0.0.0" or "::" for every interface (never implied by "").
+    host: str = Field(default="127.0.0.1", min_length=1)
     port: Port = 6667
     server_name: str = Field(
         default="hubbub.local", pattern=r"^[A-Za-z0-9.\-]+\.[A-Za-z0-9.\-]+$"
     )
     network_name: str = Field(default="hubbub", pattern=r"^[^\s]+$")
-    password: str | None = None  # the connection password (PASS), if any
+    # The connection password (PASS), if any; never empty (leave it out).
+    password: str | None = Field(default=None, min_length=1)
     motd_file: Path | None = None
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("hubbub"))
@@ -170,6 +172,14 @@ class Config(_Model):
     tls: Tls = Tls()
     web: Web = Web()
     files: Files = Files()
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir_named(cls, value: object) -> object:
+        # "" would be the current directory, silently.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("the data directory must be named")
+        return value
 
     def storage_url(self) -> str:
         """The storage URL: the setting, or a SQLite file in the data directory."""
@@ -195,6 +205,10 @@ _ENV_KEYS = (
     "ping_interval_seconds",
     "ping_timeout_seconds",
     "registration_timeout_seconds",
+    "server_description",
+    "services_name",
+    "admin_location",
+    "admin_email",
 )
 
 

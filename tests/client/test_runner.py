@@ -61,6 +61,7 @@ def make_client(
     ask_nick: NickAsker | None = None,
     idle_seconds: float = 180.0,
     ping_timeout_seconds: float = 60.0,
+    welcome_seconds: float = 30.0,
 ) -> ChatClient:
     """A client for alice in #lobby with fast retries."""
     options = ChatOptions(ServerAddress("127.0.0.1", port), "alice", ("#lobby",))
@@ -71,6 +72,7 @@ def make_client(
         backoff=Backoff(0.01, 0.04),
         idle_seconds=idle_seconds,
         ping_timeout_seconds=ping_timeout_seconds,
+        welcome_seconds=welcome_seconds,
     )
 
 
@@ -191,6 +193,19 @@ async def test_a_silent_server_is_pinged_then_left(fake: FakeIrcServer) -> None:
     fake.answers_pings = True
     client.quit()
     await asyncio.wait_for(running, 5)
+
+
+async def test_a_server_that_never_welcomes_us_is_given_up_on() -> None:
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # reads everything, says nothing
+        writer.close()
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = make_client(port, Recorder(), welcome_seconds=0.2)
+    with pytest.raises(ChatError, match=r"no IRC welcome from the server in 0\.2 s"):
+        await asyncio.wait_for(client.run(), 5)
+    server.close()
 
 
 async def test_typing_while_disconnected_is_refused_in_one_line(

@@ -460,3 +460,14 @@ async def test_an_upload_posted_from_another_site_is_refused(
             web_url(app, "/upload"), data=b"mine", headers={**headers, "Origin": own}
         ) as reply:
             assert reply.status == 201
+
+
+async def test_an_ipv6_host_is_bracketed_in_the_upload_address(tmp_path: Path) -> None:
+    config = make_config(host="::1", port=0, data_dir=tmp_path)
+    async with run_app(config) as running:
+        assert running.engine.web_base_url == f"http://[::1]:{running.ports['web']}"
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{running.engine.web_base_url}/") as reply,
+        ):
+            assert reply.status == 200

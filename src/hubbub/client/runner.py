@@ -90,6 +90,7 @@ class ChatClient:
         clock: Clock = utc_now,
         idle_seconds: float = 180.0,  # silence before we PING the server
         ping_timeout_seconds: float = 60.0,  # silence after that PING: reconnect
+        welcome_seconds: float = 30.0,  # for the server's welcome (001), at most
     ) -> None:
         self.options = options
         self.model = model or ChatModel(clock=clock)
@@ -100,6 +101,8 @@ class ChatClient:
         self._clock = clock
         self._idle_seconds = idle_seconds
         self._ping_timeout_seconds = ping_timeout_seconds
+        self._welcome_seconds = welcome_seconds
+        self._welcome_by = 0.0  # the loop's time by which the welcome is due
         self._session: ClientSession | None = None
         self._connection: Connection | None = None
         self._has_registered = False  # ever: from then on, failures reconnect
@@ -172,6 +175,7 @@ class ChatClient:
     async def _converse(self, connection: Connection, session: ClientSession) -> str:
         """Run one connection; return why it ended."""
         self._connection, self._session = connection, session
+        self._expect_welcome()
         session.start()
         self._flush()
         try:
@@ -188,7 +192,22 @@ class ChatClient:
             self._connection = self._session = None
             await connection.close()
 
+    def _expect_welcome(self) -> None:
+        self._welcome_by = asyncio.get_running_loop().time() + self._welcome_seconds
+
     async def _read_line(self, connection: Connection, session: ClientSession) -> str:
+        if not session.is_registered:
+            # Something that accepts connections but never welcomes us (not
+            # an IRC server, or a stuck one) is given up on, not waited for.
+            left = self._welcome_by - asyncio.get_running_loop().time()
+            try:
+                async with asyncio.timeout(max(left, 0)):
+                    return await connection.read_line()
+            except TimeoutError:
+                message = (
+                    f"no IRC welcome from the server in {self._welcome_seconds:g} s"
+                )
+                raise ConnectionFailedError(message) from None
         # A silent server may be gone (a dead network sends no FIN): PING it.
         try:
             async with asyncio.timeout(self._idle_seconds):
@@ -226,6 +245,7 @@ class ChatClient:
             session.choose_nick(event.nick + "_")
             return
         nick = await self._ask_nick(event.nick)
+        self._expect_welcome()  # the time the user took is not the server's
         if nick is not None:
             session.choose_nick(nick)
         elif self._quit_requested.is_set():
