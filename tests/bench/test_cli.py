@@ -76,3 +76,39 @@ def test_connect_has_no_options_it_would_ignore(option: str) -> None:
     result = CliRunner().invoke(cli.bench, ["connect", option, "5"])
     assert result.exit_code == 2
     assert f"No such option '{option}'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["fanout", "--rate", "nan"], "is not a number of rate"),
+        (["fanout", "--rate", "inf"], "--rate"),
+        (["fanout", "--rate", "1e9"], "--rate"),
+        (["connect", "--hold", "nan"], "is not a number of hold_seconds"),
+        (["connect", "--prefix", "1x"], "cannot start a nick"),
+        (["connect", "--prefix", "a b"], "cannot start a nick"),
+        (["connect", "--json", "/nonexistent/dir/x.json"], "cannot write"),
+        (["connect", "host:99999"], "is not HOST[:PORT]"),
+    ],
+)
+def test_values_that_would_hang_or_fail_late_are_refused_up_front(
+    args: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(cli.bench, args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("server", "address"),
+    [
+        ("[::1]:7000", ("::1", 7000)),
+        ("[::1]", ("::1", 6667)),
+        ("::1", ("::1", 6667)),
+        ("example.org:7000", ("example.org", 7000)),
+        ("example.org", ("example.org", 6667)),
+        (":7000", ("127.0.0.1", 7000)),
+    ],
+)
+def test_addresses_ipv6_included(server: str, address: tuple[str, int]) -> None:
+    assert cli._address(server) == address

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -147,3 +148,57 @@ def test_a_server_that_never_welcomes_fails_setup_within_the_timeout(
         "register: TimeoutError: no answer after 0.5 s waiting for the welcome (001)\n"
     )
     assert time.monotonic() - began < 30
+
+
+def test_connect_that_registers_nobody_says_why_and_fails() -> None:
+    result = _bench("connect", "127.0.0.1:1", "--clients", "3")
+    assert result.returncode == 1
+    assert result.stdout  # the report, all the same
+    assert result.stderr.startswith(
+        "hubbub bench: no client registered: ConnectionRefusedError: "
+    )
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_terminated_bench_takes_its_workers_with_it(tmp_path: Path) -> None:
+    # A listener that accepts but never speaks: the clients wait for a welcome.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        port = listener.getsockname()[1]
+        bench = subprocess.Popen(
+            [
+                sys.executable, "-m", "hubbub", "bench", "connect",
+                f"127.0.0.1:{port}", "--clients", "4", "--workers", "2", "--quiet",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        children = _children_of(bench.pid, within=10)
+        assert len(children) == 2
+        bench.send_signal(signal.SIGTERM)
+        _, stderr = bench.communicate(timeout=20)
+        assert "Traceback" not in stderr
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in children)
+
+
+def _children_of(pid: int, within: float) -> list[int]:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if len(found) >= 2:
+            return [int(child) for child in found]
+        time.sleep(0.05)
+    return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
+import re
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -14,10 +18,52 @@ from hubbub.bench.scenarios import Spec
 
 
 def _address(value: str) -> tuple[str, int]:
-    host, _, port = value.rpartition(":") if ":" in value else (value, "", "6667")
+    """HOST[:PORT]; an IPv6 address in brackets ([::1]:6667), or bare (::1)."""
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ("6667" if not rest else "x")
+    elif value.count(":") > 1:  # a bare IPv6 address: no port
+        host, port = value, "6667"
+    else:
+        host, _, port = value.rpartition(":") if ":" in value else (value, "", "6667")
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise click.BadParameter(f"{value!r} is not HOST[:PORT] with a valid port")
     return host or "127.0.0.1", int(port)
+
+
+def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of {param.name}")
+    return value
+
+
+# A nick's first character, then the others (Modern): the nicks are
+# PREFIX followed by a number, so the prefix must start a valid nick.
+_PREFIX = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,7}")
+
+
+def _nick_prefix(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if not _PREFIX.fullmatch(value):
+        raise click.BadParameter(
+            f"{value!r} cannot start a nick (a letter or one of []\\`_^{{|}},"
+            " then letters, digits or those; 8 characters at most)"
+        )
+    return value
+
+
+def _writable(
+    _ctx: click.Context, _param: click.Parameter, value: Path | None
+) -> Path | None:
+    # Checked before the run, which may take an hour, not after it.
+    if value is not None:
+        try:
+            with value.open("a"):
+                pass
+        except OSError as error:
+            raise click.BadParameter(
+                f"cannot write {value}: {error.strerror}"
+            ) from None
+    return value
 
 
 def _apply(options: list[Any], function: Any) -> Any:
@@ -53,10 +99,15 @@ def _common(function: Any) -> Any:
                 "--json",
                 "json_path",
                 type=click.Path(path_type=Path, dir_okay=False),
+                callback=_writable,
                 help="Also write the report as JSON here.",
             ),
             click.option(
-                "--prefix", default="b", show_default=True, help="Nick prefix."
+                "--prefix",
+                default="b",
+                show_default=True,
+                callback=_nick_prefix,
+                help="Nick prefix.",
             ),
             click.option("--quiet", is_flag=True, help="No progress line."),
         ],
@@ -108,7 +159,13 @@ def _per_worker(in_flight: int, workers: int) -> int:
     return max(1, in_flight // workers)
 
 
+def _terminated(signum: int, _frame: FrameType | None) -> None:
+    # As Ctrl-C does: the run stops, and the worker processes with it.
+    raise KeyboardInterrupt
+
+
 def _run(plan: Plan, json_path: Path | None) -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         report = run(plan)
     except BenchError as error:
@@ -116,7 +173,15 @@ def _run(plan: Plan, json_path: Path | None) -> None:
         sys.exit(1)
     click.echo(format_report(report))
     if json_path is not None:
-        json_path.write_text(json.dumps(report, indent=2) + "\n")
+        try:
+            json_path.write_text(json.dumps(report, indent=2) + "\n")
+        except OSError as error:
+            click.echo(f"hubbub bench: cannot write {json_path}: {error}", err=True)
+            sys.exit(1)
+    if report.get("registered") == 0:
+        why = report.get("first_failure") or "no reason given"
+        click.echo(f"hubbub bench: no client registered: {why}", err=True)
+        sys.exit(1)
 
 
 @click.group()
@@ -135,12 +200,14 @@ def bench() -> None:
 )
 @click.option(
     "--rate",
-    type=click.FloatRange(0),
+    type=click.FloatRange(0, 100_000),
+    callback=_finite,
     default=0.0,
     show_default=True,
     help=(
         "Total messages per second over all senders, spread evenly (sender i"
-        " starts i/RATE s later); 0 sends flat out."
+        " starts i/RATE s later), at most 100,000; 0 sends flat out (with a"
+        " window of messages in flight)."
     ),
 )
 @click.option(
@@ -204,7 +271,8 @@ def fanout(
 @click.option(
     "--hold",
     "hold_seconds",
-    type=click.FloatRange(0),
+    type=click.FloatRange(0, 86_400),
+    callback=_finite,
     default=0.0,
     help="Keep the clients this long, then check each still answers.",
 )

@@ -8,7 +8,10 @@ server's so a reader can tell when it was.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from multiprocessing.connection import Connection, wait
@@ -61,6 +64,12 @@ def split(plan: Plan) -> list[Spec]:
 def _worker_main(spec: Spec, connection: Connection) -> None:
     import uvloop
 
+    # Ctrl-C reaches the whole process group: the coordinator stops the
+    # workers, which say nothing. And a worker whose coordinator is gone
+    # (killed) ends too, instead of holding its connections for ever.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_parent()
+
     try:
         result = uvloop.run(SCENARIOS[spec.scenario](spec, Pipe(connection)))
     except SetupError as error:  # its message is the whole story
@@ -70,6 +79,17 @@ def _worker_main(spec: Spec, connection: Connection) -> None:
         connection.send(("error", describe_error(error)))
         return
     connection.send(("result", asdict(result)))
+
+
+def _end_with_parent() -> None:
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class _Workers:
@@ -200,6 +220,9 @@ def _finish_connect(
         "in_flight": plan.spec.in_flight * len(results),
         "registered": registered,
         "failures": sum(r.failures for r in results),
+        "first_failure": next(
+            (r.first_failure for r in results if r.first_failure), ""
+        ),
         "seconds": window,
         "registrations_per_second": per_second(registered, window),
         "registration_latency": asdict(

@@ -77,6 +77,7 @@ class WorkerResult:
     last_delivery: float = 0.0
     registered: int = 0
     failures: int = 0
+    first_failure: str = ""  # why the first client that failed did
     registration_ms: list[float] = field(default_factory=list)
     alive: int = 0
 
@@ -396,8 +397,9 @@ async def run_connect(spec: Spec, pipe: Pipe) -> WorkerResult:
                     reservoir=reservoir,
                     timeout_seconds=spec.connect_timeout_seconds,
                 )
-            except (OSError, TimeoutError, ConnectionError):
+            except (OSError, TimeoutError, ConnectionError) as error:
                 result.failures += 1
+                result.first_failure = result.first_failure or describe_error(error)
                 return
             result.registration_ms.append((time.monotonic() - began) * 1000)
             clients.append(client)
