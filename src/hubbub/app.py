@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -154,6 +155,10 @@ async def run_app(config: Config) -> AsyncIterator[App]:
         asyncio.create_task(_forget_ended_sessions(engine, storage.history)),
         asyncio.create_task(_check_accounts(engine)),
     ]
+    if storage.database is not None and storage.database.sqlite_file is not None:
+        timers.append(
+            asyncio.create_task(_watch_database_file(storage.database.sqlite_file))
+        )
     for timer in timers:
         timer.add_done_callback(_report_stopped_timer)
     try:
@@ -315,6 +320,35 @@ async def _check_accounts(engine: Engine) -> None:
             await log_out_deleted_accounts(engine)
         except StorageError as error:
             logger.error("! could not check for deleted accounts: %s", error)
+
+
+# How often the SQLite file is checked for having been removed or replaced.
+DATABASE_CHECK_SECONDS = 5.0
+
+
+async def _watch_database_file(path: str) -> None:
+    """Say so (once) when the SQLite file is deleted or replaced under the
+    running server: its connections go on writing to the file they opened,
+    which nothing will read after the server stops."""
+    first = _identity(path)
+    while True:
+        await asyncio.sleep(DATABASE_CHECK_SECONDS)
+        if _identity(path) != first:
+            logger.error(
+                "! the database file %s was removed or replaced while the server"
+                " runs: what is stored from now on is lost when it stops;"
+                " restore the file, or restart the server",
+                path,
+            )
+            return
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
 
 
 async def _check_timeouts(engine: Engine, config: Config) -> None:

@@ -127,3 +127,24 @@ async def test_a_shutdown_leaves_what_it_has_no_time_for() -> None:
     assert await history.owners("n:") == owners  # out of time: none
     await app_module._forget(history, owners[:1], until=time.monotonic() + 60)
     assert await history.owners("n:") == owners[1:]
+
+
+async def test_a_database_file_removed_under_the_server_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(app_module, "DATABASE_CHECK_SECONDS", 0.05)
+    config = make_config(host="127.0.0.1", port=0, data_dir=tmp_path)
+    async with run_app(config):
+        await asyncio.sleep(0.2)
+        assert "was removed or replaced" not in caplog.text
+        (tmp_path / "hubbub.db").unlink()
+        for _ in range(100):
+            if "was removed or replaced" in caplog.text:
+                break
+            await asyncio.sleep(0.05)
+    errors = [r.getMessage() for r in caplog.records if "was removed" in r.getMessage()]
+    assert errors == [
+        f"! the database file {tmp_path / 'hubbub.db'} was removed or replaced while"
+        " the server runs: what is stored from now on is lost when it stops;"
+        " restore the file, or restart the server"
+    ]

@@ -36,10 +36,12 @@ def log_in(ctx: Context, user: User, account: Account) -> None:
         user.account = account.name
     if casefold(account.name) == user.key:
         user.nick_protection_deadline = None
+    # Logged in before USER (SASL first, as irssi does): no username yet.
+    mask = user.mask if user.username else f"{user.nick}!*@{user.host}"
     ctx.engine.send_numeric(
         user,
         n.RPL_LOGGEDIN,
-        user.mask,
+        mask,
         account.name,
         text=f"You are now logged in as {account.name}",
     )

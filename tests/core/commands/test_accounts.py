@@ -171,6 +171,19 @@ async def test_sasl_plain_logs_in_before_registration(engine: Engine) -> None:
     assert client.user.account == "jilles"
 
 
+async def test_sasl_before_nick_and_user_names_no_username(engine: Engine) -> None:
+    await register(engine, "jilles", "sesamesesame")
+    client = FakeClient(engine)
+    await client.send("CAP LS 302")
+    await client.send("CAP REQ :sasl")
+    await client.send("AUTHENTICATE PLAIN")
+    client.clear()
+    await client.send("AUTHENTICATE " + b64("jilles\0jilles\0sesamesesame"))
+    assert client.received()[0] == (
+        ":irc.test 900 * *!*@127.0.0.1 jilles :You are now logged in as jilles"
+    )
+
+
 async def test_sasl_plain_with_a_wrong_password_fails(engine: Engine) -> None:
     await register(engine, "jilles", "sesamesesame")
     client = await sasl_client(engine, "jilles")
@@ -217,6 +230,17 @@ async def test_sasl_abort(engine: Engine) -> None:
     await client.send("AUTHENTICATE PLAIN")
     await client.send("AUTHENTICATE *")
     assert client.received()[-1] == ":irc.test 906 x :SASL authentication aborted"
+
+
+async def test_cap_end_during_an_exchange_aborts_it(engine: Engine) -> None:
+    client = await sasl_client(engine, "x")
+    await client.send("AUTHENTICATE PLAIN")
+    client.clear()
+    await client.send("CAP END")
+    lines = client.received()
+    assert lines[0] == ":irc.test 906 x :SASL authentication aborted"
+    assert any(" 001 x " in line for line in lines)
+    assert client.user.sasl is None
 
 
 async def test_sasl_scram_sha_256_round_trip(engine: Engine) -> None:

@@ -99,6 +99,10 @@ async def handle_cap(ctx: Context, msg: Message) -> None:
             user.cap_negotiating = True
         _cap_req(ctx, msg.param(1))
     elif subcommand == "END":
+        if user.sasl is not None:
+            # sasl-3.1: ending negotiation ends an exchange still under way.
+            user.sasl = None
+            ctx.reply(n.ERR_SASLABORTED)
         if not user.registered:
             user.cap_negotiating = False
             maybe_register(ctx)
