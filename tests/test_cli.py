@@ -141,3 +141,15 @@ def test_a_database_that_is_not_sqlite_is_named_in_one_line(tmp_path: Path) -> N
     )
     assert "Traceback" not in result.stderr
     assert "sqlalche.me" not in result.stderr
+
+
+def test_a_listener_that_cannot_open_is_named(tmp_path: Path) -> None:
+    result = run_hubbub(
+        "serve", "--host", "no-such-host.invalid", "--port", "0", "--web-port", "0",
+        "--tls-port", "0", "--data-dir", str(tmp_path / "data"),
+    )  # fmt: skip
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("hubbub: cannot start: ")
+    assert last.endswith("(for IRC on no-such-host.invalid:0)")
+    assert "Traceback" not in result.stderr

@@ -99,3 +99,8 @@ def test_every_top_level_setting_of_one_value_comes_from_the_environment() -> No
     assert config.admin_email == "ops@example.org"
     assert config.admin_location == "Lisbon"
     assert config.services_name == "services.example.org"
+
+
+def test_a_motd_file_that_is_a_directory_is_named_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="MOTD file is not a file"):
+        load_config(None, environ={"HUBBUB_MOTD_FILE": str(tmp_path)})

@@ -8,8 +8,8 @@ import logging
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import cast
 
@@ -75,6 +75,18 @@ class _Listeners:
             await self.web.cleanup()
 
 
+@contextmanager
+def _naming(listener: str, host: str, port: int) -> Iterator[None]:
+    """An OSError from opening `listener` says which one, and where."""
+    try:
+        yield
+    except OSError as error:
+        where = f"{url_host(host)}:{port}"
+        raise OSError(
+            error.errno, f"{error.strerror or error} (for {listener} on {where})"
+        ) from error
+
+
 def url_host(host: str) -> str:
     """`host` as it goes before `:port` in a URL: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
@@ -93,7 +105,10 @@ async def _start_listeners(
             config.server_name,
         )
         tls = TlsServerContext(lambda: make_context(cert, key))
-    irc = await start_tcp_listener(engine, config.host, config.port, listeners.pending)
+    with _naming("IRC", config.host, config.port):
+        irc = await start_tcp_listener(
+            engine, config.host, config.port, listeners.pending
+        )
     listeners.servers.append(irc)
     app = App(engine, {"irc": _bound_port(irc)})
     logger.info("= listening for IRC on %s:%s", url_host(config.host), app.ports["irc"])
@@ -101,9 +116,10 @@ async def _start_listeners(
     if tls is not None:
         app.tls = tls
         host = config.tls.host or config.host
-        server = await start_tls_listener(
-            engine, host, config.tls.port, tls, listeners.pending
-        )
+        with _naming("IRC over TLS", host, config.tls.port):
+            server = await start_tls_listener(
+                engine, host, config.tls.port, tls, listeners.pending
+            )
         listeners.servers.append(server)
         app.ports["tls"] = engine.tls_port = _bound_port(server)
         logger.info(
@@ -115,7 +131,8 @@ async def _start_listeners(
         await runner.setup()
         listeners.web = runner
         site = web.TCPSite(runner, host, config.web.port, reuse_address=True)
-        await site.start()
+        with _naming("the web port", host, config.web.port):
+            await site.start()
         server = cast("asyncio.Server", site._server)  # aiohttp keeps it private
         app.ports["web"] = _bound_port(server)
         engine.set_web_base_url(

@@ -266,7 +266,8 @@ def load_config(
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None
     if config.motd_file is not None and not config.motd_file.is_file():
-        raise ConfigError(f"MOTD file not found: {config.motd_file}")
+        problem = "is not a file" if config.motd_file.exists() else "not found"
+        raise ConfigError(f"MOTD file {problem}: {config.motd_file}")
     tls = config.tls
     if tls.enabled and tls.key_file is not None and tls.cert_file is None:
         raise ConfigError("[tls] key_file is set but cert_file is not")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 from textual.widgets import Static
 
 from hubbub.client.buffers import BufferKind
@@ -139,3 +142,18 @@ async def test_an_unreachable_server_ends_the_app_with_a_reason() -> None:
     assert app.error == (
         "cannot connect to 127.0.0.1:1: connection refused (is the server running?)"
     )
+
+
+async def test_sigterm_leaves_like_exit(server: ServerProcess) -> None:
+    app = chat_app(server.port)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model.is_ready)
+        bob = await IrcPeer.connect(server.port, "Bob", "#lobby")
+        # The app handles it (else this would end the test run itself).
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert "Alice" in (await bob.expect("QUIT"))
+        await wait_until(pilot, lambda: not app.is_running)
+    assert app.return_code == 0
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
+    await bob.close()

@@ -5,6 +5,7 @@ event, redraws the widgets from the model; typing goes to `ChatClient.submit`.
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 
 from rich.text import Text
@@ -90,7 +91,21 @@ class ChatApp(App[None]):
         """Start chatting."""
         self.query_one(ChatInput).focus()
         self.redraw(members=True)
+        # Ended by the system (SIGTERM, a closed terminal's SIGHUP): leave
+        # as Ctrl+Q does, so the terminal is given back as it was.
+        loop = asyncio.get_running_loop()
+        for ending in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(ending, self._ended_by_signal)
         self.run_worker(self._chat(), name="chat", exit_on_error=True)
+
+    def _ended_by_signal(self) -> None:
+        self.run_worker(self.action_quit(), name="quit")
+
+    def on_unmount(self) -> None:
+        """Give the signals back."""
+        loop = asyncio.get_running_loop()
+        for ending in (signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(ending)
 
     async def _chat(self) -> None:
         try:
