@@ -355,3 +355,33 @@ async def test_a_big_block_goes_straight_to_history_blocks(
     texts = [i.params[-1] for i in await read(history, "", "#tea")]
     assert texts == ["small", "big " + "x" * 200, "small too"]  # by time and seq
     await storage.close()
+
+
+async def test_a_read_during_a_move_waits_for_its_commit(tmp_path: Path) -> None:
+    # The writer's thread counts the staged blocks as moved (0) before its
+    # COMMIT: a read that took that 0 for "nothing staged" read history_blocks
+    # before the move was in it, and missed what was staged (an ended
+    # session's history at start-up, left until the next start).
+    storage = await open_storage(f"sqlite:///{tmp_path / 'hubbub.db'}")
+    history = storage.history
+    assert isinstance(history, SqlHistoryStore)
+    history.append(private_item("staged"))
+    await history.commit()  # written to the staging table
+    moved, release = threading.Event(), threading.Event()
+    move = history._move_staged
+
+    def move_then_wait(connection: sqlite3.Connection) -> None:
+        move(connection)  # counted as moved, not committed yet
+        moved.set()
+        release.wait(10)
+
+    history._move_staged = move_then_wait  # type: ignore[method-assign]
+    first = asyncio.ensure_future(history.owners("n:"))
+    await asyncio.to_thread(moved.wait, 10)
+    second = asyncio.ensure_future(history.owners("n:"))
+    await asyncio.sleep(0.2)  # the second read, taken in the gap
+    history._move_staged = move  # type: ignore[method-assign]
+    release.set()
+    assert await first == ["n:alice", "n:bob"]  # both parties' owners
+    assert await second == ["n:alice", "n:bob"]
+    await storage.close()

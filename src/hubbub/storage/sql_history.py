@@ -126,6 +126,11 @@ class SqlHistoryStore:
         # (at first, and after a failed transaction).
         self._staged: int | None = None
         self._staged_bytes = 0
+        # What is staged as of the last writer transaction that committed,
+        # set on the event loop's side once it has (None: not known). The
+        # writer's own `_staged` changes before its commit: a read that
+        # took its 0 for "nothing staged" would miss blocks being moved.
+        self._staged_committed: int | None = None
         self.moves = 0  # moves of staged blocks that moved some, for tests
 
     async def commit(self) -> None:
@@ -141,12 +146,15 @@ class SqlHistoryStore:
     async def _write_batch(self, items: list[HistoryItem]) -> None:
         if self.sqlite_writer is not None:
             try:
-                self._last_seq = await self.sqlite_writer.transaction(
+                (
+                    self._last_seq,
+                    self._staged_committed,
+                ) = await self.sqlite_writer.transaction(
                     "history batch not written",
                     lambda connection: self._write_sqlite(connection, items),
                 )
             except StorageError:
-                self._staged = None  # rolled back: count again
+                self._staged = self._staged_committed = None  # count again
                 raise
             return
         taken = (
@@ -165,8 +173,9 @@ class SqlHistoryStore:
 
     def _write_sqlite(
         self, connection: sqlite3.Connection, items: Sequence[HistoryItem]
-    ) -> int:
-        # In the writer's thread, in its transaction; the last seq given.
+    ) -> tuple[int, int]:
+        # In the writer's thread, in its transaction; the last seq given, and
+        # how many blocks are staged once it commits.
         # One writer per file: the counter is read once, then kept here.
         last = self._last_seq
         if last is None:
@@ -192,7 +201,7 @@ class SqlHistoryStore:
         connection.execute(
             "UPDATE counters SET value = ? WHERE name = ?", (last, HISTORY_SEQ)
         )
-        return int(last)
+        return int(last), self._staged
 
     def _count_staged(self, connection: sqlite3.Connection) -> int:
         # In the writer's thread: what is staged, counted once (a restart
@@ -221,15 +230,19 @@ class SqlHistoryStore:
             StorageError: some of it could not be written or moved.
         """
         await self.commit()
-        if self.sqlite_writer is None or self._staged == 0:
+        if self.sqlite_writer is None or self._staged_committed == 0:
             return
         try:
-            await self.sqlite_writer.transaction(
-                "staged history blocks not moved", self._move_staged
+            self._staged_committed = await self.sqlite_writer.transaction(
+                "staged history blocks not moved", self._move_all_staged
             )
         except StorageError:
-            self._staged = None  # rolled back: count again
+            self._staged = self._staged_committed = None  # count again
             raise
+
+    def _move_all_staged(self, connection: sqlite3.Connection) -> int:
+        self._move_staged(connection)
+        return 0  # staged, once this commits
 
     # Reading
 
