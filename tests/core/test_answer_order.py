@@ -117,3 +117,14 @@ async def test_what_waits_behind_a_command_counts_against_the_sendq() -> None:
     history.gate.set()
     await sent  # the command ends quietly on a closed session
     assert not bob.closed
+
+
+async def test_a_commands_output_keeps_its_own_order() -> None:
+    engine, alice, _ = await two_in_tea(("echo-message",))
+    gate(engine).set()
+    await alice.send("PRIVMSG nosuch,alice :x")
+    assert alice.received() == [
+        ":irc.test 401 alice nosuch :No such nick/channel",
+        f"{ALICE} PRIVMSG alice :x",  # the copy to oneself
+        f"{ALICE} PRIVMSG alice :x",  # the echo
+    ]

@@ -16,7 +16,23 @@ def test_rfc1459_folds_brackets_and_tilde() -> None:
 
 @pytest.mark.parametrize(
     "nick",
-    ["alice", "Bob_", "[x]", "a-1", "\\o/", "x^y", "ümlaut", "Ωmega", "猫", "a🙂"],
+    [
+        "alice",
+        "Bob_",
+        "[x]",
+        "a-1",
+        "\\o/",
+        "x^y",
+        "ümlaut",
+        "Ωmega",
+        "猫",
+        "a🙂",
+        "\U0001f469\u200d\U0001f4bb",  # woman technologist: a ZWJ sequence
+        "\u0645\u0647\u062f\u06cc\u200c\u0632\u0627\u062f\u0647",  # Persian, ZWNJ
+        "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e007f",
+        "\u05e9\u05dc\u05d5\u05dd",
+        "\u0915\u094d\u0937",
+    ],
 )
 def test_valid_nicks(nick: str) -> None:
     assert is_valid_nick(nick, 30)

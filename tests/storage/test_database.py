@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from hubbub.storage import dialect
@@ -219,4 +219,17 @@ async def test_statement_parameters_stay_out_of_error_messages(
         await sqlite.transaction(insert_twice)
     assert "UNIQUE constraint failed" in str(raised.value)
     assert "$argon2id$secret" not in str(raised.value)  # it would be, unhidden
+    await sqlite.close()
+
+
+async def test_a_refusal_such_as_permission_denied_is_a_storage_error(
+    sqlite: Database,
+) -> None:
+    # asyncpg's "permission denied" (42501) reaches SQLAlchemy as a
+    # ProgrammingError: an outage of a kind, not a bug to crash on.
+    denied = ProgrammingError("SELECT", {}, Exception("permission denied for table"))
+    work = FlakyWork(5, denied)
+    with pytest.raises(StorageError, match="permission denied for table"):
+        await sqlite.transaction(work)
+    assert work.calls == 1  # not retried
     await sqlite.close()

@@ -39,14 +39,14 @@ def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
 
 # A nick's first character, then the others (Modern): the nicks are
 # PREFIX followed by a number, so the prefix must start a valid nick.
-_PREFIX = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,7}")
+_PREFIX = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,15}")
 
 
 def _nick_prefix(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     if not _PREFIX.fullmatch(value):
         raise click.BadParameter(
             f"{value!r} cannot start a nick (a letter or one of []\\`_^{{|}},"
-            " then letters, digits or those; 8 characters at most)"
+            " then letters, digits or those; 16 characters at most)"
         )
     return value
 
@@ -56,6 +56,7 @@ def _writable(
 ) -> Path | None:
     # Checked before the run, which may take an hour, not after it.
     if value is not None:
+        existed = value.exists()
         try:
             with value.open("a"):
                 pass
@@ -63,6 +64,8 @@ def _writable(
             raise click.BadParameter(
                 f"cannot write {value}: {error.strerror}"
             ) from None
+        if not existed:
+            value.unlink()  # written after the run, not left empty before it
     return value
 
 

@@ -68,6 +68,7 @@ def _worker_main(spec: Spec, connection: Connection) -> None:
     # workers, which say nothing. And a worker whose coordinator is gone
     # (killed) ends too, instead of holding its connections for ever.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the coordinator's
     _end_with_parent()
 
     try:
@@ -141,10 +142,17 @@ class _Workers:
         return [answer for answer in answers if answer is not None]
 
     def stop(self) -> None:
+        # One deadline for all of them; a worker still running (the run was
+        # interrupted) is ended rather than waited for.
+        deadline = time.monotonic() + 5
         for process in self.processes:
-            process.join(timeout=5)
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+        for process in self.processes:
             if process.is_alive():
-                process.kill()
+                process.terminate()
+                process.join(timeout=1)
+                if process.is_alive():
+                    process.kill()
 
 
 def _sample(pid: int | None) -> ProcessSample | None:

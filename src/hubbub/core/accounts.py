@@ -163,6 +163,8 @@ async def forget_account_histories(
             await engine.history.forget(owner)
         except StoreUnavailableError as error:
             logger.error("! could not delete %s's private history: %s", owner, error)
+        except Exception:  # a bug: the other names are still tried
+            logger.exception("! could not delete %s's private history", owner)
 
 
 async def current_account(ctx: Context) -> Account | None:

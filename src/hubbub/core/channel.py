@@ -69,7 +69,7 @@ class Channel:
     )
     invited: set[Casefolded] = field(default_factory=set)
     registration: RegisteredChannel | None = None  # set when ChanServ keeps it
-    # Messages (PRIVMSG, NOTICE, TAGMSG) sent to the channel since it was
+    # Messages (PRIVMSG, NOTICE: what a join replays) sent to the channel since it was
     # created, and their count when a join replay last found no line to
     # replay in history: until another is sent, joins need not read it.
     messages: int = 0

@@ -330,21 +330,16 @@ class Delivery:
             if recipient is None:
                 recipient = self.state.users[casefold(target)]
             if not only_tagged or recipient.tag_mask & TAGS_MESSAGE_TAGS:
-                if recipient.capture is None:
-                    # Nothing collects the recipient's lines (no labeled
-                    # command of its own under way): straight into its
-                    # outbox. Compiled, `self.send` is a generic call with a
-                    # keyword, a twentieth of a private message's handling.
-                    recipient.outbox.put(out.to(recipient))
-                elif recipient is sender:
+                if recipient is sender and recipient.capture is not None:
                     # A message to oneself, from a command whose answers are
                     # collected (labeled-response, or one that waits): the
-                    # copy is delivered as a side effect, ahead of the echo
-                    # that answers the command.
+                    # copy is a side effect, ahead of the echo that answers.
                     self.send(recipient, out.to(recipient), response=False)
                 else:
-                    # Someone else's message, which answers nothing of the
-                    # recipient's: queued behind its command's answers.
+                    # Straight into the outbox (behind the answers of a
+                    # command of the recipient's under way, if any).
+                    # Compiled, `self.send` is a generic call with a keyword,
+                    # a twentieth of a private message's handling.
                     recipient.outbox.put(out.to(recipient))
 
     def echo(self, event: MessageSent) -> None:

@@ -182,7 +182,7 @@ class Engine:
         others send the user meanwhile (`Outbox.hold`), as a server that
         handles each line to its end would have it."""
         captured: list[bytes] = []
-        user.capture = captured
+        user.capture, user.capture_labeled = captured, False
         user.outbox.hold()
         try:
             await Acting(self, user, pending)
@@ -201,7 +201,7 @@ class Engine:
                 await self._answer_first(user, pending)
             return
         captured: list[bytes] = []
-        user.capture = captured
+        user.capture, user.capture_labeled = captured, True
         user.outbox.hold()
         try:
             before, self.acting = self.acting, user
@@ -337,18 +337,21 @@ class Engine:
     def send(self, user: User, data: bytes, *, response: bool = True) -> None:
         """Queue encoded lines for `user`.
 
-        While `user` runs a labeled command, its responses are collected for the
-        labeled-response wrapper instead; `response=False` marks a side effect
-        (a message to oneself) that is delivered unlabeled.
+        While `user`'s own command runs and collects its output (a labeled
+        command, or one that waits: `_answer_first`), what that command
+        sends it is collected, to go out ahead of what others sent
+        meanwhile; `response=False` marks a side effect (a message to
+        oneself), which a labeled command delivers unlabeled.
         """
         capture = user.capture
         if capture is None or self.acting is not user:
             # Not from the user's own command under way: others' actions
             # queue behind its answers (`Outbox.hold`).
             user.outbox.put(data)
-        elif response:
+        elif response or not user.capture_labeled:
             capture.append(data)
-        else:  # ahead of what others sent meanwhile, as the answers are
+        else:  # a side effect of a labeled command: unlabeled, but ahead
+            # of what others sent meanwhile, as the answers are
             user.outbox.put_held(data)
 
     def send_numeric(

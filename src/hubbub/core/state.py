@@ -74,10 +74,11 @@ class ServerState:
         self.invisible_count = 0
         self.oper_count = 0
         self.max_registered = 0
-        # Channels that disappeared (emptied) in this run: one made again
-        # under the name reads none of the earlier one's history
-        # (`Channel.history_floor`). Bounded: forgotten past `EMPTIED_KEPT`.
-        self.emptied: set[Casefolded] = set()
+        # Channels that disappeared (emptied) in this run, oldest first: one
+        # made again under the name reads none of the earlier one's history
+        # (`Channel.history_floor`). Bounded: the oldest are forgotten past
+        # `EMPTIED_KEPT`.
+        self.emptied: dict[Casefolded, None] = {}
 
     # Lookups
 
@@ -163,7 +164,7 @@ class ServerState:
             # attribute by name). Delivered; history is a port. A channel
             # counts its messages (for join replay, core/commands/history.py).
             target = event.target
-            if target[:1] in CHANTYPES:
+            if target[:1] in CHANTYPES and event.command != "TAGMSG":
                 channel = self.channels.get(casefold(target))
                 if channel is not None:
                     channel.messages += 1
@@ -281,7 +282,7 @@ class ServerState:
         if channel is None:
             channel = Channel(channel_name, key, created_at=at)
             if key in self.emptied:
-                self.emptied.discard(key)
+                del self.emptied[key]
                 channel.history_floor = at
             self.channels[key] = channel
             channel.members[user] = "o"  # the first joiner is op
@@ -308,9 +309,11 @@ class ServerState:
 
     def _channel_gone(self, key: Casefolded) -> None:
         del self.channels[key]
-        if len(self.emptied) >= EMPTIED_KEPT:
-            self.emptied.clear()
-        self.emptied.add(key)
+        emptied = self.emptied
+        emptied.pop(key, None)  # to the end: the newest
+        if len(emptied) >= EMPTIED_KEPT:
+            del emptied[next(iter(emptied))]  # the oldest is forgotten first
+        emptied[key] = None
 
     def _apply_channel_mode(
         self, channel: Channel, change: ModeChange, by: str, at: float

@@ -99,6 +99,7 @@ class User:
     # it answers collects here instead of the outbox: wrapped in one batch
     # (labeled-response), and ahead of what others sent meanwhile (`Engine`).
     capture: list[bytes] | None = None
+    capture_labeled: bool = False  # what collects is a labeled command's
     # The channels this session left, and how many messages each had then:
     # coming back, it is replayed only what it missed (`replay_on_join`).
     # None until the first (an idle client's memory).

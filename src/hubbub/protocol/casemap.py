@@ -32,11 +32,19 @@ _RFC1459 = str.maketrans(
 _NICK_FORBIDDEN = frozenset(" ,*?!@.:#&$%+~\0\r\n")
 _NICK_FORBIDDEN_FIRST = frozenset("0123456789-'")
 _CHANNEL_FORBIDDEN = frozenset(" ,\x07\0\r\n:")
-# Beyond ASCII, what a name may not hold either: control and formatting
-# characters (zero-width, bidirectional overrides), lone surrogates, and
-# spaces and line breaks of every kind. Each would let a name pass for
-# another ("admin" written with U+202E), or read as a sentence.
-_INVISIBLE_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Zs", "Zl", "Zp"))
+# Beyond ASCII, what a name may not hold either: controls, lone surrogates,
+# spaces and line breaks of every kind, and the invisible characters that
+# would let a name pass for another ("admin" written with U+202E, or
+# followed by U+200B) or read as a sentence. Not every formatting character:
+# U+200C/U+200D (ZWNJ, ZWJ) belong to Persian and Indic spelling and to
+# emoji sequences, and tag characters to flags.
+_INVISIBLE_CATEGORIES = frozenset(("Cc", "Cs", "Zs", "Zl", "Zp"))
+_INVISIBLE = frozenset(
+    "\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064"
+    "\u2066\u2067\u2068\u2069\u206a\u206b\u206c\u206d\u206e\u206f"
+    "\u3164\ufeff\uffa0"
+)
 
 
 _RFC1459_SPECIALS = str.maketrans("[]\\~", "{}|^")
@@ -98,7 +106,7 @@ def is_valid_channel(name: str, max_length: int) -> bool:
 
 def _all_visible(name: str) -> bool:
     return not any(
-        unicodedata.category(char) in _INVISIBLE_CATEGORIES
+        char in _INVISIBLE or unicodedata.category(char) in _INVISIBLE_CATEGORIES
         for char in name
         if not char.isascii()
     )

@@ -19,7 +19,6 @@ from sqlalchemy.exc import (
     IntegrityError,
     InterfaceError,
     OperationalError,
-    ProgrammingError,
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -99,9 +98,9 @@ class Database:
         A lost connection, a refused one, an exhausted pool or a busy SQLite
         file is retried with backoff (the whole transaction, so `work` must be
         safe to run again). A database that is broken (a file that is not
-        SQLite's, say) is not retried, and raises `StorageError` too. A
-        constraint violated (`IntegrityError`, which callers answer) and a
-        bug (`ProgrammingError`) are raised as they are.
+        SQLite's, say, or PostgreSQL's "permission denied") is not retried,
+        and raises `StorageError` too. Only a constraint violated
+        (`IntegrityError`, which callers answer) is raised as it is.
         `write_lock`: transactions that ask for it run one at a time, each
         seeing what the one before committed, as a transaction that reads
         what it then rewrites must (history's deletions). SQLite: the write
@@ -134,8 +133,8 @@ class Database:
                     return await work(connection)
             except _TRANSIENT as error:
                 failure: Exception = error
-            except (IntegrityError, ProgrammingError):
-                raise
+            except IntegrityError:
+                raise  # a constraint: the caller answers it (a name taken)
             except DBAPIError as error:
                 if not error.connection_invalidated:
                     raise StorageError(f"database error: {describe(error)}") from error

@@ -104,16 +104,13 @@ class SqlAccountStore:
 
         try:
             names = await self._database.transaction(read)
-        except StorageError as error:
+        except Exception as error:
             if self._names is None:
                 raise  # the first read: the caller waiting for it hears why
-            logger.error("! could not read the account names again: %s", error)
-            self._names_read_at = started  # try again after another interval
-            return
-        except Exception:
-            if self._names is None:
-                raise
-            logger.exception("! could not read the account names again")
+            if isinstance(error, StorageError):  # an outage: one line
+                logger.error("! could not read the account names again: %s", error)
+            else:
+                logger.exception("! could not read the account names again")
             self._names_read_at = started  # try again after another interval
             return
         for key, created_at in self._names_changed:

@@ -459,6 +459,12 @@ async def test_a_channel_made_again_under_a_name_reads_none_of_the_old_one(
     await newcomer.send("JOIN #secret")
     assert bodies(mallory.received()) == []
     assert bodies(newcomer.received()) == []
+    # Registering it changes nothing: the history before it is not its own.
+    await mallory.send(f"NS REGISTER {'m' * 10}")
+    await mallory.send("CS REGISTER #secret")
+    mallory.clear()
+    await mallory.send("CHATHISTORY LATEST #secret * 10")
+    assert bodies(mallory.received()) == []
     await mallory.send("PRIVMSG #secret :a new start")
     await mallory.send("CHATHISTORY LATEST #secret * 10")
     assert bodies(mallory.received()) == ["a new start"]

@@ -122,9 +122,10 @@ def history_floor(channel: Channel) -> Cursor | None:
     """Where the readable history of `channel` starts: an unregistered
     channel disappears once empty, and whoever makes one of the same name
     later in the run reads nothing of the earlier one's (a secret
-    channel's, say). A registered channel keeps all of its history, and
-    after a restart every channel reads what it had."""
-    if channel.history_floor is None or channel.registration is not None:
+    channel's, say), even after registering it. A channel registered all
+    along never disappears, and after a restart every channel reads what
+    it had."""
+    if channel.history_floor is None:
         return None
     return Cursor(channel.history_floor, -1)
 

@@ -62,7 +62,6 @@ class App {
     this.state = null;
     this.connection = null;
     this.uploader = null;
-    this.pending = new Set();
     this.view = new ChatView(this.doc, {
       onSelect: (key) => this.state.select(key),
       onClose: (key) => this.closeBuffer(key),
@@ -229,13 +228,16 @@ class App {
 
   #bindState(state) {
     const view = this.view;
+    // Redraws waiting, for this state only: a redraw still waiting for the
+    // state before (a reconnection) must not hold this one's back.
+    const pending = new Set();
     const later = (key, render, delay = null) => {
       // Many changes in one pass of the event loop make one redraw; with a
       // delay, many changes in that time (a flood of messages) make one.
-      if (this.pending.has(key)) return;
-      this.pending.add(key);
+      if (pending.has(key)) return;
+      pending.add(key);
       const run = () => {
-        this.pending.delete(key);
+        pending.delete(key);
         if (this.state === state) render();
       };
       if (delay === null) queueMicrotask(run);
