@@ -153,3 +153,9 @@ def test_a_listener_that_cannot_open_is_named(tmp_path: Path) -> None:
     assert last.startswith("hubbub: cannot start: ")
     assert last.endswith("(for IRC on no-such-host.invalid:0)")
     assert "Traceback" not in result.stderr
+
+
+def test_insecure_without_tls_is_refused() -> None:
+    result = run_hubbub("chat", "127.0.0.1:1", "--nick", "alice", "--insecure")
+    assert result.returncode == 2
+    assert "--insecure goes with --tls" in result.stderr

@@ -104,3 +104,7 @@ def test_every_top_level_setting_of_one_value_comes_from_the_environment() -> No
 def test_a_motd_file_that_is_a_directory_is_named_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="MOTD file is not a file"):
         load_config(None, environ={"HUBBUB_MOTD_FILE": str(tmp_path)})
+
+
+def test_the_log_level_may_be_written_in_capitals() -> None:
+    assert load_config(None, environ={"HUBBUB_LOG_LEVEL": "DEBUG"}).log_level == "debug"

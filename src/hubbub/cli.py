@@ -134,6 +134,8 @@ def chat(
     """Chat on an IRC server (asks for the server and a nickname when not given)."""
     from hubbub.client.launch import ChatArguments, run_chat
 
+    if insecure and not tls:
+        _fail("--insecure goes with --tls (it skips TLS's certificate check)", 2)
     arguments = ChatArguments(address, nick, channel, tls, insecure, plain)
     try:
         status = run_chat(arguments)

@@ -181,6 +181,11 @@ class Config(_Model):
             raise ValueError("the data directory must be named")
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_any_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value  # DEBUG too
+
     def storage_url(self) -> str:
         """The storage URL: the setting, or a SQLite file in the data directory."""
         return self.storage.url or f"sqlite:///{self.data_dir / 'hubbub.db'}"
