@@ -9,6 +9,7 @@ import calendar
 import logging
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from hubbub.core.channel import Channel
 from hubbub.core.commands.registry import command
@@ -197,6 +198,7 @@ async def _select(
     floor: Cursor | None,
     params: tuple[str, ...],
 ) -> list[HistoryItem]:
+    select = partial(_select_visible, ctx, owner, key, floor=floor)
     if subcommand == "BETWEEN":
         if len(params) < 3:
             raise _fail(subcommand, "INVALID_PARAMS", text="Not enough parameters")
@@ -208,95 +210,36 @@ async def _select(
                 subcommand, "INVALID_PARAMS", text="BETWEEN needs two references"
             )
         if (first.at, first.seq) <= (second.at, second.seq):
-            return await _select_visible(
-                ctx,
-                owner,
-                key,
-                after=first,
-                before=second,
-                limit=limit,
-                newest_first=False,
-                floor=floor,
+            return await select(
+                after=first, before=second, limit=limit, newest_first=False
             )
         # Backwards: the messages just before the first reference.
         low = await _cursor(ctx, subcommand, owner, key, params[1], after=True)
         high = await _cursor(ctx, subcommand, owner, key, params[0], after=False)
-        return await _select_visible(
-            ctx,
-            owner,
-            key,
-            after=low,
-            before=high,
-            limit=limit,
-            newest_first=True,
-            floor=floor,
-        )
+        return await select(after=low, before=high, limit=limit, newest_first=True)
     if len(params) < 2:
         raise _fail(subcommand, "INVALID_PARAMS", text="Not enough parameters")
     limit = _limit(ctx, subcommand, params[1])
     reference = params[0]
     if subcommand == "LATEST":
         after = await _cursor(ctx, subcommand, owner, key, reference, after=True)
-        return await _select_visible(
-            ctx,
-            owner,
-            key,
-            after=after,
-            before=None,
-            limit=limit,
-            newest_first=True,
-            floor=floor,
-        )
+        return await select(after=after, before=None, limit=limit, newest_first=True)
     if subcommand == "BEFORE":
         before = await _cursor(ctx, subcommand, owner, key, reference, after=False)
-        return await _select_visible(
-            ctx,
-            owner,
-            key,
-            after=None,
-            before=before,
-            limit=limit,
-            newest_first=True,
-            floor=floor,
-        )
+        return await select(after=None, before=before, limit=limit, newest_first=True)
     if subcommand == "AFTER":
         after = await _cursor(ctx, subcommand, owner, key, reference, after=True)
-        return await _select_visible(
-            ctx,
-            owner,
-            key,
-            after=after,
-            before=None,
-            limit=limit,
-            newest_first=False,
-            floor=floor,
-        )
+        return await select(after=after, before=None, limit=limit, newest_first=False)
     # AROUND: up to `limit` messages centred on the reference.
     centre = await _cursor(ctx, subcommand, owner, key, reference, after=False)
     if centre is None:
         raise _fail(
             subcommand, "INVALID_PARAMS", reference, text="AROUND needs a reference"
         )
-    older = await _select_visible(
-        ctx,
-        owner,
-        key,
-        after=None,
-        before=centre,
-        limit=limit // 2,
-        newest_first=True,
-        floor=floor,
-    )
+    older = await select(after=None, before=centre, limit=limit // 2, newest_first=True)
     from_centre = Cursor(centre.at, centre.seq - 1)
-    newer = await _select_visible(
-        ctx,
-        owner,
-        key,
-        after=from_centre,
-        before=None,
-        limit=limit - len(older),
-        newest_first=False,
-        floor=floor,
+    newer = await select(
+        after=from_centre, before=None, limit=limit - len(older), newest_first=False
     )
     return [*older, *newer]
 
