@@ -187,8 +187,7 @@ class Engine:
         try:
             await Acting(self, user, pending)
         finally:
-            if user.capture is captured:
-                user.capture = None
+            _stop_capturing(user, captured)
             user.outbox.release(captured)
 
     async def handle_message(self, user: User, msg: Message) -> None:
@@ -215,8 +214,7 @@ class Engine:
             user.outbox.release([])
             raise
         finally:
-            if user.capture is captured:
-                user.capture = None
+            _stop_capturing(user, captured)
         user.outbox.release(self._labeled(label, captured))
 
     def _labeled(self, label: str, lines: list[bytes]) -> list[bytes]:
@@ -270,10 +268,11 @@ class Engine:
             "x session %d (%s) disconnected: %s", user.session_id, user.nick, reason
         )
         message = error if error is not None else reason
-        if user.capture is not None:
+        captured = user.capture
+        if captured is not None:
             # A command under way ended the session (a wrong password, say):
             # what it answered goes out before the ERROR.
-            captured, user.capture = user.capture, None
+            user.capture = None
             user.outbox.release(captured)
         user.outbox.put(f"ERROR :Closing Link: {user.host} ({message})\r\n".encode())
         user.outbox.flush(last=True)
@@ -501,3 +500,13 @@ class Engine:
         for user in list(self.state.sessions.values()):
             self.disconnect(user, reason)
         self.flush()
+
+
+def _stop_capturing(user: User, captured: list[bytes]) -> None:
+    """End `captured`'s collection, unless something ended it already (a
+    disconnect). Compared through a local: compiled, `user.capture is
+    captured` would narrow the attribute to a list, and assigning None to it
+    then raises TypeError."""
+    current = user.capture
+    if current is captured:
+        user.capture = None
