@@ -134,6 +134,7 @@ def history_floor(channel: Channel) -> Cursor | None:
 # Pages a CHATHISTORY read may take to find its messages among events that
 # the caller does not see (without draft/event-playback).
 _MAX_PAGES = 20
+_MIN_PAGE = 100  # items a page reads at least, however few are still wanted
 
 
 async def _select_visible(
@@ -168,17 +169,17 @@ async def _select_visible(
         )
     found: list[HistoryItem] = []
     for _ in range(_MAX_PAGES):
-        wanted = limit - len(found)
+        page_size = max(limit - len(found), _MIN_PAGE)
         page = await history.select(
             owner,
             key,
             after=after,
             before=before,
-            limit=max(wanted, 100),
+            limit=page_size,
             newest_first=newest_first,
         )
         found.extend(item for item in page if item.command in MESSAGE_COMMANDS)
-        if len(found) >= limit or len(page) < max(wanted, 100):
+        if len(found) >= limit or len(page) < page_size:
             break
         # On from the page's far end (pages come in the order asked for,
         # and cursors are exclusive).
