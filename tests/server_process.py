@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ class ServerProcess:
 
     process: subprocess.Popen[str]
     port: int
+    startup: list[str] = field(default_factory=list)  # log lines up to listening
     _web_port: int | None = field(default=None, repr=False)
 
     def web_port(self, timeout: float = 20) -> int:
@@ -47,22 +49,39 @@ class ServerProcess:
 
 
 @contextmanager
-def hubbub_serve(data_dir: Path, *args: str) -> Iterator[ServerProcess]:
-    """Start `python -m hubbub serve --port 0`; stop it with SIGTERM afterwards."""
+def hubbub_serve(
+    data_dir: Path, *args: str, file_limits: tuple[int, int] | None = None
+) -> Iterator[ServerProcess]:
+    """Start `python -m hubbub serve --port 0`; stop it with SIGTERM afterwards.
+
+    `file_limits`: the (soft, hard) open-file limits it starts with.
+    """
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "hubbub", "serve", "--port", "0"]
     command += ["--tls-port", "0", "--web-port", "0"]
     command += ["--data-dir", str(data_dir), "--server-name", "irc.test", *args]
+
+    def set_limits() -> None:
+        if file_limits is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, file_limits)
+
     process = subprocess.Popen(
-        command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
+        command,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        preexec_fn=set_limits if file_limits is not None else None,
     )
     assert process.stderr is not None
     port = None
+    startup: list[str] = []
     deadline = time.monotonic() + 20
     while port is None and time.monotonic() < deadline:
         line = process.stderr.readline()
         if not line:
             break
+        startup.append(line)
         match = _LISTENING.search(line)
         if match:
             port = int(match.group(1))
@@ -70,7 +89,7 @@ def hubbub_serve(data_dir: Path, *args: str) -> Iterator[ServerProcess]:
         process.kill()
         raise RuntimeError("hubbub serve did not start")
     try:
-        yield ServerProcess(process, port)
+        yield ServerProcess(process, port, startup)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

@@ -16,6 +16,7 @@ from typing import cast
 from aiohttp import web
 
 from hubbub import compiled
+from hubbub.capacity import client_capacity, open_file_limit, raise_open_file_limit
 from hubbub.config import Config
 from hubbub.core.accounts import (
     forget_orphaned_account_histories,
@@ -142,11 +143,26 @@ async def _start_listeners(
     return app
 
 
+def with_client_capacity(config: Config, file_limit: int) -> Config:
+    """`config` with `[limits] max_clients` set: as given, else what the
+    open-file limit leaves room for (`hubbub.capacity`); logged."""
+    max_clients = client_capacity(config.limits.max_clients, file_limit)
+    logger.info(
+        "= up to %d clients at once (open-file limit %d%s)",
+        max_clients,
+        file_limit,
+        ", limits.max_clients" if config.limits.max_clients is not None else "",
+    )
+    limits = config.limits.model_copy(update={"max_clients": max_clients})
+    return config.model_copy(update={"limits": limits})
+
+
 @asynccontextmanager
 async def run_app(config: Config) -> AsyncIterator[App]:
     """Start everything; yield once listening; shut down gracefully on exit."""
     loop = asyncio.get_running_loop()
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    config = with_client_capacity(config, open_file_limit())
     storage = await open_storage(config.storage_url())
     engine = Engine(
         config,
@@ -408,6 +424,7 @@ async def serve(config: Config) -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    raise_open_file_limit()
     async with run_app(config) as app:
         # SIGHUP: read the TLS certificate again without dropping anyone.
         loop.add_signal_handler(signal.SIGHUP, app.reload_tls)

@@ -59,6 +59,9 @@ class Limits(_Model):
     realname_length: Positive = 128
     channels_per_client: Positive = 50
     clients_per_ip: Positive = 1000
+    # Connections at once (IRC, TLS, WebSocket); None: as many as the
+    # process's open-file limit leaves room for (`hubbub.capacity`).
+    max_clients: Positive | None = None
     list_entries: Positive = 100  # per ban/except/invex list
     targets_per_command: Positive = 4
     monitor_entries: Positive = 100

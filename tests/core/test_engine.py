@@ -5,6 +5,10 @@ https://ircv3.net/specs/extensions/labeled-response
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from hubbub.config import Limits
 from hubbub.core.engine import Engine
 from tests.fakes import FakeClient, connect, make_engine
@@ -291,6 +295,51 @@ async def test_clients_per_ip_limit_frees_a_slot_on_disconnect() -> None:
     await first.send("QUIT")
     second = FakeClient(engine)
     assert not second.closed
+
+
+async def test_max_clients_closes_the_connection_over_the_cap(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine = make_engine(limits=Limits(max_clients=2))
+    alice, bob = await connect(engine, "alice"), await connect(engine, "bob")
+    await alice.send("JOIN #room")
+    await bob.send("JOIN #room")
+    alice.received()
+    with caplog.at_level(logging.WARNING, logger="hubbub.core.engine"):
+        third, fourth = FakeClient(engine), FakeClient(engine)
+    assert third.closed
+    assert fourth.closed
+    assert third.received() == [
+        "ERROR :Closing Link: 127.0.0.1 (Server is full, try again later)"
+    ]
+    # Logged once while full, not once per refused connection.
+    assert [r.getMessage() for r in caplog.records] == [
+        "! server full: 2 connections (limits.max_clients); refusing new ones"
+    ]
+    # Those inside are not disturbed (no QUIT for a session never registered).
+    assert not alice.closed
+    assert not bob.closed
+    assert alice.received() == []
+    await bob.send("PRIVMSG #room :still here")
+    assert alice.received() == [":bob!~bob@127.0.0.1 PRIVMSG #room :still here"]
+
+
+async def test_max_clients_frees_a_slot_on_disconnect() -> None:
+    engine = make_engine(limits=Limits(max_clients=1))
+    first = FakeClient(engine)
+    assert FakeClient(engine).closed
+    await first.send("QUIT")
+    second = FakeClient(engine)
+    assert not second.closed
+    await second.send("NICK carol")
+    await second.send("USER carol 0 * :Carol")
+    assert any(" 001 carol " in line for line in second.received())
+
+
+async def test_max_clients_unset_in_the_core_means_no_cap() -> None:
+    engine = make_engine()
+    clients = [FakeClient(engine, ip=f"192.0.2.{i}") for i in range(50)]
+    assert not any(client.closed for client in clients)
 
 
 # Shutdown

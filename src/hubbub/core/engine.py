@@ -112,6 +112,9 @@ class Engine:
         # The private histories of ended sessions without an account, for
         # the app to delete (`take_ended_histories`).
         self._ended_histories: list[str] = []
+        # Whether the last connection was refused for `max_clients` (so that
+        # a full server logs it once, not once per refused connection).
+        self._full = False
 
     # Sessions
 
@@ -132,10 +135,24 @@ class Engine:
         user.password_ok = self.config.password is None
         user.last_active = user.last_received = user.connected_at
         same_ip = self.state.sessions_per_ip.get(ip, 0)
+        connected = len(self.state.sessions)
         self.state.add_session(user)
         logger.info("= session %d connected from %s", session_id, ip)
-        if same_ip >= self.config.limits.clients_per_ip:
+        max_clients = self.config.limits.max_clients
+        if max_clients is not None and connected >= max_clients:
+            if not self._full:
+                logger.warning(
+                    "! server full: %d connections (limits.max_clients); "
+                    "refusing new ones",
+                    connected,
+                )
+                self._full = True
+            self.disconnect(user, "Server is full, try again later")
+        elif same_ip >= self.config.limits.clients_per_ip:
+            self._full = False
             self.disconnect(user, "Too many connections from your IP address")
+        else:
+            self._full = False
         return user
 
     def handle_line(
