@@ -109,14 +109,14 @@ _add_subcommands()
 
 
 @main.command()
-@click.argument("address", required=False, metavar="[HOST[:PORT]]")
+@click.argument("address", required=False, metavar="[HOST[:PORT] | URL]")
 @click.option("--nick", help="Your nickname (asked for when not given).")
-@click.option(
-    "--channel", default="#lobby", show_default=True, help="The room to join."
-)
+@click.option("--channel", help="The room to join [#lobby, or the URL's].")
 @click.option("--tls", is_flag=True, help="Connect with TLS (port 6697 by default).")
 @click.option(
-    "--insecure", is_flag=True, help="With --tls: skip the certificate check."
+    "--insecure",
+    is_flag=True,
+    help="With --tls or ircs://: skip the certificate check.",
 )
 @click.option(
     "--plain",
@@ -126,16 +126,28 @@ _add_subcommands()
 def chat(
     address: str | None,
     nick: str | None,
-    channel: str,
+    channel: str | None,
     tls: bool,
     insecure: bool,
     plain: bool,
 ) -> None:
-    """Chat on an IRC server (asks for the server and a nickname when not given)."""
+    """Chat on an IRC server (asks for the server and a nickname when not given).
+
+    The server is HOST[:PORT] or an IRC URL: irc://HOST[:PORT][/ROOM], or
+    ircs://... for TLS.
+    """
     from hubbub.client.launch import ChatArguments, run_chat
 
-    if insecure and not tls:
-        _fail("--insecure goes with --tls (it skips TLS's certificate check)", 2)
+    if (
+        insecure
+        and not tls
+        and not (address or "").strip().lower().startswith("ircs://")
+    ):
+        _fail(
+            "--insecure goes with --tls or an ircs:// address "
+            "(it skips TLS's certificate check)",
+            2,
+        )
     arguments = ChatArguments(address, nick, channel, tls, insecure, plain)
     try:
         status = run_chat(arguments)

@@ -92,6 +92,89 @@ async def test_the_command_line_skips_the_questions() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("address", "channel", "expected_address", "channels"),
+    [
+        (
+            "ircs://irc.example.org",
+            None,
+            ServerAddress("irc.example.org", 6697, True),
+            ("#lobby",),
+        ),
+        (
+            "IRCS://irc.example.org:7000/tea",
+            None,
+            ServerAddress("irc.example.org", 7000, True),
+            ("#tea",),
+        ),
+        (
+            "irc://irc.example.org/%23tea",
+            None,
+            ServerAddress("irc.example.org", 6667),
+            ("#tea",),
+        ),
+        (
+            "irc://irc.example.org/#tea,needkey",
+            "#cake",
+            ServerAddress("irc.example.org", 6667),
+            ("#tea", "#cake"),
+        ),
+        ("irc://[::1]:6668/", "tea", ServerAddress("::1", 6668), ("#tea",)),
+        (
+            "irc://irc.example.org/tea",
+            "#tea",
+            ServerAddress("irc.example.org", 6667),
+            ("#tea",),
+        ),
+    ],
+)
+async def test_an_irc_url_names_the_server_tls_and_room(
+    address: str,
+    channel: str | None,
+    expected_address: ServerAddress,
+    channels: tuple[str, ...],
+) -> None:
+    answers = Answers()
+    arguments = ChatArguments(address, "Alice", channel)
+    options = await complete_options(arguments, answers.ask, answers.say)
+    assert answers.prompts == []
+    assert options == ChatOptions(expected_address, "Alice", channels)
+
+
+async def test_an_ircs_url_takes_insecure() -> None:
+    arguments = ChatArguments("ircs://[::1]", "Alice", insecure=True)
+    options = await complete_options(arguments, Answers().ask, Answers().say)
+    assert options.address == ServerAddress(
+        "::1", 6697, tls=True, verify_certificate=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("http://irc.example.org", "speaks irc:// and ircs://, not http://"),
+        ("irc://irc.example.org/alice,isnick", "names a nickname"),
+        ("irc://irc.example.org:99999/", "from 1 to 65535"),
+        ("irc:///tea", "not a server name"),
+        ("irc://irc.example.org/te%20a", "cannot be a room"),
+    ],
+)
+async def test_a_bad_irc_url_is_an_option_error(address: str, message: str) -> None:
+    with pytest.raises(OptionError, match=message):
+        await complete_options(
+            ChatArguments(address, "Alice"), Answers().ask, Answers().say
+        )
+
+
+async def test_insecure_without_tls_is_an_option_error() -> None:
+    with pytest.raises(OptionError, match="--insecure goes with --tls or an ircs://"):
+        await complete_options(
+            ChatArguments("irc://host", "Alice", insecure=True),
+            Answers().ask,
+            Answers().say,
+        )
+
+
 async def test_the_end_of_input_during_a_question_is_an_option_error() -> None:
     answers = Answers("", "")
     with pytest.raises(OptionError, match="Choose your nickname"):

@@ -6,10 +6,12 @@ import pytest
 
 from hubbub.client.options import (
     OptionError,
+    ServerTarget,
     check_channel,
     check_nick,
     check_port,
     parse_address,
+    parse_target,
 )
 
 
@@ -20,11 +22,26 @@ from hubbub.client.options import (
         ("127.0.0.1:6697", ("127.0.0.1", 6697)),
         ("[::1]:7000", ("::1", 7000)),
         ("::1", ("::1", None)),
-        ("irc://host:6667/", ("host", 6667)),
+        ("host:6667/", ("host", 6667)),
     ],
 )
 def test_addresses(text: str, address: tuple[str, int | None]) -> None:
     assert parse_address(text) == address
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("irc.example.org:7000", ServerTarget("irc.example.org", 7000, None, None)),
+        ("irc://host:6667/", ServerTarget("host", 6667, False, None)),
+        ("ircs://host", ServerTarget("host", None, True, None)),
+        ("ircs://[::1]:7000/tea", ServerTarget("::1", 7000, True, "#tea")),
+        ("irc://host/%23tea,needkey", ServerTarget("host", None, False, "#tea")),
+        ("irc://host/&local", ServerTarget("host", None, False, "&local")),
+    ],
+)
+def test_targets(text: str, target: ServerTarget) -> None:
+    assert parse_target(text) == target
 
 
 @pytest.mark.parametrize("text", ["0", "65536", "70000", "-1", "abc", ""])

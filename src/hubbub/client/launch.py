@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from hubbub.client.connection import ServerAddress
 from hubbub.client.options import (
+    DEFAULT_CHANNEL,
     DEFAULT_HOST,
     DEFAULT_PORT,
     OptionError,
@@ -19,7 +20,7 @@ from hubbub.client.options import (
     check_host,
     check_nick,
     check_port,
-    parse_address,
+    parse_target,
 )
 from hubbub.client.runner import ChatError, ChatOptions
 
@@ -37,7 +38,7 @@ class ChatArguments:
 
     address: str | None = None
     nick: str | None = None
-    channel: str = "#lobby"
+    channel: str | None = None  # None: the URL's room, else DEFAULT_CHANNEL
     tls: bool = False
     insecure: bool = False
     plain: bool = False
@@ -69,12 +70,28 @@ async def complete_options(arguments: ChatArguments, ask: Ask, say: Say) -> Chat
     Raises:
         OptionError: a bad setting on the command line, or no answer.
     """
-    channel = check_channel(arguments.channel)
-    default_port = DEFAULT_TLS_PORT if arguments.tls else DEFAULT_PORT
+    channels: list[str] = []
+    tls = arguments.tls
     if arguments.address is not None:
-        host, port = parse_address(arguments.address)
-        port = port or default_port
-    else:
+        target = parse_target(arguments.address)
+        tls = tls or bool(target.tls)
+        host = target.host
+        port = target.port or (DEFAULT_TLS_PORT if tls else DEFAULT_PORT)
+        if target.channel is not None:
+            channels.append(target.channel)
+    if arguments.channel is not None:
+        channel = check_channel(arguments.channel)
+        if channel not in channels:
+            channels.append(channel)
+    elif not channels:
+        channels.append(DEFAULT_CHANNEL)
+    if arguments.insecure and not tls:
+        raise OptionError(
+            "--insecure goes with --tls or an ircs:// address "
+            "(it skips TLS's certificate check)"
+        )
+    default_port = DEFAULT_TLS_PORT if tls else DEFAULT_PORT
+    if arguments.address is None:
         host = await ask_until_valid(
             ask, say, f"Server [{DEFAULT_HOST}]: ", check_host, DEFAULT_HOST
         )
@@ -87,8 +104,8 @@ async def complete_options(arguments: ChatArguments, ask: Ask, say: Say) -> Chat
         nick = await ask_until_valid(
             ask, say, "Choose your nickname: ", check_nick, None
         )
-    address = ServerAddress(host, port, arguments.tls, not arguments.insecure)
-    return ChatOptions(address, nick, (channel,))
+    address = ServerAddress(host, port, tls, not arguments.insecure)
+    return ChatOptions(address, nick, tuple(channels))
 
 
 def wants_plain(arguments: ChatArguments) -> bool:

@@ -5,6 +5,9 @@ Checks raise `OptionError` with the one line the user sees.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+from urllib.parse import unquote
+
 from hubbub.protocol.casemap import is_valid_channel, is_valid_nick
 
 DEFAULT_HOST = "127.0.0.1"
@@ -45,13 +48,48 @@ def check_host(text: str) -> str:
     return host
 
 
+class ServerTarget(NamedTuple):
+    """What the server argument of `hubbub chat` names."""
+
+    host: str
+    port: int | None  # None: the default for the connection's kind
+    tls: bool | None  # True for ircs://, False for irc://, None for neither
+    channel: str | None  # an irc:// URL's room
+
+
+def parse_target(text: str) -> ServerTarget:
+    """`HOST[:PORT]`, or an IRC URL: `irc://HOST[:PORT][/ROOM]`, or `ircs://`
+    for TLS. A URL's room may leave out its `#` (`irc://host/tea` is `#tea`)
+    or spell it `%23`.
+
+    Raises:
+        OptionError: a bad host, port or room, or a URL naming a nickname.
+    """
+    text = text.strip()
+    scheme, separator, rest = text.partition("://")
+    if not separator:
+        return ServerTarget(*parse_address(text), None, None)
+    scheme = scheme.lower()
+    if scheme not in ("irc", "ircs"):
+        raise OptionError(
+            f"{text!r}: hubbub chat speaks irc:// and ircs://, not {scheme}://."
+        )
+    authority, _, path = rest.partition("/")
+    host, port = parse_address(authority)
+    room, _, flags = unquote(path).partition(",")
+    if "isnick" in flags.split(","):
+        raise OptionError(f"{text!r} names a nickname; give the server and --nick.")
+    channel = check_channel(room) if room.strip() else None
+    return ServerTarget(host, port, scheme == "ircs", channel)
+
+
 def parse_address(text: str) -> tuple[str, int | None]:
     """Split `HOST[:PORT]` (`[::1]:6697` for IPv6) into host and port (None if absent).
 
     Raises:
         OptionError: a bad host or port.
     """
-    text = text.strip().removeprefix("irc://").rstrip("/")
+    text = text.strip().rstrip("/")
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
         port = rest.removeprefix(":")
