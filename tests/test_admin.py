@@ -12,18 +12,47 @@ import pytest
 from hubbub.core.ports import HistoryItem
 from hubbub.core.user import account_history_owner
 from hubbub.storage.open import open_storage
+from hubbub.storage.passwords import Argon2Passwords
 from tests.server_process import hubbub_serve
 
 
-def accounts(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m hubbub accounts ARGS`."""
+def accounts(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m hubbub accounts ARGS` (`stdin`: what a pipe gives it)."""
     return subprocess.run(
         [sys.executable, "-m", "hubbub", "accounts", *args],
         capture_output=True,
         text=True,
         timeout=60,
+        input=stdin,
         check=False,
     )
+
+
+def test_create_and_reset_read_a_piped_password(tmp_path: Path) -> None:
+    where = ("--data-dir", str(tmp_path))
+    created = accounts("create", "alice", *where, stdin="first-secret\n")
+    assert created.returncode == 0, created.stderr
+    assert "Warning" not in created.stderr
+    reset = accounts("reset-password", "alice", *where, stdin="second-secret\n")
+    assert reset.returncode == 0, reset.stderr
+    short = accounts("reset-password", "alice", *where, stdin="short\n")
+    assert short.returncode == 2
+    assert "at least 8 characters" in short.stderr
+
+    async def check() -> tuple[bool, bool]:
+        storage = await open_storage(f"sqlite:///{tmp_path / 'hubbub.db'}")
+        try:
+            account = await storage.accounts.get_account("alice")
+        finally:
+            await storage.close()
+        assert account is not None
+        passwords = Argon2Passwords()
+        return (
+            await passwords.verify(account.password_hash, "second-secret"),
+            await passwords.verify(account.password_hash, "first-secret"),
+        )
+
+    assert asyncio.run(check()) == (True, False)
 
 
 def test_create_list_reset_and_delete(tmp_path: Path) -> None:

@@ -13,15 +13,17 @@ from tests.server_process import hubbub_serve
 
 
 def run_hubbub(
-    *args: str, env: dict[str, str] | None = None
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m hubbub ARGS` and capture its output."""
+    """Run `python -m hubbub ARGS` and capture its output (`stdin`: what a
+    pipe gives it)."""
     return subprocess.run(
         [sys.executable, "-m", "hubbub", *args],
         capture_output=True,
         text=True,
         timeout=30,
         env=env,
+        input=stdin,
         check=False,
     )
 
@@ -77,6 +79,19 @@ def test_hash_password_prints_a_verifiable_argon2_hash() -> None:
     hashed = result.stdout.strip()
     assert hashed.startswith("$argon2id$")
     assert PasswordHasher().verify(hashed, "s3cret")
+
+
+def test_hash_password_reads_a_piped_password_once_without_warnings() -> None:
+    result = run_hubbub("hash-password", stdin="s3cret pass\nnot this\n")
+    assert result.returncode == 0
+    assert PasswordHasher().verify(result.stdout.strip(), "s3cret pass")
+    assert result.stderr == ""  # no getpass echo warning, no second prompt
+
+
+def test_hash_password_with_nothing_piped_is_a_usage_error() -> None:
+    result = run_hubbub("hash-password", stdin="")
+    assert result.returncode == 2
+    assert result.stderr == "hubbub: the password must not be empty\n"
 
 
 def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:

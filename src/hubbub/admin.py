@@ -19,6 +19,7 @@ from hubbub.config import Config, ConfigError, load_config
 from hubbub.core.ports import Account, AccountStore
 from hubbub.core.services.names import is_service
 from hubbub.core.user import account_history_owner
+from hubbub.password_input import read_new_password
 from hubbub.protocol.casemap import is_valid_nick
 from hubbub.protocol.sasl import unusable_password
 from hubbub.storage.errors import StorageError
@@ -74,7 +75,7 @@ def _with_storage(config: Config, action: Callable[[Storage], Awaitable[T]]) -> 
 
 def _password(password: str | None, config: Config) -> str:
     if password is None:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = read_new_password()
     if len(password) < 1:
         _fail("the password must not be empty", 2)
     problem = unusable_password(password)

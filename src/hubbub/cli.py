@@ -88,10 +88,11 @@ def serve(
 @click.argument("password", required=False)
 def hash_password_command(password: str | None) -> None:
     """Print an argon2 hash of PASSWORD for an [[operators]] entry (asks if omitted)."""
+    from hubbub.password_input import read_new_password
     from hubbub.storage.passwords import hash_password
 
     if password is None:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = read_new_password()
     if not password:
         _fail("the password must not be empty", 2)
     click.echo(hash_password(password))
