@@ -14,6 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# For a test that sends as fast as it can: one client standing for many
+# (a load generator, a durability test) is not to be slowed down.
+NO_FLOOD_LIMITS = "[limits]\nflood_lines_per_second = 0\n"
+
 _LISTENING = re.compile(r"listening for IRC on [^ ]+:(\d+)")
 _WEB_LISTENING = re.compile(r"listening for the web client on (https?://\S+):(\d+)")
 
@@ -50,16 +54,24 @@ class ServerProcess:
 
 @contextmanager
 def hubbub_serve(
-    data_dir: Path, *args: str, file_limits: tuple[int, int] | None = None
+    data_dir: Path,
+    *args: str,
+    file_limits: tuple[int, int] | None = None,
+    config: str | None = None,
 ) -> Iterator[ServerProcess]:
     """Start `python -m hubbub serve --port 0`; stop it with SIGTERM afterwards.
 
-    `file_limits`: the (soft, hard) open-file limits it starts with.
+    `file_limits`: the (soft, hard) open-file limits it starts with;
+    `config`: the text of a config file for it (written into `data_dir`).
     """
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "hubbub", "serve", "--port", "0"]
     command += ["--tls-port", "0", "--web-port", "0"]
     command += ["--data-dir", str(data_dir), "--server-name", "irc.test", *args]
+    if config is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        (data_dir / "test-config.toml").write_text(config)
+        command += ["--config", str(data_dir / "test-config.toml")]
 
     def set_limits() -> None:
         if file_limits is not None:

@@ -8,7 +8,7 @@ import os
 import signal
 from pathlib import Path
 
-from tests.server_process import hubbub_serve
+from tests.server_process import NO_FLOOD_LIMITS, hubbub_serve
 
 CAPS = "batch draft/chathistory echo-message message-tags server-time"
 
@@ -72,10 +72,10 @@ async def _history(port: int) -> list[str]:
 
 def test_every_echoed_message_survives_a_kill_9(tmp_path: Path) -> None:
     echoed: list[str] = []
-    with hubbub_serve(tmp_path) as server:
+    with hubbub_serve(tmp_path, config=NO_FLOOD_LIMITS) as server:
         asyncio.run(_send_until_killed(server.port, server.process.pid, echoed))
         server.process.wait(timeout=10)
-    with hubbub_serve(tmp_path) as server:
+    with hubbub_serve(tmp_path, config=NO_FLOOD_LIMITS) as server:
         stored = asyncio.run(_history(server.port))
     assert len(echoed) >= 300
     # Stored: everything echoed, in order, once (and maybe a few more that were

@@ -67,6 +67,12 @@ class Limits(_Model):
     monitor_entries: Positive = 100
     whowas_entries: Positive = 8  # remembered per nick
     sendq_bytes: Positive = 1_048_576  # a client's unsent output before it is dropped
+    # Flood control: a client may send `flood_burst_lines` lines at once, then
+    # `flood_lines_per_second`; a line beyond waits (its connection is not
+    # read meanwhile) and is never dropped. IRC operators are exempt; 0 lines
+    # per second turns it off.
+    flood_burst_lines: Positive = 30
+    flood_lines_per_second: Annotated[float, Field(ge=0)] = 5.0
 
 
 class Storage(_Model):

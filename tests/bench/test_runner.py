@@ -14,7 +14,7 @@ import pytest
 
 from hubbub.bench.runner import Plan, split
 from hubbub.bench.scenarios import Spec
-from tests.server_process import hubbub_serve
+from tests.server_process import NO_FLOOD_LIMITS, hubbub_serve
 
 
 def test_split_covers_every_client_once() -> None:
@@ -77,7 +77,7 @@ def test_each_scenario_runs_for_a_second_against_hubbub(
     tmp_path: Path, scenario: str, options: str, check: str
 ) -> None:
     report_path = tmp_path / "report.json"
-    with hubbub_serve(tmp_path) as server:
+    with hubbub_serve(tmp_path, config=NO_FLOOD_LIMITS) as server:
         address = f"127.0.0.1:{server.port}"
         result = _bench(
             scenario,

@@ -185,7 +185,9 @@ async def test_shutdown_tells_clients_and_closes(tmp_path: Path) -> None:
 
 
 async def test_slow_reader_is_dropped_and_others_keep_chatting(tmp_path: Path) -> None:
-    limits = {"sendq_bytes": 65536}
+    # The talker stands for a busy channel's many senders: flood control,
+    # which would slow one sender this fast, is off.
+    limits = {"sendq_bytes": 65536, "flood_lines_per_second": 0}
     async with run_app(_config(tmp_path, limits=limits)) as app:
         slow, talker, listener = [
             await LineClient.open(app.ports["irc"]) for _ in range(3)

@@ -27,7 +27,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.server_process import ServerProcess, hubbub_serve
+from tests.server_process import NO_FLOOD_LIMITS, ServerProcess, hubbub_serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -98,9 +98,11 @@ class ServerFactory:
         self.tmp_path = tmp_path
         self.stack = stack
 
-    def start(self, *args: str, data_dir: Path | None = None) -> WebServer:
+    def start(
+        self, *args: str, data_dir: Path | None = None, config: str | None = None
+    ) -> WebServer:
         directory = data_dir or self.tmp_path / "data"
-        server = self.stack.enter_context(hubbub_serve(directory, *args))
+        server = self.stack.enter_context(hubbub_serve(directory, *args, config=config))
         running = WebServer(server, directory)
         server.web_port()
         drain_log(server, running.log)
@@ -118,6 +120,13 @@ def servers(tmp_path: Path) -> Iterator[ServerFactory]:
 def web_server(servers: ServerFactory) -> WebServer:
     """A fresh `hubbub serve` with its web port on a free port."""
     return servers.start()
+
+
+@pytest.fixture
+def busy_web_server(servers: ServerFactory) -> WebServer:
+    """The same, for a peer that stands for a busy channel's many senders:
+    flood control, which would slow one sender that fast, is off."""
+    return servers.start(config=NO_FLOOD_LIMITS)
 
 
 def create_account(data_dir: Path, name: str, password: str) -> None:

@@ -81,10 +81,10 @@ def test_a_page_and_a_tcp_client_chat(
 
 
 def test_a_flood_of_messages_keeps_the_page_bounded(
-    web_server: WebServer, open_chat: OpenChat
+    busy_web_server: WebServer, open_chat: OpenChat
 ) -> None:
-    page = open_chat(web_server.url, "webuser")
-    peer = IrcPeer(web_server.irc_port, "flooder")
+    page = open_chat(busy_web_server.url, "webuser")
+    peer = IrcPeer(busy_web_server.irc_port, "flooder")
     peer.join("#test")
     lines = [f"PRIVMSG #test :flood {number}" for number in range(7000)]
     for start in range(0, len(lines), 500):
@@ -127,9 +127,9 @@ def test_a_private_message(web_server: WebServer, open_chat: OpenChat) -> None:
 
 
 def test_scrolling_back_loads_older_history(
-    web_server: WebServer, open_chat: OpenChat
+    busy_web_server: WebServer, open_chat: OpenChat
 ) -> None:
-    peer = IrcPeer(web_server.irc_port, "talker")
+    peer = IrcPeer(busy_web_server.irc_port, "talker")
     peer.join("#history")
     for number in range(1, 131):
         peer.send(f"PRIVMSG #history :history line {number:03}")
@@ -137,7 +137,7 @@ def test_scrolling_back_loads_older_history(
     peer.read_until("PONG")
 
     page = open_chat(
-        web_server.url, "reader", "#history", init_script=RECORD_SENT_LINES
+        busy_web_server.url, "reader", "#history", init_script=RECORD_SENT_LINES
     )
     expect(page.line("history line 130")).to_be_visible()
     messages = page.page.locator("#lines li.kind-privmsg")

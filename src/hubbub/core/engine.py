@@ -115,6 +115,9 @@ class Engine:
         # Whether the last connection was refused for `max_clients` (so that
         # a full server logs it once, not once per refused connection).
         self._full = False
+        # Flood control (`count_line`); a rate of 0 turns it off.
+        self._flood_rate = float(config.limits.flood_lines_per_second)
+        self._flood_burst = float(config.limits.flood_burst_lines)
 
     # Sessions
 
@@ -134,6 +137,8 @@ class Engine:
         user.certfp = certfp
         user.password_ok = self.config.password is None
         user.last_active = user.last_received = user.connected_at
+        user.flood_allowance = self._flood_burst
+        user.flood_checked = user.connected_at
         same_ip = self.state.sessions_per_ip.get(ip, 0)
         connected = len(self.state.sessions)
         self.state.add_session(user)
@@ -170,6 +175,8 @@ class Engine:
         # Modern, "Keepalive": any line shows the client is alive.
         user.last_received = system_now() if self._system_clock else self._now()
         user.ping_sent_at = None
+        if self._flood_rate > 0.0:
+            self.count_line(user)
         if received.problem is not None:
             self._refuse_line(user, received)
         else:
@@ -188,6 +195,24 @@ class Engine:
         if self._schedule is None:
             self.flush()
         return None
+
+    def count_line(self, user: User) -> None:
+        """Flood control: take one line from `user`'s allowance, which grows
+        by `flood_lines_per_second` up to `flood_burst_lines`; when it is
+        spent, set how long the transport waits before the next line
+        (`User.input_pause`). Lines are delayed, never dropped, and reading
+        no more from a client that floods leaves its bytes in the kernel's
+        buffers, not in ours. IRC operators are not held back."""
+        now = user.last_received
+        allowance = user.flood_allowance + (now - user.flood_checked) * self._flood_rate
+        if allowance > self._flood_burst:
+            allowance = self._flood_burst
+        allowance -= 1.0
+        if allowance < 0.0 and user.is_oper:
+            allowance = 0.0
+        user.flood_checked = now
+        user.flood_allowance = allowance
+        user.input_pause = -allowance / self._flood_rate if allowance < 0.0 else 0.0
 
     async def _finish_line(self, pending: Awaitable[None]) -> None:
         await pending

@@ -90,6 +90,12 @@ class User:
     last_active: float = 0.0  # last PRIVMSG/NOTICE, for WHOIS idle time
     last_received: float = 0.0  # last line from the client, for keepalive
     ping_sent_at: float | None = None  # our unanswered keepalive PING, if any
+    # Flood control (`Engine.count_line`): the lines this client may still
+    # send at once, as of `flood_checked`; and how long its connection
+    # waits before its next line is handled (0.0: it need not).
+    flood_allowance: float = 0.0
+    flood_checked: float = 0.0
+    input_pause: float = 0.0
     quitting: bool = False
     # When a user holds a registered nick without being logged in to it, the
     # time they get renamed (None when the nick is theirs or unregistered).

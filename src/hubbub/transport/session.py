@@ -163,6 +163,9 @@ class Session(asyncio.Protocol):
             try:
                 coroutine = self.engine.handle_line(user, line)
                 if coroutine is None:  # handled inline: nearly every line
+                    if user.input_pause > 0.0:  # flood control
+                        self._wait_for_input(lines[index + 1 :], user.input_pause)
+                        return
                     continue
                 waiting = coroutine.send(None)
             except StopIteration:
@@ -198,7 +201,24 @@ class Session(asyncio.Protocol):
             self._crashed(task.exception())
             return
         self.engine.flush()
+        user = self.user
+        if user is not None and user.input_pause > 0.0:  # flood control
+            self._wait_for_input(self._held or [], user.input_pause)
+            return
+        self._resume_input()
+
+    def _wait_for_input(self, held: list[DecodedLine], seconds: float) -> None:
+        """Flood control: read nothing and handle no line for `seconds`."""
+        self._held = held
+        if self._transport is not None:
+            self._transport.pause_reading()
+        asyncio.get_running_loop().call_later(seconds, self._resume_input)
+
+    def _resume_input(self) -> None:
+        """Handle the lines held meanwhile, and read again."""
         held, self._held = self._held or [], None
+        if self.user is None or self.user.quitting:
+            return
         if self._transport is not None and not self._transport.is_closing():
             self._transport.resume_reading()
         self._handle(held)

@@ -116,6 +116,8 @@ async def serve_websocket(request: web.Request, engine: Engine) -> web.StreamRes
                 pending = engine.handle_line(user, line)
                 if pending is not None:
                     await pending
+                if user.input_pause > 0.0:  # flood control
+                    await asyncio.sleep(user.input_pause)
             if user.quitting:
                 break
     except ConnectionError:
