@@ -8,9 +8,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import aiohttp
+import pytest
+
 from hubbub.app import run_app
 from tests.fakes import make_config
 from tests.transport.test_stream import LineClient
+from tests.transport.test_web import upload_token, web_url
 
 PASSWORD = "hunter2hunter2"
 
@@ -72,3 +76,36 @@ async def test_a_broken_database_drops_nobody(tmp_path: Path) -> None:
             lines = await client.read_until("PONG")
             assert not any("ERROR" in line for line in lines), lines
             await client.close()
+
+
+async def test_an_account_upload_is_503_while_the_database_is_broken(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(host="127.0.0.1", port=0, data_dir=tmp_path)
+    async with run_app(config) as app:
+        member = await LineClient.open(app.ports["irc"])
+        await member.register("member")
+        await member.send(f"NS REGISTER {PASSWORD}")
+        await member.read_until("Account created")
+        token, _connection = await upload_token(app)
+
+        break_database(Path(config.data_dir) / "hubbub.db")
+
+        credentials = aiohttp.encode_basic_auth("member", PASSWORD)
+        async with aiohttp.ClientSession() as session:
+            headers = {"Content-Type": "text/plain", "Authorization": credentials}
+            async with session.post(
+                web_url(app, "/upload"), data=b"notes", headers=headers
+            ) as reply:
+                assert reply.status == 503
+                assert await reply.text() == (
+                    "accounts cannot be checked now; try again later\n"
+                )
+            # A token from IRC needs no database: that upload is stored.
+            headers["Authorization"] = f"Bearer {token}"
+            async with session.post(
+                web_url(app, "/upload"), data=b"notes", headers=headers
+            ) as reply:
+                assert reply.status == 201
+        assert [r for r in caplog.records if r.exc_info] == []
+        await member.close()

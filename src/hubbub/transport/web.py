@@ -29,6 +29,7 @@ from aiohttp import (
 from aiohttp.http_exceptions import HttpProcessingError
 
 from hubbub.core.engine import Engine
+from hubbub.core.errors import StoreUnavailableError
 from hubbub.storage.files import FileStore
 from hubbub.transport.websocket import origin_allowed, serve_websocket
 
@@ -145,6 +146,7 @@ async def _uploader(request: web.Request, engine: Engine) -> str:
 
     Raises:
         HTTPUnauthorized: neither is valid.
+        HTTPServiceUnavailable: the account store cannot be read now.
     """
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
@@ -157,7 +159,13 @@ async def _uploader(request: web.Request, engine: Engine) -> str:
             name, _, password = base64.b64decode(value).decode("utf-8").partition(":")
         except (binascii.Error, ValueError):  # not base64, or not UTF-8 inside
             name, password = "", ""
-        account = await engine.accounts.get_account(name) if name else None
+        try:
+            account = await engine.accounts.get_account(name) if name else None
+        except StoreUnavailableError as error:
+            logger.error("! upload by account %s not checked: %s", name, error)
+            raise web.HTTPServiceUnavailable(
+                text="accounts cannot be checked now; try again later\n"
+            ) from error
         if account is not None and await engine.verify_password(
             account.password_hash, password
         ):
