@@ -8,7 +8,10 @@ import pytest
 
 from hubbub.core.msgids import msgid
 from hubbub.core.ports import Cursor, HistoryItem
+from hubbub.storage.errors import StorageError
 from hubbub.storage.open import Storage
+from hubbub.storage.sql import SqlHistoryStore
+from tests.storage.conftest import SQL_KINDS
 from tests.storage.samples import T0, item, texts
 
 
@@ -592,3 +595,35 @@ async def test_an_id_that_carries_its_time_is_found_among_many(
         found = await storage.history.find("", "#tea", wanted.msgid)
         assert found is not None
         assert (found.msgid, found.params) == (wanted.msgid, wanted.params)
+
+
+@pytest.mark.parametrize("at_head", SQL_KINDS, indirect=True)
+async def test_a_lost_batch_does_not_fail_later_reads(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One sender's batch that could not be written (its items are lost, and
+    whoever waited on them is told) leaves the history readable."""
+    assert isinstance(storage.history, SqlHistoryStore)
+    await append_all(storage, item("before"))
+    history = storage.history
+    writes = history.writes
+    real_write = writes._write_batch
+
+    async def fail_once(items: list[HistoryItem]) -> None:
+        # As a full disk or a lost server fails a batch in the database.
+        monkeypatch.setattr(writes, "_write_batch", real_write)
+        raise StorageError("could not extend file: No space left on device")
+
+    monkeypatch.setattr(writes, "_write_batch", fail_once)
+    history.append(item("lost"))
+    # A read waits for what is pending: the batch fails meanwhile, and the
+    # read returns what is stored.
+    assert texts(await read_all(storage)) == ["before"]
+    history.append(item("lost too"))
+    monkeypatch.setattr(writes, "_write_batch", fail_once)
+    waiter = asyncio.ensure_future(history.commit())
+    assert texts(await read_all(storage)) == ["before"]
+    with pytest.raises(StorageError):
+        await waiter  # the one who waited on the lost item is told
+    await append_all(storage, item("after"))
+    assert texts(await read_all(storage)) == ["before", "after"]

@@ -16,6 +16,8 @@ each kind in its index's order, and merges them.
 
 from __future__ import annotations
 
+import contextlib
+
 import logging
 import sqlite3
 import time
@@ -223,13 +225,20 @@ class SqlHistoryStore:
         self._staged, self._staged_bytes = 0, 0
 
     async def _settled(self) -> None:
-        """Return once everything appended so far is durable and where reads
-        look: SQLite's staged blocks are moved into `history_blocks` first.
+        """Return once everything appended so far is written (or failed to
+        be) and where reads look: SQLite's staged blocks are moved into
+        `history_blocks` first.
+
+        A batch that failed does not fail the read: its items are not stored
+        (the writer logged it, and whoever waited on them was told), so the
+        read returns what is. Otherwise one sender's lost batch would fail
+        every reader until the next batch went through.
 
         Raises:
-            StorageError: some of it could not be written or moved.
+            StorageError: the staged blocks could not be moved.
         """
-        await self.commit()
+        with contextlib.suppress(StorageError):
+            await self.commit()
         if self.sqlite_writer is None or self._staged_committed == 0:
             return
         try:
