@@ -17,7 +17,6 @@ each kind in its index's order, and merges them.
 from __future__ import annotations
 
 import contextlib
-
 import logging
 import sqlite3
 import time
