@@ -59,7 +59,7 @@ async def test_a_flood_is_slowed_not_dropped_and_others_go_on(app: App) -> None:
     await flooder.send(*(f"{TAGS} PRIVMSG #flood :line {n}" for n in range(LINES)))
     # Meanwhile carol is answered at once, and sees the flood come in order.
     await carol.send("PING :carol")
-    texts = []
+    texts: list[str] = []
     ponged = None
     while len(texts) < LINES:
         line = await carol.read_line(10)
