@@ -233,3 +233,28 @@ async def test_a_refusal_such_as_permission_denied_is_a_storage_error(
         await sqlite.transaction(work)
     assert work.calls == 1  # not retried
     await sqlite.close()
+
+
+@needs_postgres
+async def test_a_postgresql_statement_without_an_answer_fails_in_time() -> None:
+    """A server that stops answering (frozen, or cut off) fails the
+    transaction after `statement_timeout`, once, instead of holding its
+    caller for good; the connection pool works on afterwards."""
+    assert POSTGRES_URL is not None
+    database = open_database(POSTGRES_URL, statement_timeout=0.5)
+    loop = asyncio.get_running_loop()
+
+    async def sleep(connection: AsyncConnection) -> None:
+        await connection.execute(text("SELECT pg_sleep(30)"))
+
+    async def one(connection: AsyncConnection) -> int:
+        return int((await connection.execute(text("SELECT 1"))).scalar_one())
+
+    try:
+        started = loop.time()
+        with pytest.raises(StorageError, match=r"did not answer in time \(0.5 s\)"):
+            await database.transaction(sleep)
+        assert loop.time() - started < 5  # not retried, not 30 s
+        assert await database.transaction(one) == 1
+    finally:
+        await database.close()

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from hubbub.storage.database import STATEMENT_TIMEOUT_SECONDS
 from hubbub.storage.memory import MemoryAccountStore, MemoryHistoryStore
 from hubbub.storage.open import open_storage
 from hubbub.storage.sql import SqlAccountStore, SqlHistoryStore
+from tests.storage.conftest import POSTGRES_URL, needs_postgres
 from tests.storage.samples import account, channel, item
 
 
@@ -47,3 +49,18 @@ async def test_sqlite_keeps_everything_across_a_restart(tmp_path: Path) -> None:
     assert await second.accounts.get_channel("#tea") == channel()
     assert await second.history.find("", "#tea", "id-said before the restart")
     await second.close()
+
+
+@needs_postgres
+async def test_postgresql_stores_bound_their_statements() -> None:
+    """The server's stores wait at most STATEMENT_TIMEOUT_SECONDS for an
+    answer; the migration before them, on a connection of its own, has no
+    such bound (a schema change on a big database may take longer)."""
+    assert POSTGRES_URL is not None
+    storage = await open_storage(POSTGRES_URL)
+    try:
+        assert storage.database is not None
+        assert storage.database.statement_timeout == STATEMENT_TIMEOUT_SECONDS
+        assert await storage.accounts.get_account("nobody") is None
+    finally:
+        await storage.close()

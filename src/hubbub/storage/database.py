@@ -33,6 +33,9 @@ T = TypeVar("T")
 
 _NO_FILE = (None, "", ":memory:")  # SQLite URLs of an in-memory database
 
+# How long a running server's statement may wait for PostgreSQL's answer.
+STATEMENT_TIMEOUT_SECONDS = 10.0
+
 # Failures worth retrying: the database is busy, restarting or unreachable,
 # or every pooled connection is in use. (OSError: a refused connection.)
 _TRANSIENT = (OperationalError, InterfaceError, PoolTimeoutError, OSError)
@@ -54,8 +57,14 @@ class RetryPolicy:
 class Database:
     """An async engine for SQLite or PostgreSQL, and retried transactions."""
 
-    def __init__(self, engine: AsyncEngine, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        retry: RetryPolicy | None = None,
+        statement_timeout: float | None = None,
+    ) -> None:
         self.engine = engine
+        self.statement_timeout = statement_timeout
         self.dialect = engine.dialect.name  # dialect.SQLITE or dialect.POSTGRESQL
         self.retry = retry or RetryPolicy()
         # The same pool, for `transaction(write_lock=True)`: SQLite's
@@ -131,6 +140,14 @@ class Database:
                     if advisory_lock:
                         await connection.execute(_ADVISORY_LOCK)
                     return await work(connection)
+            except TimeoutError as error:
+                # No answer in time (`statement_timeout`, or connecting): a
+                # server that stopped answering; waiting again would only
+                # hold the caller as long again.
+                raise StorageError(
+                    "database did not answer in time "
+                    f"({self.statement_timeout or dialect.CONNECT_TIMEOUT_SECONDS:g} s)"
+                ) from error
             except _TRANSIENT as error:
                 failure: Exception = error
             except IntegrityError:
@@ -171,12 +188,19 @@ def describe(error: BaseException) -> str:
 
 
 def open_database(
-    url: str, *, schema: str | None = None, retry: RetryPolicy | None = None
+    url: str,
+    *,
+    schema: str | None = None,
+    retry: RetryPolicy | None = None,
+    statement_timeout: float | None = None,
 ) -> Database:
     """A `Database` for a `sqlite:///...` or `postgresql://...` URL.
 
     Connects lazily. For SQLite, creates the file's directory. `schema` keeps the
     tables in that PostgreSQL schema (the tests use one schema per test).
+    `statement_timeout`: on PostgreSQL, the seconds a statement may wait for
+    an answer before its transaction fails (`STATEMENT_TIMEOUT_SECONDS` for
+    a running server; None, no bound, for migrations).
     Raises ValueError for another kind of URL, or when its driver is missing.
     """
     engine_url = dialect.async_url(url)
@@ -190,7 +214,7 @@ def open_database(
     try:
         engine = create_async_engine(
             engine_url,
-            connect_args=dialect.connect_args(engine_url, schema),
+            connect_args=dialect.connect_args(engine_url, schema, statement_timeout),
             # Statements' parameters (password hashes, e-mail addresses)
             # stay out of error messages, and so out of the log.
             hide_parameters=True,
@@ -200,4 +224,4 @@ def open_database(
             f"{error.name} is not installed (pip install 'hubbub[postgres]')"
         ) from error
     dialect.configure(engine)
-    return Database(engine, retry)
+    return Database(engine, retry, statement_timeout)

@@ -75,13 +75,28 @@ def async_url(url: str) -> URL:
     return parsed.set(drivername=_ASYNC_DRIVERS[backend])
 
 
-def connect_args(url: URL, schema: str | None) -> dict[str, Any]:
-    """Driver arguments: for PostgreSQL, the schema to keep the tables in."""
-    if schema is None:
-        return {}
+# How long connecting to PostgreSQL may take (asyncpg's own default is 60 s).
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+def connect_args(
+    url: URL, schema: str | None, statement_timeout: float | None = None
+) -> dict[str, Any]:
+    """Driver arguments. For PostgreSQL: the schema to keep the tables in, a
+    bound on connecting, and `statement_timeout`, how long one statement
+    may wait for the server's answer (None: as long as it takes). A server
+    that stops answering (frozen, or cut off by the network without a reset)
+    would otherwise hold every command that waits on it for good."""
     if url.get_backend_name() != POSTGRESQL:
-        raise ValueError("a schema can only be chosen on PostgreSQL")
-    return {"server_settings": {"search_path": schema}}
+        if schema is not None:
+            raise ValueError("a schema can only be chosen on PostgreSQL")
+        return {}
+    args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT_SECONDS}
+    if statement_timeout is not None:
+        args["command_timeout"] = statement_timeout
+    if schema is not None:
+        args["server_settings"] = {"search_path": schema}
+    return args
 
 
 def configure(engine: AsyncEngine) -> None:

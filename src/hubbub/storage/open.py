@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hubbub.core.ports import AccountStore, HistoryStore
-from hubbub.storage.database import Database, open_database
+from hubbub.storage import dialect
+from hubbub.storage.database import STATEMENT_TIMEOUT_SECONDS, Database, open_database
 from hubbub.storage.errors import StorageError
 from hubbub.storage.memory import MemoryAccountStore, MemoryHistoryStore
 from hubbub.storage.migrate import upgrade
@@ -36,8 +37,14 @@ class Storage:
             await self.database.close()
 
 
-async def open_storage(url: str) -> Storage:
+async def open_storage(
+    url: str, *, statement_timeout: float | None = STATEMENT_TIMEOUT_SECONDS
+) -> Storage:
     """The stores for `url`; a database is first migrated to the newest schema.
+
+    `statement_timeout` bounds each of the stores' statements on PostgreSQL
+    (`open_database`); the migration runs without it, over a connection of
+    its own: a schema change on a big database may rightly take longer.
 
     Raises:
         ValueError: `url` is not one of the forms above.
@@ -45,7 +52,23 @@ async def open_storage(url: str) -> Storage:
     """
     if url == MEMORY:
         return Storage(MemoryAccountStore(), MemoryHistoryStore())
-    return await open_sql_storage(open_database(url))
+    database = open_database(url, statement_timeout=statement_timeout)
+    if database.dialect == dialect.POSTGRESQL and statement_timeout is not None:
+        try:
+            await _migrate(open_database(url))
+        except BaseException:
+            await database.close()
+            raise
+    return await open_sql_storage(database)  # migrated: only checks it is
+
+
+async def _migrate(database: Database) -> None:
+    try:
+        await upgrade(database)
+    except StorageError as error:
+        raise StorageError(f"{database.where}: {error}") from error
+    finally:
+        await database.close()
 
 
 async def open_sql_storage(database: Database) -> Storage:
