@@ -21,6 +21,7 @@ from hubbub.config import Config
 from hubbub.core.accounts import (
     forget_orphaned_account_histories,
     log_out_deleted_accounts,
+    recheck_unchecked_nicks,
 )
 from hubbub.core.engine import Engine
 from hubbub.core.events import ChannelRestored
@@ -346,13 +347,15 @@ ACCOUNTS_CHECK_SECONDS = 5.0
 
 
 async def _check_accounts(engine: Engine) -> None:
-    """Log out sessions whose account was deleted (from the shell) under them."""
+    """Log out sessions whose account was deleted (from the shell) under them,
+    and protect the registered nicks taken while the store was down."""
     while True:
         await asyncio.sleep(ACCOUNTS_CHECK_SECONDS)
         try:
             await log_out_deleted_accounts(engine)
         except StorageError as error:
             logger.error("! could not check for deleted accounts: %s", error)
+        await recheck_unchecked_nicks(engine)
 
 
 # How often the SQLite file is checked for having been removed or replaced.

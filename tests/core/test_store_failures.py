@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from hubbub.core.accounts import recheck_unchecked_nicks
 from hubbub.core.engine import Engine
 from hubbub.core.errors import StoreUnavailableError
-from tests.fakes import FakeClient, connect
+from tests.fakes import FakeClient, FrozenClock, connect
 
 NS = ":NickServ!NickServ@services.irc.test NOTICE"
 CS = ":ChanServ!ChanServ@services.irc.test NOTICE"
@@ -226,3 +227,28 @@ async def test_a_registered_nick_is_taken_when_its_account_cannot_be_read(
     await mallory.send("NICK alice")
     assert mallory.received() == [":mallory!~mallory@127.0.0.1 NICK alice"]
     await still_chatting(engine, mallory)
+
+
+async def test_a_registered_nick_taken_while_the_store_is_down_is_protected_later(
+    engine: Engine, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await connect(engine, "alice")
+    await owner.send(f"NS REGISTER {PASSWORD}")
+    await owner.send("QUIT")
+    accounts = engine.accounts
+    real_exists, real_get = accounts.account_exists, accounts.get_account
+    break_store(monkeypatch, accounts, "account_exists", "get_account")
+    impostor = FakeClient(engine)
+    await impostor.send("NICK alice")
+    await impostor.send("USER alice 0 * :Alice")
+    assert impostor.user.nick == "alice"  # whose it is cannot be told now
+    assert not any("registered nick" in line for line in impostor.received())
+    assert await recheck_unchecked_nicks(engine) == 0  # still down
+    monkeypatch.setattr(accounts, "account_exists", real_exists)
+    monkeypatch.setattr(accounts, "get_account", real_get)
+    assert await recheck_unchecked_nicks(engine) == 1
+    assert any("alice is a registered nick" in line for line in impostor.received())
+    assert await recheck_unchecked_nicks(engine) == 0  # asked once
+    clock.advance(61)
+    engine.check_timeouts()
+    assert impostor.user.nick.startswith("Guest")

@@ -149,6 +149,24 @@ async def log_out_deleted_accounts(engine: Engine) -> int:
     return gone
 
 
+async def recheck_unchecked_nicks(engine: Engine) -> int:
+    """Nick protection for the nicks taken while the account store could
+    not say whose they were (`protect_nick`); return how many were checked.
+    Stops at the first that still cannot be (the store is still down: the
+    next call tries again)."""
+    checked = 0
+    try:
+        for user in list(engine.state.sessions.values()):
+            if not user.nick_unchecked or user.quitting:
+                continue
+            if not await protect_nick(Context(engine, user, Message("NICK")), user):
+                break
+            checked += 1
+    finally:
+        engine.flush()  # not from a client's line: nothing else would flush
+    return checked
+
+
 async def forget_account_histories(
     engine: Engine, name: str, created_at: Iterable[float | None]
 ) -> None:
@@ -353,24 +371,31 @@ async def register_account(
     return account
 
 
-async def protect_nick(ctx: Context, user: User) -> None:
-    """Start the grace period when `user` takes a registered nick not theirs."""
+async def protect_nick(ctx: Context, user: User) -> bool:
+    """Start the grace period when `user` takes a registered nick not theirs.
+
+    Returns False when the account store could not say whose the nick is
+    (`recheck_unchecked_nicks` asks again), True otherwise.
+    """
     user.nick_protection_deadline = None
+    user.nick_unchecked = False
     grace = ctx.config.accounts.nick_protection_seconds
     if grace <= 0 or (user.account is not None and casefold(user.account) == user.key):
-        return
+        return True
     nick = user.nick
     try:
         # Most nicks are no account's: answered from memory, without a query.
         if not await ctx.engine.accounts.account_exists(nick):
-            return
+            return True
         account = await ctx.engine.accounts.get_account(nick)
     except StoreUnavailableError as error:
-        # The nick is taken already; whose it is can be asked again later.
+        # The nick is taken already; whose it is is asked again once the
+        # store answers (`recheck_unchecked_nicks`).
         logger.warning("! could not check whether %s is registered: %s", nick, error)
-        return
+        user.nick_unchecked = user.nick == nick
+        return False
     if account is None or user.nick != nick or user.quitting:
-        return  # unregistered, or the nick changed while we looked
+        return True  # unregistered, or the nick changed while we looked
     user.nick_protection_deadline = ctx.now() + grace
     service_notice(
         ctx,
@@ -378,3 +403,4 @@ async def protect_nick(ctx: Context, user: User) -> None:
         f"{nick} is a registered nick. Log in within {int(grace)} seconds"
         " (NS IDENTIFY <password>) or you will be renamed.",
     )
+    return True

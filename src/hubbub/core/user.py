@@ -100,6 +100,9 @@ class User:
     # When a user holds a registered nick without being logged in to it, the
     # time they get renamed (None when the nick is theirs or unregistered).
     nick_protection_deadline: float | None = None
+    # The nick was taken while the account store could not say whether it
+    # is registered: `recheck_unchecked_nicks` asks again.
+    nick_unchecked: bool = False
     sasl: SaslAttempt | None = None  # an AUTHENTICATE exchange in progress
     # While a labeled command of this user's runs, or one that waits, what
     # it answers collects here instead of the outbox: wrapped in one batch
