@@ -60,6 +60,47 @@ async def test_lasting_outage_raises_storage_error(sqlite: Database) -> None:
     await sqlite.close()
 
 
+@pytest.mark.parametrize(
+    "message",
+    ["database or disk is full", "disk I/O error", "file is not a database"],
+)
+async def test_a_full_disk_or_broken_file_is_not_retried(
+    sqlite: Database, message: str
+) -> None:
+    """Another attempt a moment later would fail the same way: the caller
+    hears at once, and the log gets no retry lines."""
+    work = FlakyWork(5, OperationalError("INSERT", {}, Exception(message)))
+    with pytest.raises(StorageError, match=f"database error: .*{message}"):
+        await sqlite.transaction(work)
+    assert work.calls == 1
+    await sqlite.close()
+
+
+@needs_postgres
+async def test_postgresql_refusing_connections_for_now_is_retried() -> None:
+    """ "Too many connections" (SQLSTATE 53300), as a database at its limit
+    says, passes once a connection is free: retried, not failed at once."""
+    assert POSTGRES_URL is not None
+    name = dialect.async_url(POSTGRES_URL).database
+    database = open_database(POSTGRES_URL, retry=FAST)
+    admin = open_database(POSTGRES_URL)
+    try:
+        # The limit is lifted again over a connection opened before it.
+        async with admin.engine.connect() as held:
+            await held.execute(text(f"ALTER DATABASE {name} CONNECTION LIMIT 0"))
+            await held.commit()
+            try:
+                with pytest.raises(StorageError, match=r"after 3 attempts: .*too many"):
+                    await database.transaction(FlakyWork(0, database_locked()))
+            finally:
+                await held.execute(text(f"ALTER DATABASE {name} CONNECTION LIMIT -1"))
+                await held.commit()
+        assert await database.transaction(FlakyWork(0, database_locked())) == 42
+    finally:
+        await database.close()
+        await admin.close()
+
+
 async def test_integrity_errors_are_not_retried(sqlite: Database) -> None:
     work = FlakyWork(1, IntegrityError("INSERT", {}, Exception("UNIQUE failed")))
     with pytest.raises(IntegrityError):

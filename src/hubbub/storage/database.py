@@ -149,11 +149,13 @@ class Database:
                     f"({self.statement_timeout or dialect.CONNECT_TIMEOUT_SECONDS:g} s)"
                 ) from error
             except _TRANSIENT as error:
+                if not _worth_retrying(error):
+                    raise StorageError(f"database error: {describe(error)}") from error
                 failure: Exception = error
             except IntegrityError:
                 raise  # a constraint: the caller answers it (a name taken)
             except DBAPIError as error:
-                if not error.connection_invalidated:
+                if not (error.connection_invalidated or _worth_retrying(error)):
                     raise StorageError(f"database error: {describe(error)}") from error
                 failure = error
             if attempt == self.retry.attempts:
@@ -177,6 +179,36 @@ class Database:
     async def close(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+# PostgreSQL's SQLSTATEs worth another attempt (asyncpg's errors carry them;
+# SQLAlchemy wraps most as a plain DBAPIError): too many connections, a
+# server shutting down or starting up, a serialization failure or deadlock.
+_RETRY_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03", "40001", "40P01"})
+
+# SQLite's failures that another attempt a moment later will not mend.
+_SQLITE_LASTING = (
+    "disk is full",
+    "disk i/o error",
+    "not a database",
+    "readonly database",
+    "malformed",
+    "unable to open database file",
+)
+
+
+def _worth_retrying(error: Exception) -> bool:
+    """Whether `error` may pass if the transaction is tried again: not a
+    full disk or a broken file, and for a PostgreSQL error, one of the
+    SQLSTATEs above or a connection exception (class 08)."""
+    orig = getattr(error, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate in _RETRY_SQLSTATES or sqlstate.startswith("08")
+    if isinstance(error, OperationalError) and orig is not None:
+        text = str(orig).lower()
+        return not any(lasting in text for lasting in _SQLITE_LASTING)
+    return isinstance(error, _TRANSIENT)
 
 
 def describe(error: BaseException) -> str:
