@@ -112,3 +112,32 @@ def test_values_that_would_hang_or_fail_late_are_refused_up_front(
 )
 def test_addresses_ipv6_included(server: str, address: tuple[str, int]) -> None:
     assert cli._address(server) == address
+
+
+@pytest.mark.parametrize("scenario", ["fanout", "direct", "connect"])
+def test_a_password_reaches_the_spec_from_option_or_environment(
+    monkeypatch: pytest.MonkeyPatch, scenario: str
+) -> None:
+    _, plan = _invoke(monkeypatch, scenario, "--password", "s3cret")
+    assert plan.spec.password == "s3cret"
+    monkeypatch.setenv("HUBBUB_BENCH_PASSWORD", "from env")
+    _, plan = _invoke(monkeypatch, scenario)
+    assert plan.spec.password == "from env"
+
+
+def test_a_password_with_a_line_break_is_refused() -> None:
+    result = CliRunner().invoke(cli.bench, ["connect", "--password", "a\nQUIT"])
+    assert result.exit_code == 2
+    assert "cannot hold CR, LF or NUL" in result.output
+
+
+def test_drain_reaches_the_spec_and_is_documented(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, plan = _invoke(monkeypatch, "fanout", "--drain", "2.5")
+    assert plan.spec.drain_seconds == 2.5
+    _, plan = _invoke(monkeypatch, "direct")
+    assert plan.spec.drain_seconds == 10.0
+    shown = CliRunner().invoke(cli.bench, ["fanout", "--help"]).output
+    assert "--drain" in shown
+    assert "SECONDS + DRAIN" in shown

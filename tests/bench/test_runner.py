@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from hubbub.bench.runner import Plan, split
-from hubbub.bench.scenarios import Spec
+from hubbub.bench.runner import Plan, _traffic_report, format_report, split
+from hubbub.bench.scenarios import Spec, WorkerResult
 from tests.server_process import NO_FLOOD_LIMITS, hubbub_serve
 
 
@@ -184,6 +186,75 @@ def test_a_terminated_bench_takes_its_workers_with_it(tmp_path: Path) -> None:
         while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not any(_alive(pid) for pid in children)
+
+
+def test_ctrl_c_says_where_the_run_was_and_takes_its_workers_with_it() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        port = listener.getsockname()[1]
+        bench = subprocess.Popen(
+            [
+                sys.executable, "-m", "hubbub", "bench", "fanout",
+                f"127.0.0.1:{port}", "--clients", "4", "--workers", "2",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        children = _children_of(bench.pid, within=10)
+        assert len(children) == 2
+        time.sleep(1.2)  # the progress line is up
+        began = time.monotonic()
+        os.kill(bench.pid, signal.SIGINT)
+        _, stderr = bench.communicate(timeout=20)
+    assert bench.returncode == 130
+    assert time.monotonic() - began < 5  # the workers are ended, not awaited
+    assert "Traceback" not in stderr
+    assert "Aborted!" not in stderr
+    last = stderr.split("\n")[-2]
+    assert re.fullmatch(
+        r"hubbub bench: interrupted after \d+\.\d s of setup, with 0 counted; "
+        "no report",
+        last,
+    ), stderr
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in children)
+
+
+def test_a_throttling_server_is_reported_as_falling_behind(tmp_path: Path) -> None:
+    # hubbub's default flood control: 30 lines at once, then 5 a second.
+    with hubbub_serve(tmp_path) as server:
+        began = time.monotonic()
+        result = _bench(
+            "fanout", f"127.0.0.1:{server.port}", "--clients", "4", "--senders",
+            "2", "--seconds", "1", "--drain", "1", "--json",
+            str(tmp_path / "r.json"),
+        )  # fmt: skip
+        took = time.monotonic() - began
+    assert result.returncode == 0, result.stderr
+    assert took < 20
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["server_fell_behind"] is True
+    assert report["unacknowledged"] > 0
+    assert 0 < report["received"] < report["expected"]
+
+
+def test_generator_utilisation_is_over_the_sending_window_only() -> None:
+    # 0.5 s of CPU in 1 s of sending, then 10 s of waiting for the drain.
+    result = WorkerResult(
+        sent=10, expected=20, received=20, started=100.0, finished=111.0,
+        last_delivery=101.0, cpu_seconds=0.6, sending_seconds=1.0,
+        sending_cpu_seconds=0.5,
+    )  # fmt: skip
+    plan = Plan(Spec("fanout", "h", 1, 0, 0, senders=1), clients=3)
+    report = _traffic_report(plan, [result], None, None)
+    assert report["generator_busiest_worker_utilisation"] == pytest.approx(0.5)
+    assert report["generator_cpu_seconds"] == pytest.approx(0.6)
+    assert report["latency"]["p50_ms"] is None
+    assert "p50_ms n/a" in format_report(report)
 
 
 def _children_of(pid: int, within: float) -> list[int]:

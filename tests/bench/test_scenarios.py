@@ -98,16 +98,17 @@ class ScriptedPipe(Pipe):
         return message
 
 
-def _delivery(sender: int) -> bytes:
-    body = message_body(sender, 0, 40)
+RUN = "r0000abcd"
+
+
+def _delivery(sender: int, run_id: str = RUN) -> bytes:
+    body = message_body(run_id, sender, 0, 40)
     return f":b{sender}!u@h PRIVMSG #bench :{body}\r\n".encode()
 
 
 async def test_deliveries_after_ready_count_even_before_this_worker_reads_go() -> None:
     reservoir = SampleReservoir()
-    clients = [
-        BenchConnection(f"b{i}", sample_all=False, reservoir=reservoir) for i in (5, 6)
-    ]
+    clients = [_connection(f"b{i}", reservoir) for i in (5, 6)]
     for client in clients:
         client.data_received(_delivery(9))  # left over from before: not counted
 
@@ -119,13 +120,22 @@ async def test_deliveries_after_ready_count_even_before_this_worker_reads_go() -
         [(another_worker_already_sends, ("go",)), (lambda: None, ("total", 1))]
     )
     # This worker's clients are 5 and 6 and send nothing; client 0 sent one message.
-    spec = Spec("fanout", "h", 1, 5, 2, seconds=0.1, senders=1, drain_seconds=0.3)
+    spec = Spec(
+        "fanout", "h", 1, 5, 2, seconds=0.1, senders=1, drain_seconds=0.3, run_id=RUN
+    )
     began = time.monotonic()
     result = await _measure(spec, pipe, clients, reservoir, "#bench")
     assert pipe.sent[0] == ("ready",)
     assert (result.expected, result.received) == (2, 2)
     assert len(result.samples_ms) == 2  # the latency of both counted deliveries
     assert time.monotonic() - began < 0.3  # the drain saw nothing missing
+
+
+def _connection(nick: str, reservoir: SampleReservoir) -> BenchConnection:
+    """A client as it is after registration, fed by hand (no socket)."""
+    client = BenchConnection(nick, sample_all=False, reservoir=reservoir, run_id=RUN)
+    client.registering = False
+    return client
 
 
 async def test_pipe_receive_gives_up_with_a_message() -> None:

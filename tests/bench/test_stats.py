@@ -19,12 +19,18 @@ def test_percentile_uses_nearest_rank() -> None:
     assert percentile(values, 0.50) == 50.0
     assert percentile(values, 0.99) == 99.0
     assert percentile(values, 1.0) == 100.0
-    assert percentile([], 0.5) == 0.0
+    assert percentile([], 0.5) is None
 
 
 def test_latency_summary_sorts_its_samples() -> None:
     summary = LatencySummary.of([5.0, 1.0, 3.0, 2.0, 4.0])
     assert (summary.count, summary.p50_ms, summary.max_ms) == (5, 3.0, 5.0)
+
+
+def test_latency_of_nothing_is_not_zero_but_unknown() -> None:
+    # Printed "n/a" and written as JSON null, not as a latency of 0 ms.
+    summary = LatencySummary.of([])
+    assert summary == LatencySummary(0, None, None, None, None)
 
 
 def test_loss_counts_missing_deliveries_and_never_goes_negative() -> None:

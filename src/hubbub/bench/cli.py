@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from hubbub.bench.runner import BenchError, Plan, format_report, run
+from hubbub.bench.runner import BenchError, Interrupted, Plan, format_report, run
 from hubbub.bench.scenarios import Spec
 
 
@@ -48,6 +48,12 @@ def _nick_prefix(_ctx: click.Context, _param: click.Parameter, value: str) -> st
             f"{value!r} cannot start a nick (a letter or one of []\\`_^{{|}},"
             " then letters, digits or those; 16 characters at most)"
         )
+    return value
+
+
+def _password(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if any(c in value for c in "\r\n\0"):
+        raise click.BadParameter("a password cannot hold CR, LF or NUL")
     return value
 
 
@@ -112,6 +118,14 @@ def _common(function: Any) -> Any:
                 callback=_nick_prefix,
                 help="Nick prefix.",
             ),
+            click.option(
+                "--password",
+                default="",
+                envvar="HUBBUB_BENCH_PASSWORD",
+                callback=_password,
+                help="Server password, sent as PASS before NICK and USER (or set "
+                "HUBBUB_BENCH_PASSWORD, which other users' `ps` does not show).",
+            ),
             click.option("--quiet", is_flag=True, help="No progress line."),
         ],
         function,
@@ -127,7 +141,19 @@ def _traffic(function: Any) -> Any:
                 type=click.FloatRange(0.1, 3600),
                 default=10.0,
                 show_default=True,
-                help="How long to send.",
+                help="How long to send. A run (after its setup) takes at most "
+                "SECONDS + DRAIN.",
+            ),
+            click.option(
+                "--drain",
+                "drain_seconds",
+                type=click.FloatRange(0, 3600),
+                default=10.0,
+                show_default=True,
+                help="After sending stops, the longest to wait for the server to "
+                "read what was sent and deliver it. What is still missing then is "
+                "counted as lost and the report says the server fell behind "
+                "(server_fell_behind, unacknowledged).",
             ),
             click.option(
                 "--size",
@@ -162,15 +188,25 @@ def _per_worker(in_flight: int, workers: int) -> int:
     return max(1, in_flight // workers)
 
 
+_stopped_by: list[int] = [signal.SIGINT]  # the signal that stopped the run
+
+
 def _terminated(signum: int, _frame: FrameType | None) -> None:
     # As Ctrl-C does: the run stops, and the worker processes with it.
+    _stopped_by[0] = signum
     raise KeyboardInterrupt
 
 
 def _run(plan: Plan, json_path: Path | None) -> None:
     signal.signal(signal.SIGTERM, _terminated)
+    # Even when started with SIGINT ignored (a background job): Ctrl-C or
+    # `kill -INT` stops the run with a message, not click's bare "Aborted!".
+    signal.signal(signal.SIGINT, _terminated)
     try:
         report = run(plan)
+    except Interrupted as error:
+        click.echo(f"hubbub bench: {error}", err=True)
+        sys.exit(128 + _stopped_by[0])  # 130 for SIGINT, 143 for SIGTERM
     except BenchError as error:
         click.echo(f"hubbub bench: {error}", err=True)
         sys.exit(1)
@@ -181,9 +217,32 @@ def _run(plan: Plan, json_path: Path | None) -> None:
         except OSError as error:
             click.echo(f"hubbub bench: cannot write {json_path}: {error}", err=True)
             sys.exit(1)
+    if report["scenario"] == "connect":
+        _judge_connect(report)
+
+
+def _judge_connect(report: dict[str, Any]) -> None:
+    """Exit 1 (the report printed) unless every client registered and, after a
+    hold, every one still answered."""
+    why = report.get("first_failure") or "no reason given"
     if report.get("registered") == 0:
-        why = report.get("first_failure") or "no reason given"
         click.echo(f"hubbub bench: no client registered: {why}", err=True)
+        sys.exit(1)
+    if report.get("failures"):
+        click.echo(
+            f"hubbub bench: {report['failures']:,} of {report['clients']:,} "
+            f"registrations failed; the first: {why}",
+            err=True,
+        )
+        sys.exit(1)
+    silent = report.get("registered", 0) - report.get("alive_after_hold", 0)
+    if report.get("hold_seconds") and silent > 0:
+        gone = report.get("first_disconnect") or "no reason given"
+        click.echo(
+            f"hubbub bench: {silent:,} of {report['registered']:,} clients did not "
+            f"answer after the hold; the first the server closed: {gone}",
+            err=True,
+        )
         sys.exit(1)
 
 
@@ -229,6 +288,7 @@ def fanout(
     bursts: bool,
     window: int,
     seconds: float,
+    drain_seconds: float,
     size: int,
     setup_in_flight: int,
     workers: int,
@@ -236,6 +296,7 @@ def fanout(
     server_pid: int | None,
     json_path: Path | None,
     prefix: str,
+    password: str,
     quiet: bool,
 ) -> None:
     """CLIENTS join one channel; SENDERS of them send; everyone counts deliveries."""
@@ -247,6 +308,7 @@ def fanout(
         0,
         0,
         seconds=seconds,
+        drain_seconds=drain_seconds,
         senders=min(senders, clients),
         rate=rate,
         bursts=bursts,
@@ -255,6 +317,7 @@ def fanout(
         in_flight=_per_worker(setup_in_flight, workers),
         connect_timeout_seconds=connect_timeout,
         prefix=prefix,
+        password=password,
     )
     _run(Plan(spec, clients, workers, server_pid, not quiet), json_path)
 
@@ -289,9 +352,14 @@ def connect(
     server_pid: int | None,
     json_path: Path | None,
     prefix: str,
+    password: str,
     quiet: bool,
 ) -> None:
-    """Open and register CLIENTS connections; report rate, failures, server memory."""
+    """Open and register CLIENTS connections; report rate, failures, server memory.
+
+    Exits 1, after the report, if any registration failed (the first failure
+    is shown), or if after --hold any client no longer answered.
+    """
     host, port = _address(server)
     spec = Spec(
         "connect",
@@ -303,6 +371,7 @@ def connect(
         hold_seconds=hold_seconds,
         connect_timeout_seconds=connect_timeout,
         prefix=prefix,
+        password=password,
     )
     _run(Plan(spec, clients, workers, server_pid, not quiet), json_path)
 
@@ -323,6 +392,7 @@ def direct(
     mode: str,
     window: int,
     seconds: float,
+    drain_seconds: float,
     size: int,
     setup_in_flight: int,
     workers: int,
@@ -330,6 +400,7 @@ def direct(
     server_pid: int | None,
     json_path: Path | None,
     prefix: str,
+    password: str,
     quiet: bool,
 ) -> None:
     """PAIRS of clients exchange private messages: round trips or a stream."""
@@ -341,11 +412,13 @@ def direct(
         0,
         0,
         seconds=seconds,
+        drain_seconds=drain_seconds,
         mode=mode,
         window=window,
         size=size,
         in_flight=_per_worker(setup_in_flight, workers),
         connect_timeout_seconds=connect_timeout,
         prefix=prefix,
+        password=password,
     )
     _run(Plan(spec, pairs * 2, workers, server_pid, not quiet), json_path)

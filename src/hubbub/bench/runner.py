@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -27,12 +28,18 @@ from hubbub.bench.scenarios import (
     describe_error,
 )
 from hubbub.bench.stats import LatencySummary, Loss, micros_per, per_second
+from hubbub.bench.wire import new_run_id
 
 COORDINATION_SECONDS = 600.0  # the longest any phase may take before giving up
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class BenchError(Exception):
     """The benchmark could not run (a worker failed, the server vanished)."""
+
+
+class Interrupted(BenchError):  # noqa: N818 (not an error: the user stopped it)
+    """The run was stopped (Ctrl-C, SIGTERM) before it finished."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ def _worker_main(spec: Spec, connection: Connection) -> None:
     # (killed) ends too, instead of holding its connections for ever.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the coordinator's
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # see _Workers
     _end_with_parent()
 
     try:
@@ -100,14 +108,20 @@ class _Workers:
         context = multiprocessing.get_context("fork")
         self.pipes: list[Connection] = []
         self.processes: list[Any] = []
-        for spec in specs:
-            parent, child = context.Pipe()
-            process = context.Process(
-                target=_worker_main, args=(spec, child), daemon=True
-            )
-            process.start()
-            self.pipes.append(parent)
-            self.processes.append(process)
+        # A worker is born with the coordinator's handlers (which raise
+        # KeyboardInterrupt) until it sets its own: the signals wait meanwhile.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            for spec in specs:
+                parent, child = context.Pipe()
+                process = context.Process(
+                    target=_worker_main, args=(spec, child), daemon=True
+                )
+                process.start()
+                self.pipes.append(parent)
+                self.processes.append(process)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         self.progress: list[int] = [0] * len(specs)
 
     def broadcast(self, *message: Any) -> None:
@@ -141,10 +155,10 @@ class _Workers:
                 show(sum(self.progress))
         return [answer for answer in answers if answer is not None]
 
-    def stop(self) -> None:
+    def stop(self, *, at_once: bool = False) -> None:
         # One deadline for all of them; a worker still running (the run was
         # interrupted) is ended rather than waited for.
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + (0 if at_once else 5)
         for process in self.processes:
             process.join(timeout=max(0.0, deadline - time.monotonic()))
         for process in self.processes:
@@ -164,23 +178,37 @@ def _sample(pid: int | None) -> ProcessSample | None:
         raise BenchError(f"cannot read process {pid}: {error}") from None
 
 
-def _progress_printer(plan: Plan, started: float) -> Any:
-    if not plan.progress:
-        return None
-    last = [0.0]
+class _Progress:
+    """The progress line on stderr: one phase after another, ended by a newline."""
 
-    def show(deliveries: int) -> None:
+    def __init__(self, plan: Plan) -> None:
+        self.enabled = plan.progress
+        self.shown = False
+        self.began = time.monotonic()
+        self._last = 0.0
+        self._describe: Callable[[int, float], str] | None = None
+
+    def phase(self, describe: Callable[[int, float], str]) -> None:
+        """From now on show `describe(count, seconds_since_the_phase_began)`."""
+        self._describe = describe
+        self.began = time.monotonic()
+        self._last = self.began
+
+    def __call__(self, count: int) -> None:
         now = time.monotonic()
-        if now - last[0] >= 1.0:
-            last[0] = now
-            elapsed = now - started
-            sys.stderr.write(
-                f"\r{plan.spec.scenario}: {elapsed:5.1f}s / {plan.spec.seconds:.0f}s, "
-                f"{deliveries:,} deliveries"
-            )
-            sys.stderr.flush()
+        if not self.enabled or self._describe is None or now - self._last < 1.0:
+            return
+        self._last = now
+        sys.stderr.write(f"\r{self._describe(count, now - self.began)}\x1b[K")
+        sys.stderr.flush()
+        self.shown = True
 
-    return show
+    def end(self) -> None:
+        """End the line, so that whatever is written next starts on its own."""
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.shown = False
 
 
 def run(plan: Plan) -> dict[str, Any]:
@@ -188,34 +216,69 @@ def run(plan: Plan) -> dict[str, Any]:
 
     Raises:
         BenchError: a worker failed or the server's process could not be read.
+        Interrupted: Ctrl-C or SIGTERM (raised as KeyboardInterrupt) came first;
+            its message says how far the run had got.
     """
+    if not plan.spec.run_id:
+        plan = replace(plan, spec=replace(plan.spec, run_id=new_run_id()))
+    spec = plan.spec
     specs = split(plan)
     workers = _Workers(specs)
+    progress = _Progress(plan)
+    clients = sum(s.count for s in specs)
+    phase = "setup"
     try:
-        workers.gather("ready")
+        if spec.scenario != "connect":
+            progress.phase(
+                lambda n, _: (
+                    f"{spec.scenario}: setting up, {n:,} of {clients:,} "
+                    "clients registered"
+                )
+            )
+        workers.gather("ready", progress)
         before = _sample(plan.server_pid)
-        started = time.monotonic()
+        workers.progress = [0] * len(workers.pipes)
         workers.broadcast("go")
-        show = _progress_printer(plan, started)
-        if plan.spec.scenario == "connect":
-            report = _finish_connect(plan, workers, before)
+        phase = "the run"
+        if spec.scenario == "connect":
+            progress.phase(
+                lambda n, t: f"connect: {t:5.1f}s, {n:,} of {clients:,} registered"
+            )
+            report = _finish_connect(plan, workers, before, progress)
         else:
-            sent = sum(message[1] for message in workers.gather("sent", show))
+            pingpong = spec.scenario == "direct" and spec.mode == "pingpong"
+            label = "messages received" if pingpong else "deliveries"
+            progress.phase(
+                lambda n, t: (
+                    f"{spec.scenario}: {t:5.1f}s / {spec.seconds:g}s "
+                    f"(then up to {spec.drain_seconds:g}s to drain), {n:,} {label}"
+                )
+            )
+            sent = sum(message[1] for message in workers.gather("sent", progress))
             workers.broadcast("total", sent)
-            results = [WorkerResult(**m[1]) for m in workers.gather("result", show)]
+            answers = workers.gather("result", progress)
+            results = [WorkerResult(**message[1]) for message in answers]
             after = _sample(plan.server_pid)
             report = _traffic_report(plan, results, before, after)
-        if plan.progress:
-            sys.stderr.write("\n")
+        phase = "done"
         return report
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted after {time.monotonic() - progress.began:.1f} s of "
+            f"{phase}, with {sum(workers.progress):,} counted; no report"
+        ) from None
     finally:
-        workers.stop()
+        progress.end()
+        workers.stop(at_once=phase != "done")
 
 
 def _finish_connect(
-    plan: Plan, workers: _Workers, before: ProcessSample | None
+    plan: Plan,
+    workers: _Workers,
+    before: ProcessSample | None,
+    progress: _Progress,
 ) -> dict[str, Any]:
-    workers.gather("registered")
+    workers.gather("registered", progress)
     after = _sample(plan.server_pid)
     workers.broadcast("continue")
     results = [WorkerResult(**m[1]) for m in workers.gather("result")]
@@ -238,6 +301,10 @@ def _finish_connect(
         ),
         "hold_seconds": plan.spec.hold_seconds,
         "alive_after_hold": sum(r.alive for r in results),
+        "disconnected": sum(r.disconnected for r in results),
+        "first_disconnect": next(
+            (r.first_disconnect for r in results if r.first_disconnect), ""
+        ),
         "generator_cpu_seconds": sum(r.cpu_seconds for r in results),
     }
     if before is not None and after is not None:
@@ -265,7 +332,9 @@ def _traffic_report(
     )
     window = max(0.0, ended - started)
     generator_cpu = sum(r.cpu_seconds for r in results)
-    busiest = max(r.cpu_seconds / max(1e-9, r.finished - r.started) for r in results)
+    # Over the sending window only: the drain after it is mostly waiting.
+    busiest = max(r.sending_cpu_seconds / max(1e-9, r.sending_seconds) for r in results)
+    unacknowledged = sum(r.unacknowledged for r in results)
     report: dict[str, Any] = {
         "scenario": spec.scenario,
         "clients": plan.clients,
@@ -285,6 +354,16 @@ def _traffic_report(
         "generator_cpu_seconds": generator_cpu,
         "generator_busiest_worker_utilisation": busiest,
         "generator_was_bottleneck": busiest > 0.9,
+        "run_id": spec.run_id,
+        "foreign": sum(r.foreign for r in results),
+        "disconnected": sum(r.disconnected for r in results),
+        "first_disconnect": next(
+            (r.first_disconnect for r in results if r.first_disconnect), ""
+        ),
+        "drain_seconds": spec.drain_seconds,
+        "unacknowledged": unacknowledged,
+        "server_fell_behind": unacknowledged > 0
+        or any(r.drain_ran_out for r in results),
     }
     if spec.scenario == "fanout":
         report.update(
@@ -292,6 +371,8 @@ def _traffic_report(
         )
     else:
         report.update(pairs=plan.clients // 2, mode=spec.mode)
+        if spec.mode == "pingpong":
+            report["stalled_pairs"] = sum(r.stalled_pairs for r in results)
     if before is not None and after is not None:
         cpu = after.cpu_seconds - before.cpu_seconds
         report["server_cpu_seconds"] = cpu
@@ -321,6 +402,24 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(f"  {key:<38} {inner}")
         else:
             lines.append(f"  {key:<38} {_fmt(value)}")
+    if report.get("disconnected"):
+        lines.append(
+            f"  note: the server disconnected {report['disconnected']:,} clients;"
+            f" the first: {report['first_disconnect']}"
+        )
+    if report.get("server_fell_behind"):
+        late = report.get("unacknowledged")
+        lines.append(
+            "  note: the server fell behind: "
+            + (f"{late:,} messages sent had no PONG yet and " if late else "")
+            + f"deliveries were missing {report['drain_seconds']:g} s after "
+            "sending stopped (counted as lost; see --drain)"
+        )
+    if report.get("foreign"):
+        lines.append(
+            f"  note: {report['foreign']:,} PRIVMSGs from outside this run "
+            "(another run? other users?) were received and not counted"
+        )
     if report.get("generator_was_bottleneck"):
         lines.append(
             "  note: a generator worker used over 90% of a core; add --workers "
@@ -330,6 +429,8 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def _fmt(value: object) -> str:
+    if value is None:
+        return "n/a"
     if isinstance(value, float):
         return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):

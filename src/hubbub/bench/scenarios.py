@@ -58,9 +58,14 @@ class Spec:
     in_flight: int = 100
     hold_seconds: float = 0.0  # connect: keep clients this long, then check them
     mode: str = "pingpong"  # direct: pingpong or stream
+    # After `seconds` of sending: the longest the senders wait for the server to
+    # acknowledge what they sent and the receivers for their deliveries. What is
+    # still outstanding then is reported (the server fell behind), not awaited.
     drain_seconds: float = 10.0
     connect_timeout_seconds: float = 60.0  # per registration, TCP connect included
     prefix: str = "b"
+    password: str = ""  # sent as PASS before NICK and USER when set
+    run_id: str = ""  # marks this run's messages; the coordinator sets one
 
 
 @dataclass
@@ -80,6 +85,14 @@ class WorkerResult:
     first_failure: str = ""  # why the first client that failed did
     registration_ms: list[float] = field(default_factory=list)
     alive: int = 0
+    foreign: int = 0  # PRIVMSGs received that this run did not send
+    disconnected: int = 0  # clients the server closed during the measurement
+    first_disconnect: str = ""  # why the first of them was closed
+    unacknowledged: int = 0  # sent, but the server had not read them by the end
+    drain_ran_out: bool = False  # deliveries were still missing at the drain limit
+    stalled_pairs: int = 0  # direct pingpong: pairs whose message never came back
+    sending_seconds: float = 0.0  # from "go" until the senders stopped
+    sending_cpu_seconds: float = 0.0  # this worker's CPU time meanwhile
 
 
 class SetupError(Exception):
@@ -159,14 +172,19 @@ def nick_for(spec: Spec, index: int) -> str:
 
 
 async def connect_all(
-    spec: Spec, reservoir: SampleReservoir, *, sample_all: bool
+    spec: Spec,
+    reservoir: SampleReservoir,
+    *,
+    sample_all: bool,
+    pipe: Pipe | None = None,
 ) -> list[BenchConnection]:
     """Connect and register this worker's clients, `in_flight` at a time.
 
     The clients come back in index order (`direct` pairs neighbours). Once one
     registration fails no more are started, since the run cannot go ahead;
     those in flight finish (each within the timeout), then every client that
-    did register is closed and the failure is raised.
+    did register is closed and the failure is raised. With a `pipe`, how many
+    have registered is reported every second.
 
     Raises:
         SetupError: says how many failed, how many were not tried, and why.
@@ -190,11 +208,24 @@ async def connect_all(
                     sample_all=sample_all,
                     reservoir=reservoir,
                     timeout_seconds=spec.connect_timeout_seconds,
+                    run_id=spec.run_id,
+                    password=spec.password,
                 )
             except Exception as error:  # any failure ends the setup, said once
                 failures.append(error)
 
-    await asyncio.gather(*(one(slot) for slot in range(spec.count)))
+    progress = (
+        asyncio.create_task(
+            _report_progress(pipe, lambda: sum(c is not None for c in clients))
+        )
+        if pipe is not None
+        else None
+    )
+    try:
+        await asyncio.gather(*(one(slot) for slot in range(spec.count)))
+    finally:
+        if progress is not None:
+            progress.cancel()
     registered = [client for client in clients if client is not None]
     if failures:
         for client in registered:
@@ -203,49 +234,81 @@ async def connect_all(
     return registered
 
 
-async def _report_progress(pipe: Pipe, clients: list[BenchConnection]) -> None:
-    while True:
+async def _report_progress(pipe: Pipe, count: Callable[[], int]) -> None:
+    while True:  # until cancelled, at the end of the phase it reports on
         await asyncio.sleep(1.0)
-        pipe.send("progress", sum(c.deliveries for c in clients))
+        pipe.send("progress", count())
+
+
+@dataclass
+class Sent:
+    """What one sender sent."""
+
+    count: int = 0  # messages written while the connection was open
+    unacknowledged: int = 0  # of those, the server had not read by the end
 
 
 async def _send_flat_out(
-    client: BenchConnection, target: str, index: int, deadline: float, spec: Spec
-) -> int:
+    client: BenchConnection,
+    target: str,
+    index: int,
+    deadline: float,
+    spec: Spec,
+) -> Sent:
     """Send as fast as the server takes it, at most `window` messages in flight.
 
     Flow control without echo-message: each batch ends with a PING, and at most
-    two batches may wait for their PONG.
+    two batches may wait for their PONG. Sending stops at `deadline`, or when
+    the connection closes; then the PONGs still due are awaited until
+    `deadline + spec.drain_seconds`, and the batches still unacknowledged then
+    are reported: the server fell behind.
     """
     batch = max(1, spec.window // 2)
+    run_id, size = spec.run_id, spec.size
     pending: deque[asyncio.Future[bytes]] = deque()
-    seq = 0
+    sent = Sent()
     while time.monotonic() < deadline:
+        first = sent.count
         lines = "".join(
-            f"PRIVMSG {target} :{message_body(index, seq + k, spec.size)}\r\n"
+            f"PRIVMSG {target} :{message_body(run_id, index, first + k, size)}\r\n"
             for k in range(batch)
         )
-        seq += batch
-        token = f"w{index}.{seq}"
-        pending.append(client.expect(token.encode()))
-        client.send_raw((lines + f"PING :{token}\r\n").encode())
+        token = f"w{index}.{sent.count + batch}"
+        pong = client.expect(token.encode())
+        if not client.send_raw((lines + f"PING :{token}\r\n").encode()):
+            pong.cancel()
+            break  # the connection is gone: these were not sent
+        sent.count += batch
+        pending.append(pong)
         if len(pending) >= 2:
-            await _batch_acknowledged(client, pending.popleft())
-    while pending:  # at most two
-        await _batch_acknowledged(client, pending.popleft())
-    return seq
+            if not await _acknowledged(pending[0], deadline):
+                break  # the deadline came first, or the connection went
+            pending.popleft()
+    drain_until = deadline + spec.drain_seconds
+    while pending and await _acknowledged(pending[0], drain_until):
+        pending.popleft()
+    if client.close_reason is None:
+        sent.unacknowledged = len(pending) * batch
+    for pong in pending:
+        pong.cancel()
+    return sent
 
 
-async def _batch_acknowledged(
-    client: BenchConnection, pong: asyncio.Future[bytes]
-) -> None:
-    try:
-        async with asyncio.timeout(SYNC_SECONDS):
-            await pong
-    except TimeoutError:
-        raise TimeoutError(
-            f"sender {client.nick} got no PONG for a batch within {SYNC_SECONDS:g} s"
-        ) from None
+async def _acknowledged(pong: asyncio.Future[bytes], until: float) -> bool:
+    """Wait until `until` for a batch's PONG: True if it came.
+
+    False if the time ran out (the PONG may still come: wait again later) or
+    the connection closed.
+    """
+    if not pong.done():
+        try:
+            async with asyncio.timeout(max(0.0, until - time.monotonic())):
+                await asyncio.shield(pong)
+        except TimeoutError:
+            return False
+        except ConnectionError:
+            return False
+    return not pong.cancelled() and pong.exception() is None
 
 
 def send_offset(index: int, total_rate: float, *, bursts: bool = False) -> float:
@@ -266,28 +329,32 @@ async def _send_at_rate(
     index: int,
     deadline: float,
     spec: Spec,
-) -> int:
-    """Send this sender's share of `spec.rate` on an absolute schedule."""
+) -> Sent:
+    """Send this sender's share of `spec.rate` on an absolute schedule.
+
+    Stops early when the connection closes: what it could not send is neither
+    sent nor expected.
+    """
     interval = spec.senders / spec.rate
     start = time.monotonic() + send_offset(index, spec.rate, bursts=spec.bursts)
-    seq = 0
+    sent = Sent()
     while True:
-        due = start + seq * interval
+        due = start + sent.count * interval
         if due >= deadline:
-            return seq
+            return sent
         delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        client.send_raw(
-            f"PRIVMSG {target} :{message_body(index, seq, spec.size)}\r\n".encode()
-        )
-        seq += 1
+        body = message_body(spec.run_id, index, sent.count, spec.size)
+        if not client.send_raw(f"PRIVMSG {target} :{body}\r\n".encode()):
+            return sent
+        sent.count += 1
 
 
 async def run_fanout(spec: Spec, pipe: Pipe) -> WorkerResult:
     """C clients in one channel; the first S send; everyone counts deliveries."""
     reservoir = SampleReservoir()
-    clients = await connect_all(spec, reservoir, sample_all=spec.rate > 0)
+    clients = await connect_all(spec, reservoir, sample_all=spec.rate > 0, pipe=pipe)
     for client in clients:
         client.send_raw(f"JOIN {CHANNEL}\r\n".encode())
     for client in clients:
@@ -306,6 +373,7 @@ async def _ready_steady(
     """
     for client in counted:
         client.deliveries = 0
+        client.foreign = 0
         client.last_delivery = 0.0
     reservoir.clear()
     pipe.send("ready")
@@ -321,11 +389,50 @@ async def _measure(
 ) -> WorkerResult:
     await _ready_steady(pipe, clients, reservoir)
     result = WorkerResult(started=time.monotonic(), cpu_seconds=-own_cpu_seconds())
-    progress = asyncio.create_task(_report_progress(pipe, clients))
+    progress = asyncio.create_task(
+        _report_progress(pipe, lambda: sum(c.deliveries for c in clients))
+    )
     try:
         return await _send_and_drain(spec, pipe, clients, reservoir, target, result)
     finally:
         progress.cancel()
+
+
+def _sending_over(result: WorkerResult) -> None:
+    """Note how long the senders sent and the CPU this worker used meanwhile."""
+    result.sending_seconds = time.monotonic() - result.started
+    result.sending_cpu_seconds = result.cpu_seconds + own_cpu_seconds()
+
+
+async def _drain(receivers: list[tuple[BenchConnection, int]], until: float) -> bool:
+    """Wait until every receiver still connected has its expected deliveries.
+
+    Returns False if `until` came first (then some are late, or lost).
+    """
+    while True:
+        if all(
+            client.deliveries >= expected or client.close_reason is not None
+            for client, expected in receivers
+        ):
+            return True
+        if time.monotonic() >= until:
+            return False
+        await asyncio.sleep(0.01)
+
+
+def _disconnections(result: WorkerResult, clients: list[BenchConnection]) -> None:
+    """Count the clients the server closed, and keep the first one's reason."""
+    gone = [client for client in clients if client.disconnected_by_server]
+    result.disconnected = len(gone)
+    result.first_disconnect = next((f"{c.nick}: {c.close_reason}" for c in gone), "")
+
+
+def _expected_of(client: BenchConnection, expected: int) -> int:
+    # A client the server disconnected expects nothing after that: what it
+    # missed is reported as a disconnection, not as lost messages.
+    return (
+        min(expected, client.deliveries) if client.disconnected_by_server else expected
+    )
 
 
 async def _send_and_drain(
@@ -342,37 +449,37 @@ async def _send_and_drain(
         for i, client in enumerate(clients)
         if spec.first + i < spec.senders
     ]
-    sent_by: dict[int, int] = {}
+    sent_by: dict[int, Sent] = {}
 
     async def send(client: BenchConnection, index: int) -> None:
         if spec.rate > 0:
-            count = await _send_at_rate(client, target, index, deadline, spec)
+            sent = await _send_at_rate(client, target, index, deadline, spec)
         else:
-            count = await _send_flat_out(client, target, index, deadline, spec)
-        sent_by[index] = count
+            sent = await _send_flat_out(client, target, index, deadline, spec)
+        sent_by[index] = sent
 
     await asyncio.gather(*(send(client, index) for client, index in senders))
-    result.sent = sum(sent_by.values())
+    _sending_over(result)
+    result.sent = sum(sent.count for sent in sent_by.values())
+    result.unacknowledged = sum(sent.unacknowledged for sent in sent_by.values())
     pipe.send("sent", result.sent)
     _, total = await pipe.receive()
     # Everyone but the sender gets each message (no echo-message).
-    expected = {
-        id(client): total - sent_by.get(spec.first + i, 0)
+    expected = [
+        (client, total - sent_by.get(spec.first + i, Sent()).count)
         for i, client in enumerate(clients)
-    }
-    result.expected = sum(expected.values())
-    drain_deadline = time.monotonic() + spec.drain_seconds
-    while time.monotonic() < drain_deadline:
-        if all(client.deliveries >= expected[id(client)] for client in clients):
-            break
-        await asyncio.sleep(0.01)
+    ]
+    result.drain_ran_out = not await _drain(expected, deadline + spec.drain_seconds)
     result.finished = time.monotonic()
     result.cpu_seconds += own_cpu_seconds()
+    result.expected = sum(_expected_of(client, n) for client, n in expected)
     result.received = sum(client.deliveries for client in clients)
+    result.foreign = sum(client.foreign for client in clients)
     result.last_delivery = max(
         (client.last_delivery for client in clients), default=0.0
     )
     result.samples_ms = reservoir.samples
+    _disconnections(result, clients)
     return result
 
 
@@ -396,6 +503,8 @@ async def run_connect(spec: Spec, pipe: Pipe) -> WorkerResult:
                     sample_all=False,
                     reservoir=reservoir,
                     timeout_seconds=spec.connect_timeout_seconds,
+                    run_id=spec.run_id,
+                    password=spec.password,
                 )
             except (OSError, TimeoutError, ConnectionError) as error:
                 result.failures += 1
@@ -404,7 +513,11 @@ async def run_connect(spec: Spec, pipe: Pipe) -> WorkerResult:
             result.registration_ms.append((time.monotonic() - began) * 1000)
             clients.append(client)
 
-    await asyncio.gather(*(one(spec.first + i) for i in range(spec.count)))
+    progress = asyncio.create_task(_report_progress(pipe, lambda: len(clients)))
+    try:
+        await asyncio.gather(*(one(spec.first + i) for i in range(spec.count)))
+    finally:
+        progress.cancel()
     result.registered = len(clients)
     result.finished = time.monotonic()
     result.cpu_seconds += own_cpu_seconds()
@@ -413,6 +526,7 @@ async def run_connect(spec: Spec, pipe: Pipe) -> WorkerResult:
     if spec.hold_seconds > 0:
         await asyncio.sleep(spec.hold_seconds)  # clients answer server PINGs meanwhile
     result.alive = await _count_alive(clients)
+    _disconnections(result, clients)
     for client in clients:
         client.close()
     return result
@@ -432,13 +546,21 @@ async def _count_alive(clients: list[BenchConnection]) -> int:
 async def run_direct(spec: Spec, pipe: Pipe) -> WorkerResult:
     """Pairs of clients: ping-pong round trips, or one-way streaming."""
     reservoir = SampleReservoir()
-    clients = await connect_all(spec, reservoir, sample_all=True)
+    clients = await connect_all(spec, reservoir, sample_all=True, pipe=pipe)
     pairs = [(clients[i], clients[i + 1]) for i in range(0, len(clients) - 1, 2)]
     if spec.mode == "stream":
         stream_spec = Spec(**{**spec.__dict__, "senders": spec.first + len(clients)})
         # Each pair's first client streams to the second.
         return await _measure_stream(stream_spec, pipe, pairs, reservoir)
     return await _measure_pingpong(spec, pipe, pairs, reservoir)
+
+
+@dataclass
+class _Exchange:
+    """Ping-pong messages sent and received, over all of a worker's pairs."""
+
+    sent: int = 0
+    received: int = 0
 
 
 async def _measure_pingpong(
@@ -450,27 +572,32 @@ async def _measure_pingpong(
     await _ready_steady(pipe, [], reservoir)
     result = WorkerResult(started=time.monotonic(), cpu_seconds=-own_cpu_seconds())
     deadline = result.started + spec.seconds
-    rounds = [0]
+    exchange = _Exchange()
     finished: list[asyncio.Future[None]] = []
     loop = asyncio.get_running_loop()
     for a, b in pairs:
         done: asyncio.Future[None] = loop.create_future()
         finished.append(done)
-        _wire_pair(a, b, spec, deadline, rounds, done)
-    limit = spec.seconds + SYNC_SECONDS
+        _wire_pair(a, b, spec, deadline, exchange, done)
+    progress = asyncio.create_task(_report_progress(pipe, lambda: exchange.received))
     try:
-        async with asyncio.timeout(limit):
-            await asyncio.gather(*finished)
-    except TimeoutError:
-        stalled = sum(not done.done() for done in finished)
-        raise TimeoutError(
-            f"{stalled} of {len(pairs)} ping-pong pairs stalled (a message lost?) "
-            f"and were not done {limit:g} s after the start"
-        ) from None
+        # A pair whose message was lost (or whose client the server closed)
+        # never finishes: the wait ends `drain_seconds` after the deadline.
+        await asyncio.wait(finished, timeout=spec.seconds + spec.drain_seconds)
+    finally:
+        progress.cancel()
+    result.stalled_pairs = sum(not done.done() for done in finished)
+    for done in finished:
+        done.cancel()
     result.finished = time.monotonic()
     result.cpu_seconds += own_cpu_seconds()
-    result.sent = result.received = result.expected = rounds[0] * 2
+    result.sending_seconds = result.finished - result.started
+    result.sending_cpu_seconds = result.cpu_seconds
+    result.sent = result.expected = exchange.sent
+    result.received = exchange.received
+    result.foreign = sum(a.foreign + b.foreign for a, b in pairs)
     result.samples_ms = reservoir.samples
+    _disconnections(result, [client for pair in pairs for client in pair])
     pipe.send("sent", result.sent)
     await pipe.receive()
     return result
@@ -481,7 +608,7 @@ def _wire_pair(
     b: BenchConnection,
     spec: Spec,
     deadline: float,
-    rounds: list[int],
+    exchange: _Exchange,
     done: asyncio.Future[None],
 ) -> None:
     """a sends b a "ping", b sends it back; a's reservoir gets the round trip."""
@@ -489,15 +616,18 @@ def _wire_pair(
     seq = [0]
 
     def send_ping() -> None:
-        body = message_body(0, seq[0], spec.size)
-        a.send_raw(f"PRIVMSG {b.nick} :{body}\r\n".encode())
+        body = message_body(spec.run_id, 0, seq[0], spec.size)
+        if a.send_raw(f"PRIVMSG {b.nick} :{body}\r\n".encode()):
+            exchange.sent += 1
 
     def on_b(line: bytes) -> None:
+        exchange.received += 1
         body = line[line.find(b" :", line.find(b" PRIVMSG ")) + 2 :].rstrip(b"\r")
-        b.send_raw(b"PRIVMSG " + a.nick.encode() + b" :" + body + b"\r\n")
+        if b.send_raw(b"PRIVMSG " + a.nick.encode() + b" :" + body + b"\r\n"):
+            exchange.sent += 1
 
     def on_a(line: bytes) -> None:
-        rounds[0] += 1
+        exchange.received += 1
         seq[0] += 1
         if time.monotonic() < deadline:
             send_ping()
@@ -515,29 +645,37 @@ async def _measure_stream(
     pairs: list[tuple[BenchConnection, BenchConnection]],
     reservoir: SampleReservoir,
 ) -> WorkerResult:
-    await _ready_steady(pipe, [b for _, b in pairs], reservoir)
+    receivers = [b for _, b in pairs]
+    await _ready_steady(pipe, receivers, reservoir)
     result = WorkerResult(started=time.monotonic(), cpu_seconds=-own_cpu_seconds())
     deadline = result.started + spec.seconds
-    counts = await asyncio.gather(
-        *(
-            _send_flat_out(a, b.nick, i, deadline, spec)
-            for i, (a, b) in enumerate(pairs)
-        )
+    progress = asyncio.create_task(
+        _report_progress(pipe, lambda: sum(b.deliveries for b in receivers))
     )
-    result.sent = result.expected = sum(counts)
-    pipe.send("sent", result.sent)
-    await pipe.receive()
-    drain_deadline = time.monotonic() + spec.drain_seconds
-    while time.monotonic() < drain_deadline:
-        if all(
-            b.deliveries >= count for (_, b), count in zip(pairs, counts, strict=True)
-        ):
-            break
-        await asyncio.sleep(0.01)
+    try:
+        sent = await asyncio.gather(
+            *(
+                _send_flat_out(a, b.nick, i, deadline, spec)
+                for i, (a, b) in enumerate(pairs)
+            )
+        )
+        _sending_over(result)
+        result.sent = sum(s.count for s in sent)
+        result.unacknowledged = sum(s.unacknowledged for s in sent)
+        pipe.send("sent", result.sent)
+        await pipe.receive()
+        expected = [(b, s.count) for b, s in zip(receivers, sent, strict=True)]
+        drained = await _drain(expected, deadline + spec.drain_seconds)
+        result.drain_ran_out = not drained
+    finally:
+        progress.cancel()
     result.finished = time.monotonic()
     result.cpu_seconds += own_cpu_seconds()
-    result.received = sum(b.deliveries for _, b in pairs)
+    result.expected = sum(_expected_of(b, n) for b, n in expected)
+    result.received = sum(b.deliveries for b in receivers)
+    result.foreign = sum(b.foreign for b in receivers)
     result.samples_ms = reservoir.samples
+    _disconnections(result, [client for pair in pairs for client in pair])
     return result
 
 

@@ -7,23 +7,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
-def percentile(sorted_values: Sequence[float], fraction: float) -> float:
-    """The nearest-rank percentile of already sorted values (0.0 when empty)."""
+def percentile(sorted_values: Sequence[float], fraction: float) -> float | None:
+    """The nearest-rank percentile of already sorted values (None when empty)."""
     if not sorted_values:
-        return 0.0
+        return None
     rank = max(1, math.ceil(fraction * len(sorted_values)))
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
 @dataclass(frozen=True, slots=True)
 class LatencySummary:
-    """Latency percentiles in milliseconds."""
+    """Latency percentiles in milliseconds; None when there was no sample
+    (nothing arrived): "n/a", not a latency of zero."""
 
     count: int
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    max_ms: float
+    p50_ms: float | None
+    p90_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
 
     @classmethod
     def of(cls, samples_ms: Iterable[float]) -> LatencySummary:
@@ -34,7 +35,7 @@ class LatencySummary:
             p50_ms=percentile(ordered, 0.50),
             p90_ms=percentile(ordered, 0.90),
             p99_ms=percentile(ordered, 0.99),
-            max_ms=ordered[-1] if ordered else 0.0,
+            max_ms=ordered[-1] if ordered else None,
         )
 
 

@@ -2,23 +2,42 @@
 
 It parses as little as it can: deliveries are counted with `bytes.count` over
 complete lines, and latency is read from the timestamp the sender put in the
-message body (`<sender> <seq> <monotonic_ns> <padding>`).
+message body (`<run id> <sender> <seq> <monotonic_ns> <padding>`). The run id,
+random per run, tells this run's messages from anyone else's: only lines
+carrying it are counted as deliveries; other PRIVMSGs are counted as foreign.
+
+Registration is parsed line by line (it is short): a 4xx or 5xx numeric before
+the welcome fails it at once, quoting the server. After it, the last lines read
+are kept, so that when the server closes the connection its ERROR line can be
+quoted as the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Callable
+from typing import Any
 
 from hubbub.bench.stats import SampleReservoir
 
 PRIVMSG = b" PRIVMSG "
 
 
-def message_body(sender: int, seq: int, size: int) -> str:
+def new_run_id() -> str:
+    """A random token that marks one run's messages (`r` and 8 hex digits)."""
+    return "r" + secrets.token_hex(4)
+
+
+def run_marker(run_id: str) -> bytes:
+    """What every one of the run's PRIVMSG lines contains: the body's start."""
+    return f" :{run_id} ".encode()
+
+
+def message_body(run_id: str, sender: int, seq: int, size: int) -> str:
     """A benchmark message body carrying its send time, padded to about `size` bytes."""
-    head = f"{sender} {seq} {time.monotonic_ns()}"
+    head = f"{run_id} {sender} {seq} {time.monotonic_ns()}"
     return head + " " + "x" * max(0, size - len(head) - 1)
 
 
@@ -27,28 +46,83 @@ def body_timestamp_ns(line: bytes) -> int | None:
     start = line.find(b" :", line.find(PRIVMSG))
     if start < 0:
         return None
-    parts = line[start + 2 :].split(b" ", 3)
-    if len(parts) < 3 or not parts[2].isdigit():
+    parts = line[start + 2 :].split(b" ", 4)
+    if len(parts) < 4 or not parts[3].isdigit():
         return None
-    return int(parts[2])
+    return int(parts[3])
+
+
+class RegistrationError(ConnectionError):
+    """The server answered the registration with an error numeric."""
+
+
+def _command_and_params(line: bytes) -> tuple[bytes, bytes]:
+    """A raw line's command and the rest, tags and source skipped."""
+    if line.startswith(b"@"):
+        line = line.partition(b" ")[2]
+    if line.startswith(b":"):
+        line = line.partition(b" ")[2]
+    command, _, params = line.lstrip(b" ").partition(b" ")
+    return command.upper(), params
+
+
+_RFC1459 = str.maketrans("[]\\~", "{}|^")
+
+
+def _casefold(nick: str) -> str:
+    """IRC's case mapping (rfc1459): `[]\\~` are the capitals of `{}|^`."""
+    return nick.lower().translate(_RFC1459)
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace").strip()
+
+
+def server_error_text(data: bytes) -> str:
+    """The text of the last ERROR line in `data` ("" if there is none)."""
+    for line in reversed(data.split(b"\n")):
+        command, params = _command_and_params(line.rstrip(b"\r"))
+        if command == b"ERROR":
+            return _text(params.removeprefix(b":")) or "(no reason given)"
+    return ""
 
 
 class BenchConnection(asyncio.Protocol):
     """One load-generating client."""
 
     def __init__(
-        self, nick: str, *, sample_all: bool, reservoir: SampleReservoir | None
+        self,
+        nick: str,
+        *,
+        sample_all: bool,
+        reservoir: SampleReservoir | None,
+        run_id: str = "",
     ) -> None:
+        loop = asyncio.get_running_loop()
         self.nick = nick
         self.sample_all = sample_all  # latency of every line, or of each read's last
         self.reservoir = reservoir  # where latencies go; None records none
+        self.marker = run_marker(run_id)  # in each of this run's PRIVMSG lines
         self.transport: asyncio.Transport | None = None
-        self.deliveries = 0  # PRIVMSG lines received
+        self.deliveries = 0  # this run's PRIVMSG lines received
+        self.foreign = 0  # other PRIVMSG lines received (other runs, other users)
         self.last_delivery = 0.0  # monotonic time of the latest delivery
-        self.closed = asyncio.get_running_loop().create_future()
+        self.closed = loop.create_future()
+        self.close_reason: str | None = None  # why it closed; None while open
+        self.closed_by_us = False
         self.on_privmsg: Callable[[bytes], None] | None = None  # per-line hook (direct)
+        # Registration: parsed line by line until the end of the welcome burst.
+        self.registering = True
+        self.welcomed: asyncio.Future[None] = loop.create_future()
+        self.burst_over: asyncio.Future[None] = loop.create_future()
         self._buffer = b""
+        self._tail = b""  # the last complete lines read: an ERROR is among them
         self._waiters: list[tuple[bytes, asyncio.Future[bytes]]] = []
+
+    @property
+    def disconnected_by_server(self) -> bool:
+        """The connection is gone, and not because we closed it."""
+        return self.close_reason is not None and not self.closed_by_us
 
     # asyncio.Protocol
 
@@ -64,36 +138,103 @@ class BenchConnection(asyncio.Protocol):
             self._buffer = buffer
             return
         complete, self._buffer = buffer[: cut + 1], buffer[cut + 1 :]
-        count = complete.count(PRIVMSG)
+        self._tail = complete
+        if self.registering:
+            self._read_registration(complete)
+        count = complete.count(self.marker)
         if count:
             self.deliveries += count
             self.last_delivery = time.monotonic()
             self._sample(complete)
-        if b"PING " in complete:
-            self._answer_pings(complete)
+        if complete.count(b"\n") != count:  # lines that are not deliveries
+            self._other_lines(complete, count)
         if self._waiters:
             self._wake(complete)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Resolve `closed` and fail anyone still waiting."""
+        """Resolve `closed`, say why, and fail anyone still waiting."""
+        server_error = server_error_text(self._tail + self._buffer)
+        if server_error:
+            reason = f"the server closed the connection: ERROR :{server_error}"
+        else:
+            reason = "connection closed" + (f" ({exc})" if exc else "")
+        if self.close_reason is None:
+            self.close_reason = reason
         if not self.closed.done():
             self.closed.set_result(None)
-        for _, waiter in self._waiters:
+        waiters: list[asyncio.Future[Any]] = [self.welcomed, self.burst_over]
+        waiters += [waiter for _, waiter in self._waiters]
+        self._waiters.clear()
+        for waiter in waiters:
             if not waiter.done():
-                reason = f" ({exc})" if exc else ""
-                waiter.set_exception(ConnectionError(f"connection closed{reason}"))
+                waiter.set_exception(ConnectionError(self.close_reason))
                 # Mark it retrieved: an awaiter still gets it, nobody else warns.
                 waiter.exception()
-        self._waiters.clear()
 
     # Helpers
+
+    def _read_registration(self, complete: bytes) -> None:
+        for raw in complete.split(b"\n"):
+            command, params = _command_and_params(raw.rstrip(b"\r"))
+            if command == b"001":
+                self._welcome(params)
+            elif command in (b"376", b"422") and self.welcomed.done():
+                self.registering = False
+                if not self.burst_over.done():
+                    self.burst_over.set_result(None)
+                return
+            elif (
+                not self.welcomed.done()
+                and len(command) == 3
+                and command[:1] in b"45"
+                and command.isdigit()
+            ):
+                # Before the welcome, any error numeric answers NICK, USER or PASS.
+                numeric = _text(command + b" " + params)
+                self._refuse(f"the server refused the registration: {numeric}")
+                return
+
+    def _welcome(self, params: bytes) -> None:
+        nick = _text(params.partition(b" ")[0])
+        if _casefold(nick) != _casefold(self.nick):
+            # Two clients could end up with one nick; direct would message nobody.
+            self._refuse(
+                f"the server registered {self.nick} as {nick} (its nicks are"
+                " shorter? a shorter --prefix or fewer clients may do)"
+            )
+        elif not self.welcomed.done():
+            self.welcomed.set_result(None)
+
+    def _refuse(self, reason: str) -> None:
+        self.registering = False
+        self.close_reason = reason
+        for waiter in (self.welcomed, self.burst_over):
+            if not waiter.done():
+                waiter.set_exception(RegistrationError(reason))
+                waiter.exception()
+        self.close()
+
+    def _other_lines(self, complete: bytes, deliveries: int) -> None:
+        """PINGs to answer, and PRIVMSGs from outside the run to count.
+
+        Only for reads holding lines other than deliveries: the common read,
+        all deliveries, costs two scans (the marker and the newlines), no more.
+        """
+        if b"PING " in complete:
+            self._answer_pings(complete)
+        if complete.count(PRIVMSG) != deliveries:
+            marker = self.marker
+            for line in complete.split(b"\n"):
+                if PRIVMSG in line and marker not in line:
+                    self.foreign += 1
 
     def _sample(self, complete: bytes) -> None:
         now = time.monotonic_ns()
         reservoir = self.reservoir
+        marker = self.marker
         if self.on_privmsg is not None or self.sample_all:
             for line in complete.split(b"\n"):
-                if PRIVMSG not in line:
+                if marker not in line:
                     continue
                 if reservoir is not None:
                     stamp = body_timestamp_ns(line)
@@ -105,7 +246,7 @@ class BenchConnection(asyncio.Protocol):
         if reservoir is None:
             return
         last = complete[complete.rfind(b"\n", 0, len(complete) - 1) + 1 :]
-        stamp = body_timestamp_ns(last) if PRIVMSG in last else None
+        stamp = body_timestamp_ns(last) if marker in last else None
         if stamp is not None:
             reservoir.add((now - stamp) / 1e6)
 
@@ -128,14 +269,23 @@ class BenchConnection(asyncio.Protocol):
             waiter.set_result(complete[begin:end].rstrip(b"\r"))
         self._waiters = still
 
-    def send_raw(self, data: bytes) -> None:
-        """Write bytes now (asyncio buffers what the socket does not take)."""
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+    def send_raw(self, data: bytes) -> bool:
+        """Write bytes now (asyncio buffers what the socket does not take).
+
+        Returns False, writing nothing, once the connection is closed or closing.
+        """
+        if self.transport is None or self.transport.is_closing():
+            return False
+        self.transport.write(data)
+        return True
 
     def expect(self, fragment: bytes) -> asyncio.Future[bytes]:
         """A future for the next line containing `fragment`."""
         waiter = asyncio.get_running_loop().create_future()
+        if self.close_reason is not None:
+            waiter.set_exception(ConnectionError(self.close_reason))
+            waiter.exception()
+            return waiter
         self._waiters.append((fragment, waiter))
         return waiter
 
@@ -145,6 +295,8 @@ class BenchConnection(asyncio.Protocol):
 
     def close(self) -> None:
         """Close the connection."""
+        if self.close_reason is None:
+            self.closed_by_us = True
         if self.transport is not None:
             self.transport.close()
 
@@ -157,17 +309,23 @@ async def open_connection(
     sample_all: bool,
     reservoir: SampleReservoir | None,
     timeout_seconds: float,
+    run_id: str = "",
+    password: str = "",
 ) -> BenchConnection:
     """Connect and register `nick`; return once the welcome burst is over.
 
-    On any failure the connection is closed before the error propagates, so a
-    client that did not register never holds a socket open.
+    With a `password`, PASS goes first. On any failure the connection is
+    closed before the error propagates, so a client that did not register
+    never holds a socket open.
 
     Raises:
         OSError: the server refused the connection.
         TimeoutError: registration took over `timeout_seconds` (the message says
             which step was waiting).
-        ConnectionError: the server closed the connection during registration.
+        RegistrationError: the server answered with an error numeric (quoted),
+            or welcomed the client under another nick.
+        ConnectionError: the server closed the connection during registration
+            (quoting its ERROR line if it sent one).
     """
     loop = asyncio.get_running_loop()
     waiting_for = "the TCP connection"
@@ -176,24 +334,19 @@ async def open_connection(
         async with asyncio.timeout(timeout_seconds):
             _, connection = await loop.create_connection(
                 lambda: BenchConnection(
-                    nick, sample_all=sample_all, reservoir=reservoir
+                    nick, sample_all=sample_all, reservoir=reservoir, run_id=run_id
                 ),
                 host,
                 port,
             )
-            # The end of the MOTD (376) or its absence (422) ends the burst.
-            welcome = connection.expect(b" 001 ")
-            motd_end = connection.expect(b" 376 ")
-            no_motd = connection.expect(b" 422 ")
-            connection.send_raw(f"NICK {nick}\r\nUSER {nick} 0 * :bench\r\n".encode())
+            login = f"PASS :{password}\r\n" if password else ""
+            login += f"NICK {nick}\r\nUSER {nick} 0 * :bench\r\n"
+            connection.send_raw(login.encode())
             waiting_for = "the welcome (001)"
-            await welcome
+            await asyncio.shield(connection.welcomed)
+            # The end of the MOTD (376) or its absence (422) ends the burst.
             waiting_for = "the end of the MOTD (376 or 422)"
-            done, _ = await asyncio.wait(
-                {motd_end, no_motd}, return_when=asyncio.FIRST_COMPLETED
-            )
-            for waiter in done:
-                waiter.result()  # raises ConnectionError if the server hung up
+            await asyncio.shield(connection.burst_over)
     except BaseException as error:
         if connection is not None:
             connection.close()  # connection_lost then fails the waiters left
@@ -202,10 +355,6 @@ async def open_connection(
                 f"no answer after {timeout_seconds:g} s waiting for {waiting_for}"
             ) from None
         raise
-    for waiter in (motd_end, no_motd):
-        if waiter not in done:
-            waiter.cancel()
-    connection._waiters = [(f, w) for f, w in connection._waiters if not w.done()]
     return connection
 
 
