@@ -16,7 +16,8 @@ from hubbub.storage.database import Database, RetryPolicy, open_database
 from hubbub.storage.errors import StorageError
 from tests.storage.conftest import POSTGRES_URL, needs_postgres, run_as_admin
 
-FAST = RetryPolicy(attempts=3, first_delay_seconds=0.001)
+# Quick retries; after an outage, the next transaction is tried at once.
+FAST = RetryPolicy(attempts=3, first_delay_seconds=0.001, outage_retry_seconds=0)
 
 
 class FlakyWork:
@@ -282,7 +283,7 @@ async def test_a_postgresql_statement_without_an_answer_fails_in_time() -> None:
     transaction after `statement_timeout`, once, instead of holding its
     caller for good; the connection pool works on afterwards."""
     assert POSTGRES_URL is not None
-    database = open_database(POSTGRES_URL, statement_timeout=0.5)
+    database = open_database(POSTGRES_URL, statement_timeout=0.5, retry=FAST)
     loop = asyncio.get_running_loop()
 
     async def sleep(connection: AsyncConnection) -> None:
@@ -299,3 +300,44 @@ async def test_a_postgresql_statement_without_an_answer_fails_in_time() -> None:
         assert await database.transaction(one) == 1
     finally:
         await database.close()
+
+
+async def test_an_outage_fails_later_transactions_at_once_then_tries_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Once retries are spent, the next transactions fail without waiting
+    (and without a retry line each), until one is tried again, once, after
+    `outage_retry_seconds`; the first that passes ends the outage."""
+    policy = RetryPolicy(
+        attempts=3, first_delay_seconds=0.001, outage_retry_seconds=0.2
+    )
+    database = open_database(f"sqlite:///{tmp_path / 'outage.db'}", retry=policy)
+    loop = asyncio.get_running_loop()
+    try:
+        down = FlakyWork(100, ConnectionRefusedError(111, "Connection refused"))
+        with pytest.raises(StorageError, match="after 3 attempts"):
+            await database.transaction(down)
+        assert down.calls == 3
+        started = loop.time()
+        with pytest.raises(StorageError, match=r"database unavailable for \d+ s"):
+            await database.transaction(down)
+        assert down.calls == 3  # not even tried
+        assert loop.time() - started < 0.1
+        await asyncio.sleep(0.25)
+        with pytest.raises(StorageError):
+            await database.transaction(down)
+        assert down.calls == 4  # tried once, no retries
+        await asyncio.sleep(0.25)
+        assert await database.transaction(FlakyWork(0, database_locked())) == 42
+        up = FlakyWork(1, database_locked())
+        assert await database.transaction(up) == 42  # retried again as usual
+        assert up.calls == 2
+        # A lock another writer holds too long is no outage: no breaker.
+        with pytest.raises(StorageError, match="after 3 attempts"):
+            await database.transaction(FlakyWork(3, database_locked()))
+        assert await database.transaction(FlakyWork(0, database_locked())) == 42
+    finally:
+        await database.close()
+    messages = [r.getMessage() for r in caplog.records if r.name.endswith("database")]
+    assert sum("failing at once" in m for m in messages) == 1
+    assert sum("answers again" in m for m in messages) == 1

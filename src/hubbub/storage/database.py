@@ -52,6 +52,14 @@ class RetryPolicy:
 
     attempts: int = 4
     first_delay_seconds: float = 0.1  # doubled after each failure: 0.1, 0.2, 0.4
+    # Once retries are spent (an outage), transactions fail at once for this
+    # long; then one is tried, once, and either ends the outage or starts
+    # the wait again (`Database.transaction`).
+    outage_retry_seconds: float = 2.0
+
+
+class _UnavailableError(StorageError):
+    """The database did not answer: retries spent, or no answer in time."""
 
 
 class Database:
@@ -67,6 +75,11 @@ class Database:
         self.statement_timeout = statement_timeout
         self.dialect = engine.dialect.name  # dialect.SQLITE or dialect.POSTGRESQL
         self.retry = retry or RetryPolicy()
+        # An outage (`transaction`): when it began (loop time, None when
+        # there is none), what failed, and when the next try may be.
+        self._outage_since: float | None = None
+        self._outage_error = ""
+        self._next_try = 0.0
         # The same pool, for `transaction(write_lock=True)`: SQLite's
         # transactions begin holding the write lock; PostgreSQL's read what
         # was committed before each statement, whatever the database's default
@@ -125,16 +138,60 @@ class Database:
         if asyncio.current_task() is None:
             # The transport runs command handlers inline, outside any Task, and
             # SQLAlchemy's timeouts need one: give the transaction its own.
-            return await asyncio.ensure_future(self._transaction(work, write_lock))
-        return await self._transaction(work, write_lock)
+            return await asyncio.ensure_future(self._guarded(work, write_lock))
+        return await self._guarded(work, write_lock)
+
+    async def _guarded(
+        self, work: Callable[[AsyncConnection], Awaitable[T]], write_lock: bool
+    ) -> T:
+        """`_transaction`, through an outage breaker: once a transaction has
+        spent its retries, the next ones fail at once (an echoed message, a
+        REGISTER, is answered at once instead of after the whole backoff,
+        and the log gets one line, not three per command), but one every
+        `outage_retry_seconds` is tried, once: the first that passes ends the
+        outage."""
+        now = asyncio.get_running_loop().time()
+        since = self._outage_since
+        if since is not None and now < self._next_try:
+            raise StorageError(
+                f"database unavailable for {now - since:.0f} s: {self._outage_error}"
+            )
+        try:
+            result = await self._transaction(
+                work, write_lock, attempts=1 if since is not None else None
+            )
+        except _UnavailableError as error:
+            if since is None:
+                logger.error(
+                    "! storage: %s; failing at once, trying again every %g s",
+                    error,
+                    self.retry.outage_retry_seconds,
+                )
+                self._outage_since = now
+            self._outage_error = str(error)
+            self._next_try = (
+                asyncio.get_running_loop().time() + self.retry.outage_retry_seconds
+            )
+            raise
+        if since is not None:
+            logger.warning(
+                "= storage: the database answers again, after %.0f s",
+                asyncio.get_running_loop().time() - since,
+            )
+            self._outage_since = None
+        return result
 
     async def _transaction(
-        self, work: Callable[[AsyncConnection], Awaitable[T]], write_lock: bool
+        self,
+        work: Callable[[AsyncConnection], Awaitable[T]],
+        write_lock: bool,
+        attempts: int | None = None,
     ) -> T:
         engine = self._locking_engine if write_lock else self.engine
         advisory_lock = write_lock and self.dialect == dialect.POSTGRESQL
         delay = self.retry.first_delay_seconds
-        for attempt in range(1, self.retry.attempts + 1):
+        attempts = attempts or self.retry.attempts
+        for attempt in range(1, attempts + 1):
             try:
                 async with engine.begin() as connection:
                     if advisory_lock:
@@ -144,7 +201,7 @@ class Database:
                 # No answer in time (`statement_timeout`, or connecting): a
                 # server that stopped answering; waiting again would only
                 # hold the caller as long again.
-                raise StorageError(
+                raise _UnavailableError(
                     "database did not answer in time "
                     f"({self.statement_timeout or dialect.CONNECT_TIMEOUT_SECONDS:g} s)"
                 ) from error
@@ -158,8 +215,11 @@ class Database:
                 if not (error.connection_invalidated or _worth_retrying(error)):
                     raise StorageError(f"database error: {describe(error)}") from error
                 failure = error
-            if attempt == self.retry.attempts:
-                raise StorageError(
+            if attempt == attempts:
+                # Unreachable (not merely busy: SQLite's lock held by another
+                # writer is no outage) is what the breaker is for.
+                kind = _UnavailableError if _unreachable(failure) else StorageError
+                raise kind(
                     f"database unavailable after {attempt} attempts: "
                     f"{describe(failure)}"
                 ) from failure
@@ -209,6 +269,19 @@ def _worth_retrying(error: Exception) -> bool:
         text = str(orig).lower()
         return not any(lasting in text for lasting in _SQLITE_LASTING)
     return isinstance(error, _TRANSIENT)
+
+
+def _unreachable(error: Exception) -> bool:
+    """Whether `error` says the database cannot be reached (refused, lost,
+    restarting), rather than that it is busy."""
+    if isinstance(error, (OSError, InterfaceError, PoolTimeoutError)):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return isinstance(sqlstate, str) and (
+        sqlstate.startswith(("08", "57P")) or sqlstate == "53300"
+    )
 
 
 def describe(error: BaseException) -> str:
