@@ -118,11 +118,13 @@ async def _echo(ctx: Context, event: MessageSent) -> None:
     # The echo (or the labeled ACK) tells the client its message is kept:
     # wait for the group commit that makes it durable. When history cannot
     # keep it, the message has reached its recipients all the same: echo it
-    # (a client that saw no echo would send it again), and log the loss.
+    # (a client that saw no echo would send it again). The store logged the
+    # lost batch (once for all its messages): this line only at debug level,
+    # or an outage would log two lines per message.
     try:
         await ctx.engine.history.commit()
     except StoreUnavailableError as error:
-        logger.warning(
+        logger.debug(
             "! session %d's message echoed, not kept in history: %s",
             ctx.user.session_id,
             error,
