@@ -164,7 +164,9 @@ async def run_app(config: Config) -> AsyncIterator[App]:
     loop = asyncio.get_running_loop()
     config.data_dir.mkdir(parents=True, exist_ok=True)
     config = with_client_capacity(config, open_file_limit())
-    storage = await open_storage(config.storage_url())
+    storage = await open_storage(
+        config.storage_url(), wait_seconds=STARTUP_WAIT_SECONDS
+    )
     engine = Engine(
         config,
         passwords=Argon2Passwords(),
@@ -399,6 +401,10 @@ async def _check_timeouts(engine: Engine, config: Config) -> None:
         await asyncio.sleep(period)
         engine.check_timeouts()
 
+
+# How long start-up waits for a database that cannot be reached yet (a
+# PostgreSQL started at the same time, still starting up).
+STARTUP_WAIT_SECONDS = 30.0
 
 # Young objects a garbage collection waits for (CPython's default is 700).
 GC_YOUNG_THRESHOLD = 10_000

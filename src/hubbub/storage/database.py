@@ -58,8 +58,9 @@ class RetryPolicy:
     outage_retry_seconds: float = 2.0
 
 
-class _UnavailableError(StorageError):
-    """The database did not answer: retries spent, or no answer in time."""
+class UnreachableError(StorageError):
+    """The database could not be reached (refused, lost, restarting, not
+    answering) for as long as the retries lasted."""
 
 
 class Database:
@@ -107,7 +108,9 @@ class Database:
     @property
     def where(self) -> str:
         """The database, for messages: its file, or its URL without the password."""
-        return self.sqlite_file or self.engine.url.render_as_string(hide_password=True)
+        url = self.engine.url  # without the driver SQLAlchemy is told to use
+        url = url.set(drivername=url.get_backend_name())
+        return self.sqlite_file or url.render_as_string(hide_password=True)
 
     async def transaction(
         self,
@@ -160,7 +163,7 @@ class Database:
             result = await self._transaction(
                 work, write_lock, attempts=1 if since is not None else None
             )
-        except _UnavailableError as error:
+        except UnreachableError as error:
             if since is None:
                 logger.error(
                     "! storage: %s; failing at once, trying again every %g s",
@@ -201,7 +204,7 @@ class Database:
                 # No answer in time (`statement_timeout`, or connecting): a
                 # server that stopped answering; waiting again would only
                 # hold the caller as long again.
-                raise _UnavailableError(
+                raise UnreachableError(
                     "database did not answer in time "
                     f"({self.statement_timeout or dialect.CONNECT_TIMEOUT_SECONDS:g} s)"
                 ) from error
@@ -218,7 +221,7 @@ class Database:
             if attempt == attempts:
                 # Unreachable (not merely busy: SQLite's lock held by another
                 # writer is no outage) is what the breaker is for.
-                kind = _UnavailableError if _unreachable(failure) else StorageError
+                kind = UnreachableError if _unreachable(failure) else StorageError
                 raise kind(
                     f"database unavailable after {attempt} attempts: "
                     f"{describe(failure)}"
