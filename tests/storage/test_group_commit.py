@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from hubbub.storage import group_commit
 from hubbub.storage.database import Database, open_database
 from hubbub.storage.errors import StorageError
 from hubbub.storage.group_commit import GroupCommit
@@ -294,3 +295,39 @@ async def test_a_trickle_of_items_shares_a_batch_thanks_to_the_linger(
     group.append(2)
     await group.flush()
     assert writer.batches == [[1, 2]]
+
+
+async def test_a_run_of_lost_batches_is_logged_once_then_summed_up(
+    group: GroupCommit[int],
+    writer: FakeWriter,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An outage under load loses a batch every few milliseconds: the log
+    gets its first, then a sum at most every LOST_LOG_SECONDS, and a line
+    when batches are written again."""
+    monkeypatch.setattr(group_commit, "LOST_LOG_SECONDS", 0.2)
+    for n in range(5):
+        writer.failure = StorageError("database unavailable for 3 s")
+        group.append(n)
+        group.append(n + 100)
+        with pytest.raises(StorageError):
+            await group.flush()
+    await asyncio.sleep(0.25)
+    writer.failure = StorageError("database unavailable for 4 s")
+    group.append(6)
+    with pytest.raises(StorageError):
+        await group.flush()
+    writer.failure = StorageError("database unavailable for 4 s")
+    group.append(7)
+    with pytest.raises(StorageError):
+        await group.flush()
+    group.append(8)
+    await group.flush()
+    assert writer.batches == [[8]]
+    assert [r.getMessage() for r in caplog.records] == [
+        "! storage: lost a batch of 2 items: database unavailable for 3 s",
+        "! storage: lost 9 more items in 5 batches: database unavailable for 4 s",
+        "= storage: history is written again; 1 items in 1 batches lost since"
+        " the last line about it",
+    ]

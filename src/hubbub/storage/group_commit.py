@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# While batches keep failing, a line about them at most this often.
+LOST_LOG_SECONDS = 10.0
+
 
 class GroupCommit(Generic[T]):
     """Batches items for `write_batch`, which stores a list in one transaction."""
@@ -66,6 +69,11 @@ class GroupCommit(Generic[T]):
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
         self.batches_written = 0  # for tests and benchmarks
+        # A run of lost batches (`_write`): when the last one was logged, and
+        # the batches and items lost since, or since the run began.
+        self._lost_logged_at: float | None = None
+        self._lost_batches = 0
+        self._lost_items = 0
 
     def append(self, item: T) -> None:
         """Queue `item` for the next batch; starts the writer on first use.
@@ -149,13 +157,43 @@ class GroupCommit(Generic[T]):
         try:
             await self._write_batch(batch)
         except StorageError as error:
-            logger.error("! storage: lost a batch of %d items: %s", len(batch), error)
+            self._lost(len(batch), error)
             return error
         except Exception as error:  # the writer task must outlive a bad batch
             logger.exception("! storage: lost a batch of %d items", len(batch))
             return StorageError(f"could not write a batch: {error!r}")
         self.batches_written += 1
+        if self._lost_logged_at is not None:
+            logger.warning(
+                "= storage: history is written again; %d items in %d batches "
+                "lost since the last line about it",
+                self._lost_items,
+                self._lost_batches,
+            )
+            self._lost_logged_at = None
         return None
+
+    def _lost(self, items: int, error: StorageError) -> None:
+        """Log a lost batch: the first of a run of them, then at most one
+        line every LOST_LOG_SECONDS for all lost since (an outage under load
+        loses a batch every few milliseconds)."""
+        now = asyncio.get_running_loop().time()
+        self._lost_batches += 1
+        self._lost_items += items
+        logged_at = self._lost_logged_at
+        if logged_at is not None and now - logged_at < LOST_LOG_SECONDS:
+            return
+        if logged_at is None:
+            logger.error("! storage: lost a batch of %d items: %s", items, error)
+        else:
+            logger.error(
+                "! storage: lost %d more items in %d batches: %s",
+                self._lost_items,
+                self._lost_batches,
+                error,
+            )
+        self._lost_logged_at = now
+        self._lost_batches = self._lost_items = 0
 
     def _wake_waiters(self, error: StorageError | None) -> None:
         # A failed batch fails every waiter: each one is waiting for all items
