@@ -103,3 +103,16 @@ async def test_registration_counts_from_a_full_burst() -> None:
     assert client.user.input_pause == 0.0
     await client.send("CAP END")
     assert client.user.input_pause == 0.5
+
+
+async def test_the_clock_stepping_back_costs_no_waiting() -> None:
+    clock = FrozenClock()
+    alice = await _client(clock)
+    await alice.send("PING :x")
+    clock.advance(-3600)  # the wall clock set back an hour
+    await alice.send("PING :x")
+    assert alice.user.input_pause == 0.0
+    for _ in range(3):
+        await alice.send("PING :x")
+    await alice.send("PING :x")
+    assert alice.user.input_pause == 0.5  # the burst spent: one line's wait

@@ -204,9 +204,12 @@ class Engine:
         no more from a client that floods leaves its bytes in the kernel's
         buffers, not in ours. IRC operators are not held back."""
         now = user.last_received
-        allowance = user.flood_allowance + (now - user.flood_checked) * self._flood_rate
-        if allowance > self._flood_burst:
-            allowance = self._flood_burst
+        allowance = user.flood_allowance
+        elapsed = now - user.flood_checked
+        if elapsed > 0.0:  # the wall clock may step back: never a debt for it
+            allowance += elapsed * self._flood_rate
+            if allowance > self._flood_burst:
+                allowance = self._flood_burst
         allowance -= 1.0
         if allowance < 0.0 and user.is_oper:
             allowance = 0.0
