@@ -4,6 +4,7 @@ nothing, and disturbs no one else (TCP and WebSocket)."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -121,4 +122,49 @@ async def test_a_flooder_that_closes_while_held_back_is_still_heard_out(
     texts = [line.rsplit(":", 1)[1] for line in lines if " PRIVMSG " in line]
     assert texts == [f"line {n}" for n in range(LINES)]
     assert await _ping_seconds(carol, "still") < 2.0
+    await carol.close()
+
+
+async def test_labeled_lines_are_held_back_like_any_other(app: App) -> None:
+    carol = await _member(app, "carol")
+    flooder = await _member(app, "flooder")
+    await carol.read_until("flooder")
+    started = time.monotonic()
+    await flooder.send(
+        *(f"@label=x{n} PRIVMSG #flood :line {n}" for n in range(LINES)),
+        "PING :after",
+    )
+    lines = await carol.read_until(f"line {LINES - 1}", seconds=10)
+    assert time.monotonic() - started >= (LINES - BURST - 1) / RATE
+    texts = [line.rsplit(":", 1)[1] for line in lines if " PRIVMSG " in line]
+    assert texts == [f"line {n}" for n in range(LINES)]
+    # No debt left behind: the PING after them is answered at their pace.
+    await flooder.read_until("after", seconds=5)
+    assert time.monotonic() - started < (LINES - BURST) / RATE + 2.0
+
+
+async def test_lines_held_back_when_a_tls_client_closes_are_still_handled(
+    app: App,
+) -> None:
+    """Over TLS the client's close arrives with its last data (plain TCP does
+    not read it before the held lines): what it sent before is handled all
+    the same, at the flood rate, then its QUIT."""
+    carol = await _member(app, "carol")
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the server's self-signed certificate
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", app.ports["tls"], ssl=context
+    )
+    writer.write(b"NICK tlsflood\r\nUSER tlsflood 0 * :t\r\nJOIN #flood\r\n")
+    while b" 366 " not in await asyncio.wait_for(reader.readline(), 5):
+        pass
+    await carol.read_until("tlsflood")
+    lines = [f"PRIVMSG #flood :line {n}" for n in range(LINES)] + ["QUIT :bye now"]
+    writer.write("".join(line + "\r\n" for line in lines).encode())
+    writer.close()  # close_notify, right behind the data
+    seen = await carol.read_until(" QUIT ", seconds=10)
+    texts = [line.rsplit(":", 1)[1] for line in seen if " PRIVMSG " in line]
+    assert texts == [f"line {n}" for n in range(LINES)]
+    assert seen[-1].endswith("QUIT :Quit: bye now")
     await carol.close()

@@ -96,6 +96,7 @@ class Session(asyncio.Protocol):
 
     __slots__ = (
         "_decoder",
+        "_ended",
         "_held",
         "_pending",
         "_transport",
@@ -113,8 +114,12 @@ class Session(asyncio.Protocol):
         self.user: User | None = None
         self._decoder = LineDecoder(max_tags_bytes=CLIENT_TAGS_BYTES)
         self._transport: asyncio.Transport | None = None
-        # Lines received while a suspended handler finishes; None when not held.
+        # Lines received while a suspended handler finishes, or while flood
+        # control holds the connection back; None when not held.
         self._held: list[DecodedLine] | None = None
+        # Why the connection ended, while lines it sent before are still
+        # held (`_end`): the session ends once they are handled.
+        self._ended: str | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Start a session in the engine."""
@@ -150,9 +155,19 @@ class Session(asyncio.Protocol):
         )
 
     def _end(self, reason: str) -> None:
-        if self.user is not None:
-            self.engine.disconnect(self.user, reason)
-            self.engine.flush()
+        user = self.user
+        if user is None:
+            return
+        if self._held and not user.quitting:
+            # Lines sent before the end are still held (flood control, or a
+            # command that waits): they are handled first, at the same pace,
+            # as over plain TCP, where the end is not read before them. (TLS
+            # reads the client's close with the rest of its data.)
+            if self._ended is None:
+                self._ended = reason
+            return
+        self.engine.disconnect(user, reason)
+        self.engine.flush()
 
     def _handle(self, lines: list[DecodedLine]) -> None:
         user = self.user
@@ -168,7 +183,10 @@ class Session(asyncio.Protocol):
                         return
                     continue
                 waiting = coroutine.send(None)
-            except StopIteration:
+            except StopIteration:  # a labeled line, say: done at once too
+                if user.input_pause > 0.0:  # flood control
+                    self._wait_for_input(lines[index + 1 :], user.input_pause)
+                    return
                 continue
             except Exception:
                 self._crashed()
@@ -179,6 +197,9 @@ class Session(asyncio.Protocol):
                 self._transport.pause_reading()
             self._finish_later(coroutine, waiting)
             return
+        if self._ended is not None:  # every line it sent is handled now
+            reason, self._ended = self._ended, None
+            self._end(reason)
 
     def _finish_later(
         self, coroutine: Coroutine[Any, Any, None], waiting: object
