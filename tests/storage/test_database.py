@@ -341,3 +341,35 @@ async def test_an_outage_fails_later_transactions_at_once_then_tries_again(
     messages = [r.getMessage() for r in caplog.records if r.name.endswith("database")]
     assert sum("failing at once" in m for m in messages) == 1
     assert sum("answers again" in m for m in messages) == 1
+
+
+async def test_an_outage_is_said_once_and_probed_by_one_transaction_at_a_time(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    policy = RetryPolicy(attempts=2, first_delay_seconds=0.01, outage_retry_seconds=0.2)
+    database = open_database(f"sqlite:///{tmp_path / 'outage.db'}", retry=policy)
+
+    class SlowRefusal(FlakyWork):
+        async def __call__(self, connection: AsyncConnection) -> int:
+            await asyncio.sleep(0.05)  # a try takes a while, as a connect does
+            return await super().__call__(connection)
+
+    down = SlowRefusal(1000, ConnectionRefusedError(111, "Connection refused"))
+    try:
+        # Ten under way when the outage begins: the log says it once.
+        results = await asyncio.gather(
+            *(database.transaction(down) for _ in range(10)), return_exceptions=True
+        )
+        assert all(isinstance(result, StorageError) for result in results)
+        await asyncio.sleep(0.25)
+        calls = down.calls
+        # Ten more once a try is due: one of them tries, the rest fail at once.
+        results = await asyncio.gather(
+            *(database.transaction(down) for _ in range(10)), return_exceptions=True
+        )
+        assert all(isinstance(result, StorageError) for result in results)
+        assert down.calls == calls + 1
+    finally:
+        await database.close()
+    messages = [r.getMessage() for r in caplog.records if r.name.endswith("database")]
+    assert sum("failing at once" in m for m in messages) == 1

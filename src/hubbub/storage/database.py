@@ -153,33 +153,39 @@ class Database:
         and the log gets one line, not three per command), but one every
         `outage_retry_seconds` is tried, once: the first that passes ends the
         outage."""
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         since = self._outage_since
-        if since is not None and now < self._next_try:
-            raise StorageError(
-                f"database unavailable for {now - since:.0f} s: {self._outage_error}"
-            )
+        if since is not None:
+            if now < self._next_try:
+                raise StorageError(
+                    f"database unavailable for {now - since:.0f} s: "
+                    f"{self._outage_error}"
+                )
+            # This one is the try: the others fail at once meanwhile.
+            self._next_try = now + self.retry.outage_retry_seconds
         try:
             result = await self._transaction(
                 work, write_lock, attempts=1 if since is not None else None
             )
         except UnreachableError as error:
-            if since is None:
+            # As things stand now: transactions under way when the outage
+            # began fail one after another; the first says so.
+            if self._outage_since is None:
                 logger.error(
                     "! storage: %s; failing at once, trying again every %g s",
                     error,
                     self.retry.outage_retry_seconds,
                 )
-                self._outage_since = now
+                self._outage_since = loop.time()
             self._outage_error = str(error)
-            self._next_try = (
-                asyncio.get_running_loop().time() + self.retry.outage_retry_seconds
-            )
+            self._next_try = loop.time() + self.retry.outage_retry_seconds
             raise
-        if since is not None:
+        began = self._outage_since
+        if began is not None:
             logger.warning(
                 "= storage: the database answers again, after %.0f s",
-                asyncio.get_running_loop().time() - since,
+                loop.time() - began,
             )
             self._outage_since = None
         return result
@@ -207,6 +213,12 @@ class Database:
                 raise UnreachableError(
                     "database did not answer in time "
                     f"({self.statement_timeout or dialect.CONNECT_TIMEOUT_SECONDS:g} s)"
+                ) from error
+            except PoolTimeoutError as error:
+                # Every pooled connection stayed busy for `pool_timeout`: held
+                # by statements the database does not answer.
+                raise UnreachableError(
+                    f"no database connection free in time: {describe(error)}"
                 ) from error
             except _TRANSIENT as error:
                 if not _worth_retrying(error):
@@ -320,8 +332,12 @@ def open_database(
     ):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     try:
+        # A statement's bound is also the longest wait for a pooled
+        # connection (SQLAlchemy's own default is 30 s).
+        pool = {"pool_timeout": statement_timeout} if statement_timeout else {}
         engine = create_async_engine(
             engine_url,
+            **pool,
             connect_args=dialect.connect_args(engine_url, schema, statement_timeout),
             # Statements' parameters (password hashes, e-mail addresses)
             # stay out of error messages, and so out of the log.
