@@ -392,10 +392,13 @@ async def protect_nick(ctx: Context, user: User) -> bool:
         # The nick is taken already; whose it is is asked again once the
         # store answers (`recheck_unchecked_nicks`).
         logger.warning("! could not check whether %s is registered: %s", nick, error)
-        user.nick_unchecked = user.nick == nick
+        if user.nick == nick:  # a later nick's own check clears it
+            user.nick_unchecked = True
         return False
     if account is None or user.nick != nick or user.quitting:
         return True  # unregistered, or the nick changed while we looked
+    if user.account is not None and casefold(user.account) == user.key:
+        return True  # logged in to it while we looked
     user.nick_protection_deadline = ctx.now() + grace
     service_notice(
         ctx,
