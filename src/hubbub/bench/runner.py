@@ -362,6 +362,9 @@ def _traffic_report(
         ),
         "drain_seconds": spec.drain_seconds,
         "unacknowledged": unacknowledged,
+        # Written by clients the server then closed, never acknowledged: not
+        # expected (deliveries of them still count as received).
+        "in_doubt": sum(r.in_doubt for r in results),
         "server_fell_behind": unacknowledged > 0
         or any(r.drain_ran_out for r in results),
     }

@@ -89,6 +89,7 @@ class WorkerResult:
     disconnected: int = 0  # clients the server closed during the measurement
     first_disconnect: str = ""  # why the first of them was closed
     unacknowledged: int = 0  # sent, but the server had not read them by the end
+    in_doubt: int = 0  # written by senders the server closed, never acknowledged
     drain_ran_out: bool = False  # deliveries were still missing at the drain limit
     stalled_pairs: int = 0  # direct pingpong: pairs whose message never came back
     sending_seconds: float = 0.0  # from "go" until the senders stopped
@@ -246,6 +247,10 @@ class Sent:
 
     count: int = 0  # messages written while the connection was open
     unacknowledged: int = 0  # of those, the server had not read by the end
+    # Written before the server closed the connection, in batches it never
+    # acknowledged: whether it read them is unknown, so they are not counted
+    # in `count` (nobody is expected to receive them).
+    in_doubt: int = 0
 
 
 async def _send_flat_out(
@@ -289,6 +294,9 @@ async def _send_flat_out(
         pending.popleft()
     if client.close_reason is None:
         sent.unacknowledged = len(pending) * batch
+    else:
+        sent.in_doubt = len(pending) * batch
+        sent.count -= sent.in_doubt
     for pong in pending:
         pong.cancel()
     return sent
@@ -462,6 +470,7 @@ async def _send_and_drain(
     _sending_over(result)
     result.sent = sum(sent.count for sent in sent_by.values())
     result.unacknowledged = sum(sent.unacknowledged for sent in sent_by.values())
+    result.in_doubt = sum(sent.in_doubt for sent in sent_by.values())
     pipe.send("sent", result.sent)
     _, total = await pipe.receive()
     # Everyone but the sender gets each message (no echo-message).
@@ -662,6 +671,7 @@ async def _measure_stream(
         _sending_over(result)
         result.sent = sum(s.count for s in sent)
         result.unacknowledged = sum(s.unacknowledged for s in sent)
+        result.in_doubt = sum(s.in_doubt for s in sent)
         pipe.send("sent", result.sent)
         await pipe.receive()
         expected = [(b, s.count) for b, s in zip(receivers, sent, strict=True)]
