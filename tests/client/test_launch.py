@@ -157,6 +157,8 @@ async def test_an_ircs_url_takes_insecure() -> None:
         ("irc://irc.example.org:99999/", "from 1 to 65535"),
         ("irc:///tea", "not a server name"),
         ("irc://irc.example.org/te%20a", "cannot be a room"),
+        # An escaped comma is part of the name, not a flag.
+        ("irc://irc.example.org/alice%2Cisnick", "cannot be a room"),
     ],
 )
 async def test_a_bad_irc_url_is_an_option_error(address: str, message: str) -> None:

@@ -38,6 +38,9 @@ def test_addresses(text: str, address: tuple[str, int | None]) -> None:
         ("ircs://[::1]:7000/tea", ServerTarget("::1", 7000, True, "#tea")),
         ("irc://host/%23tea,needkey", ServerTarget("host", None, False, "#tea")),
         ("irc://host/&local", ServerTarget("host", None, False, "&local")),
+        ("irc://alice@host/tea", ServerTarget("host", None, False, "#tea")),
+        ("irc://host/#tea?key=x", ServerTarget("host", None, False, "#tea")),
+        ("irc://host/tea/", ServerTarget("host", None, False, "#tea")),
     ],
 )
 def test_targets(text: str, target: ServerTarget) -> None:

@@ -75,10 +75,13 @@ def parse_target(text: str) -> ServerTarget:
             f"{text!r}: hubbub chat speaks irc:// and ircs://, not {scheme}://."
         )
     authority, _, path = rest.partition("/")
-    host, port = parse_address(authority)
-    room, _, flags = unquote(path).partition(",")
-    if "isnick" in flags.split(","):
+    # A user name before "@" is the --nick's business; a "?key=..." is not
+    # a room's name. "#" is taken literally, as people write it.
+    host, port = parse_address(authority.rpartition("@")[2])
+    room, *flags = path.partition("?")[0].strip("/").split(",")
+    if "isnick" in (unquote(flag) for flag in flags):
         raise OptionError(f"{text!r} names a nickname; give the server and --nick.")
+    room = unquote(room)
     channel = check_channel(room) if room.strip() else None
     return ServerTarget(host, port, scheme == "ircs", channel)
 
