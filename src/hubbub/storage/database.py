@@ -158,7 +158,7 @@ class Database:
         since = self._outage_since
         if since is not None:
             if now < self._next_try:
-                raise StorageError(
+                raise UnreachableError(
                     f"database unavailable for {now - since:.0f} s: "
                     f"{self._outage_error}"
                 )
@@ -272,29 +272,34 @@ _SQLITE_LASTING = (
 )
 
 
+def _sqlstate(error: Exception) -> str | None:
+    """PostgreSQL's SQLSTATE for `error`, when the driver gave one."""
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return sqlstate if isinstance(sqlstate, str) else None
+
+
 def _worth_retrying(error: Exception) -> bool:
     """Whether `error` may pass if the transaction is tried again: not a
     full disk or a broken file, and for a PostgreSQL error, one of the
     SQLSTATEs above or a connection exception (class 08)."""
-    orig = getattr(error, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None)
-    if isinstance(sqlstate, str):
+    sqlstate = _sqlstate(error)
+    if sqlstate is not None:
         return sqlstate in _RETRY_SQLSTATES or sqlstate.startswith("08")
-    if isinstance(error, OperationalError) and orig is not None:
-        text = str(orig).lower()
+    if isinstance(error, OperationalError) and error.orig is not None:
+        text = str(error.orig).lower()
         return not any(lasting in text for lasting in _SQLITE_LASTING)
     return isinstance(error, _TRANSIENT)
 
 
 def _unreachable(error: Exception) -> bool:
     """Whether `error` says the database cannot be reached (refused, lost,
-    restarting), rather than that it is busy."""
+    restarting, too many connections), rather than that it is busy."""
     if isinstance(error, (OSError, InterfaceError, PoolTimeoutError)):
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
-    return isinstance(sqlstate, str) and (
+    sqlstate = _sqlstate(error)
+    return sqlstate is not None and (
         sqlstate.startswith(("08", "57P")) or sqlstate == "53300"
     )
 

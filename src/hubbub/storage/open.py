@@ -80,7 +80,8 @@ async def open_storage(
 
 async def _migrate(url: str, wait_seconds: float) -> None:
     # One database for every try: once unreachable, its outage breaker tries
-    # again once a second, and says when it answers.
+    # again once a second (failing at once in between), and says when it
+    # answers. Any other failure ends start-up at once.
     database = open_database(url, retry=RetryPolicy(outage_retry_seconds=1.0))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
@@ -91,13 +92,10 @@ async def _migrate(url: str, wait_seconds: float) -> None:
                 await upgrade(database)
                 return
             except UnreachableError as error:
-                failure: StorageError = error
-            except StorageError as error:
-                if not said:  # not the breaker's "still unavailable"
+                if loop.time() >= deadline:
                     raise StorageError(f"{database.where}: {error}") from error
-                failure = error
-            if loop.time() >= deadline:
-                raise StorageError(f"{database.where}: {failure}") from failure
+            except StorageError as error:
+                raise StorageError(f"{database.where}: {error}") from error
             if not said:
                 logger.warning(
                     "! storage: waiting up to %g s for %s", wait_seconds, database.where
