@@ -139,16 +139,6 @@ def chat(
     """
     from hubbub.client.launch import ChatArguments, run_chat
 
-    if (
-        insecure
-        and not tls
-        and not (address or "").strip().lower().startswith("ircs://")
-    ):
-        _fail(
-            "--insecure goes with --tls or an ircs:// address "
-            "(it skips TLS's certificate check)",
-            2,
-        )
     arguments = ChatArguments(address, nick, channel, tls, insecure, plain)
     try:
         status = run_chat(arguments)

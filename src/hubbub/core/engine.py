@@ -153,11 +153,10 @@ class Engine:
                 )
                 self._full = True
             self.disconnect(user, "Server is full, try again later")
-        elif same_ip >= self.config.limits.clients_per_ip:
-            self._full = False
+            return user
+        self._full = False
+        if same_ip >= self.config.limits.clients_per_ip:
             self.disconnect(user, "Too many connections from your IP address")
-        else:
-            self._full = False
         return user
 
     def handle_line(
