@@ -108,3 +108,48 @@ def test_a_motd_file_that_is_a_directory_is_named_so(tmp_path: Path) -> None:
 
 def test_the_log_level_may_be_written_in_capitals() -> None:
     assert load_config(None, environ={"HUBBUB_LOG_LEVEL": "DEBUG"}).log_level == "debug"
+
+
+@pytest.mark.parametrize(
+    ("file", "where", "message"),
+    [
+        # Too big for a float: every retention pass would have failed.
+        ("[storage]\nhistory_days = 1" + "0" * 320, "storage.history_days", "less"),
+        ("[files]\nretention_days = 1" + "0" * 320, "files.retention_days", "less"),
+        ("[files]\ntoken_seconds = 1" + "0" * 320, "files.token_seconds", "less"),
+        ("[limits]\nsendq_bytes = 9007199254740993", "limits.sendq_bytes", "less"),
+        ("ping_interval_seconds = inf", "ping_interval_seconds", "finite"),
+        ("ping_timeout_seconds = nan", "ping_timeout_seconds", "finite"),
+        ("registration_timeout_seconds = 1e9", "registration_timeout", "less"),
+        ("[limits]\nflood_lines_per_second = inf", "flood_lines_per_second", "finite"),
+        ("[accounts]\nnick_protection_seconds = inf", "nick_protection", "finite"),
+        ("[tls]\nsts_duration_seconds = 1" + "0" * 30, "sts_duration", "less"),
+        ("[storage]\njoin_replay_lines = -1", "join_replay_lines", "greater"),
+    ],
+)
+def test_numbers_no_timer_or_clock_can_take_are_refused(
+    tmp_path: Path, file: str, where: str, message: str
+) -> None:
+    path = tmp_path / "hubbub.toml"
+    path.write_text(file + "\n")
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_config(path, environ={})
+    assert where in str(raised.value)
+
+
+def test_the_largest_numbers_allowed_are_taken(tmp_path: Path) -> None:
+    path = tmp_path / "hubbub.toml"
+    path.write_text(
+        "ping_interval_seconds = 31536000\n"
+        "[storage]\nhistory_days = 9007199254740992\n"
+        "[limits]\nflood_lines_per_second = 1e9\n"
+    )
+    config = load_config(path, environ={})
+    assert config.ping_interval_seconds == 365 * 86400
+    assert config.storage.history_days == 2**53
+    assert config.limits.flood_lines_per_second == 1e9
+
+
+def test_an_infinite_interval_from_the_environment_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"ping_interval_seconds.*finite"):
+        load_config(None, environ={"HUBBUB_PING_INTERVAL_SECONDS": "inf"})

@@ -28,8 +28,21 @@ __all__ = [
     "load_config",
 ]
 
+# The largest whole number a setting takes. Counts, sizes and days meet
+# times (seconds since the epoch, floats) in arithmetic; past 2**53 a float
+# cannot hold them, and a number too big for a float fails at run time
+# (`history_days = 1e400` written out would fail every retention pass).
+MAX_WHOLE = 2**53
+# The longest duration a setting in seconds takes: a year. Finite, so that
+# a timer can be set for it ("inf" and "nan" are TOML floats).
+MAX_SECONDS = 365 * 86400.0
+
 Port = Annotated[int, Field(ge=0, le=65535)]
-Positive = Annotated[int, Field(ge=1)]
+Positive = Annotated[int, Field(ge=1, le=MAX_WHOLE)]
+NonNegative = Annotated[int, Field(ge=0, le=MAX_WHOLE)]
+Seconds = Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)]
+# Seconds where 0 turns something off.
+SecondsOrOff = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 
@@ -72,7 +85,7 @@ class Limits(_Model):
     # read meanwhile) and is never dropped. IRC operators are exempt; 0 lines
     # per second turns it off.
     flood_burst_lines: Positive = 30
-    flood_lines_per_second: Annotated[float, Field(ge=0)] = 5.0
+    flood_lines_per_second: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 5.0
 
 
 class Storage(_Model):
@@ -84,7 +97,7 @@ class Storage(_Model):
     history: bool = True  # store channel and private messages
     history_days: Positive | None = None  # None keeps history forever
     history_per_target: Positive | None = None  # None keeps every message
-    join_replay_lines: Annotated[int, Field(ge=0)] = 20  # for non-chathistory clients
+    join_replay_lines: NonNegative = 20  # for non-chathistory clients
     chathistory_max: Positive = 1000  # most messages one CHATHISTORY returns
 
 
@@ -94,7 +107,7 @@ class Accounts(_Model):
     registration: bool = True  # REGISTER and NickServ REGISTER allowed
     registration_before_connect: bool = True  # REGISTER before NICK/USER finish
     email_required: bool = False  # registration needs an e-mail and its code
-    nick_protection_seconds: Annotated[float, Field(ge=0)] = 60.0  # 0 turns it off
+    nick_protection_seconds: SecondsOrOff = 60.0  # 0 turns it off
     min_password_length: Positive = 8
 
 
@@ -108,7 +121,7 @@ class Tls(_Model):
     key_file: Path | None = None  # PEM; default: in cert_file, after the certificate
     # IRCv3 STS: tell clients to always use TLS for this long. Only offered
     # with a real certificate (cert_file set); None turns it off.
-    sts_duration_seconds: Annotated[int, Field(ge=0)] | None = None
+    sts_duration_seconds: NonNegative | None = None
 
 
 class Web(_Model):
@@ -163,9 +176,9 @@ class Config(_Model):
         default_factory=lambda: Path(platformdirs.user_data_dir("hubbub"))
     )
     log_level: LogLevel = "info"
-    ping_interval_seconds: Annotated[float, Field(gt=0)] = 120.0
-    ping_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
-    registration_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    ping_interval_seconds: Seconds = 120.0
+    ping_timeout_seconds: Seconds = 60.0
+    registration_timeout_seconds: Seconds = 60.0
     server_description: str = "hubbub chat server"  # LINKS and WHOIS
     # The built-in services' pseudo-server, as LINKS lists it; default
     # "services.<server_name>".
