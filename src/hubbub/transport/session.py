@@ -6,7 +6,8 @@ none per line, and for the hot commands no coroutine either (`dispatch`).
 One that awaits (a password check) is finished as a task while the
 connection's remaining input waits, so replies keep their order. Timeouts
 and keepalive PINGs are the engine's (`Engine.check_timeouts`). Every way a
-connection ends goes through `Engine.disconnect`, which is idempotent.
+connection ends goes through `Engine.disconnect`, which is idempotent; the
+socket then ends with a lingering close (`linger.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, cast
 from hubbub.core.engine import Engine
 from hubbub.core.user import User
 from hubbub.protocol.framing import DecodedLine, LineDecoder
+from hubbub.transport.linger import close_lingering
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +31,12 @@ CLIENT_TAGS_BYTES = 4096
 class TransportWriter:
     """The engine's `Writer` port over an asyncio transport."""
 
-    __slots__ = ("_transport",)
+    __slots__ = ("_transport", "client_closed")
 
-    def __init__(self, transport: asyncio.WriteTransport) -> None:
+    def __init__(self, transport: asyncio.Transport) -> None:
         self._transport = transport
+        # The client has closed its side (EOF): there is nothing to linger for.
+        self.client_closed = False
 
     def write(self, data: bytes) -> None:
         """Queue bytes; the event loop sends them as the socket allows."""
@@ -44,8 +48,17 @@ class TransportWriter:
         return self._transport.get_write_buffer_size()
 
     def close(self) -> None:
-        """Close after sending what is queued."""
-        self._transport.close()
+        """Close after sending what is queued: lingering, unless the client
+        has closed already (TLS lingers in its own `close`)."""
+        transport = self._transport
+        if (
+            self.client_closed
+            or transport.is_closing()
+            or not transport.can_write_eof()
+        ):
+            transport.close()
+        else:
+            close_lingering(transport)
 
 
 class PendingCommands:
@@ -100,6 +113,7 @@ class Session(asyncio.Protocol):
         "_held",
         "_pending",
         "_transport",
+        "_writer",
         "engine",
         "secure",
         "user",
@@ -114,6 +128,7 @@ class Session(asyncio.Protocol):
         self.user: User | None = None
         self._decoder = LineDecoder(max_tags_bytes=CLIENT_TAGS_BYTES)
         self._transport: asyncio.Transport | None = None
+        self._writer: TransportWriter | None = None
         # Lines received while a suspended handler finishes, or while flood
         # control holds the connection back; None when not held.
         self._held: list[DecodedLine] | None = None
@@ -129,7 +144,7 @@ class Session(asyncio.Protocol):
         ip = str(peer[0]) if isinstance(peer, tuple) else "unknown"
         # A host that starts with ":" would break the wire format (IPv6 "::1").
         host = "0" + ip if ip.startswith(":") else ip
-        writer = TransportWriter(self._transport)
+        self._writer = writer = TransportWriter(self._transport)
         certfp = transport.get_extra_info("certfp")
         self.user = self.engine.connect(
             writer, host=host, ip=ip, secure=self.secure, certfp=certfp
@@ -145,6 +160,8 @@ class Session(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         """The client closed its side: end the session."""
+        if self._writer is not None:
+            self._writer.client_closed = True  # nothing to linger for
         self._end("Connection closed")
         return None
 
@@ -193,8 +210,7 @@ class Session(asyncio.Protocol):
                 return
             # The handler awaits something: finish it as a task, hold the rest.
             self._held = lines[index + 1 :]
-            if self._transport is not None:
-                self._transport.pause_reading()
+            self._pause_reading()
             self._finish_later(coroutine, waiting)
             return
         if self._ended is not None:  # every line it sent is handled now
@@ -231,9 +247,15 @@ class Session(asyncio.Protocol):
     def _wait_for_input(self, held: list[DecodedLine], seconds: float) -> None:
         """Flood control: read nothing and handle no line for `seconds`."""
         self._held = held
-        if self._transport is not None:
-            self._transport.pause_reading()
+        self._pause_reading()
         asyncio.get_running_loop().call_later(seconds, self._resume_input)
+
+    def _pause_reading(self) -> None:
+        # Not once the session has ended (a QUIT that spent the flood
+        # allowance, say): its connection is lingering, and must read on.
+        user = self.user
+        if self._transport is not None and (user is None or not user.quitting):
+            self._transport.pause_reading()
 
     def _resume_input(self) -> None:
         """Handle the lines held meanwhile, and read again."""

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from OpenSSL import SSL
 
+from hubbub.transport.linger import close_lingering
+
 logger = logging.getLogger(__name__)
 
 READ_BYTES = 65536
@@ -158,8 +160,12 @@ class TlsTransport(asyncio.Transport):
         return raw is None or raw.is_closing() or self._outer.closing
 
     def close(self) -> None:
-        """Send close_notify, then close the socket once written."""
+        """Send close_notify, then close the socket once written (lingering)."""
         self._outer.close()
+
+    def can_write_eof(self) -> bool:
+        """No half-close here: `close` ends the TLS stream, and lingers."""
+        return False
 
     def abort(self) -> None:
         """Drop the connection now."""
@@ -233,8 +239,8 @@ class TlsProtocol(asyncio.Protocol):
                 chunk = self._connection.recv(READ_BYTES)
             except SSL.WantReadError:
                 return
-            except SSL.ZeroReturnError:
-                self.close()
+            except SSL.ZeroReturnError:  # the client's close_notify
+                self._close(linger=False)
                 return
             self._inner.data_received(chunk)
 
@@ -260,7 +266,11 @@ class TlsProtocol(asyncio.Protocol):
             raw.write(data)
 
     def close(self) -> None:
-        """Say close_notify and close the socket after what is queued."""
+        """The session has ended: say close_notify after what is queued, then
+        end the socket with a lingering close."""
+        self._close(linger=True)
+
+    def _close(self, *, linger: bool) -> None:
         if self.closing:
             return
         self.closing = True
@@ -268,8 +278,18 @@ class TlsProtocol(asyncio.Protocol):
             with contextlib.suppress(SSL.Error):
                 self._connection.shutdown()
             self._flush()
-        if self.raw is not None:
-            self.raw.close()
+        raw = self.raw
+        if raw is None:
+            return
+        if linger and not raw.is_closing() and raw.can_write_eof():
+            # As over plain TCP (`LingeringClose`): unread bytes would make
+            # closing reset the connection, and the client lose our last
+            # records. The close_notify goes first, then the FIN; what the
+            # client sends after (its own close_notify too) is dropped as it
+            # comes, undecrypted: the TLS stream has ended.
+            close_lingering(raw)
+        else:
+            raw.close()
 
     def _abort(self) -> None:
         self.closing = True
@@ -280,8 +300,8 @@ class TlsProtocol(asyncio.Protocol):
         return self.raw.get_extra_info("peername") if self.raw is not None else None
 
     def eof_received(self) -> bool | None:
-        """The client closed its side."""
-        self.close()
+        """The client closed its side: nothing to linger for."""
+        self._close(linger=False)
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
