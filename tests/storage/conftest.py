@@ -22,12 +22,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hubbub.storage import dialect
 from hubbub.storage.database import Database, RetryPolicy, open_database
 from hubbub.storage.memory import MemoryAccountStore, MemoryHistoryStore
 from hubbub.storage.migrate import upgrade
 from hubbub.storage.open import Storage
 from hubbub.storage.schema import counters, metadata
 from hubbub.storage.sql import SqlAccountStore, SqlHistoryStore
+from tests.storage.pg_relay import Relay
 
 POSTGRES_URL = os.environ.get("HUBBUB_TEST_POSTGRES_URL")
 
@@ -163,5 +165,24 @@ async def storage(at_head: DatabaseAtHead | None) -> AsyncIterator[Storage]:
         storage = Storage(
             SqlAccountStore(database), SqlHistoryStore(database), database
         )
+    yield storage
+    await storage.close()
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[Relay]:
+    """A relay in front of the test PostgreSQL server, to break its
+    connections on cue (`pg_relay.py`)."""
+    assert POSTGRES_URL is not None
+    async with Relay(dialect.async_url(POSTGRES_URL)) as relay:
+        yield relay
+
+
+@pytest.fixture
+async def relayed(relay: Relay, postgres_schema: str) -> AsyncIterator[Storage]:
+    """The SQL stores on an empty PostgreSQL database at the head, through
+    `relay`."""
+    database = await DatabaseAtHead(relay.url, postgres_schema).open_empty()
+    storage = Storage(SqlAccountStore(database), SqlHistoryStore(database), database)
     yield storage
     await storage.close()

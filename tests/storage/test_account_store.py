@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
+from hubbub.core.engine import Engine
 from hubbub.storage.open import Storage
+from hubbub.storage.passwords import Argon2Passwords
+from tests.fakes import FrozenClock, connect, make_config
+from tests.storage.conftest import needs_postgres
+from tests.storage.pg_relay import Relay
 from tests.storage.samples import T0, account, channel
 
 # Accounts
@@ -175,3 +182,55 @@ async def test_channels_are_listed_by_casefolded_name(storage: Storage) -> None:
         await storage.accounts.save_channel(channel(name))
     names = [found.name for found in await storage.accounts.list_channels()]
     assert names == ["#apple", "#coffee", "#Tea"]
+
+
+# A connection cut at the COMMIT of a REGISTER, before its answer: the
+# transaction is run again (`Database.transaction`), and must not take the
+# account it just created for somebody else's.
+
+
+@needs_postgres
+@pytest.mark.parametrize("carried_out", [True, False], ids=["committed", "rolled back"])
+async def test_an_account_whose_commit_answer_was_lost_is_created(
+    relayed: Storage, relay: Relay, carried_out: bool
+) -> None:
+    cut = relay.cut_at_next_commit(carried_out=carried_out)
+    alice = account(certfps=("ab12",))
+    assert await relayed.accounts.create_account(alice)
+    assert cut.is_set()
+    assert await relayed.accounts.get_account("alice") == alice
+
+
+@needs_postgres
+async def test_a_retried_create_still_refuses_another_registrants_account(
+    relayed: Storage, relay: Relay, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = account(created_at=T0)
+    assert await relayed.accounts.create_account(alice)
+    assert relayed.database is not None
+    await relay.cut_pooled_connection(relayed.database)
+    # The same name, another password (its own salt): a second run finds
+    # the row is not its own.
+    other = account(password_hash="$argon2id$v=19$m=65536,t=3,p=4$b3RoZXI$aGFzaA")
+    assert not await relayed.accounts.create_account(other)
+    assert any("retrying" in record.getMessage() for record in caplog.records)
+    assert await relayed.accounts.get_account("alice") == alice
+
+
+@needs_postgres
+async def test_register_answers_success_when_its_commit_answer_was_lost(
+    relayed: Storage, relay: Relay
+) -> None:
+    engine = Engine(
+        make_config(),
+        passwords=Argon2Passwords(time_cost=1, memory_cost=64, scram_iterations=4096),
+        accounts=relayed.accounts,
+        history=relayed.history,
+        clock=FrozenClock(),
+    )
+    alice = await connect(engine, "alice")
+    cut = relay.cut_at_next_commit(carried_out=True)
+    await alice.send("REGISTER * * :correcthorse")
+    assert cut.is_set()
+    assert alice.received()[0] == ":irc.test REGISTER SUCCESS alice :Account created"
+    assert alice.user.account == "alice"

@@ -12,9 +12,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from hubbub.storage import dialect
-from hubbub.storage.database import Database, RetryPolicy, open_database
+from hubbub.storage.database import (
+    Database,
+    RetryPolicy,
+    UnreachableError,
+    open_database,
+)
 from hubbub.storage.errors import StorageError
 from tests.storage.conftest import POSTGRES_URL, needs_postgres, run_as_admin
+from tests.storage.pg_relay import Relay
 
 # Quick retries; after an outage, the next transaction is tried at once.
 FAST = RetryPolicy(attempts=3, first_delay_seconds=0.001, outage_retry_seconds=0)
@@ -277,27 +283,134 @@ async def test_a_refusal_such_as_permission_denied_is_a_storage_error(
     await sqlite.close()
 
 
+async def one(connection: AsyncConnection) -> int:
+    return int((await connection.execute(text("SELECT 1"))).scalar_one())
+
+
 @needs_postgres
-async def test_a_postgresql_statement_without_an_answer_fails_in_time() -> None:
-    """A server that stops answering (frozen, or cut off) fails the
-    transaction after `statement_timeout`, once, instead of holding its
-    caller for good; the connection pool works on afterwards."""
-    assert POSTGRES_URL is not None
-    database = open_database(POSTGRES_URL, statement_timeout=0.5, retry=FAST)
+async def test_a_frozen_postgresql_fails_in_time_as_an_outage(relay: Relay) -> None:
+    """A server that stops answering (frozen, or cut off without a reset)
+    fails the transaction after `statement_timeout` and a probe on a new
+    connection, instead of holding its caller for good: an outage, so the
+    transactions after it fail at once."""
+    policy = RetryPolicy(attempts=3, first_delay_seconds=0.001, probe_seconds=0.5)
+    database = open_database(relay.url, statement_timeout=0.5, retry=policy)
     loop = asyncio.get_running_loop()
+    try:
+        assert await database.transaction(one) == 1
+        relay.freeze()
+        started = loop.time()
+        with pytest.raises(UnreachableError, match=r"did not answer in time \(0.5 s\)"):
+            await database.transaction(one)
+        # The statement, the rollback after it and the probe: not retried,
+        # and not for good (it took 1.5 s when this was written).
+        assert loop.time() - started < 5
+        started = loop.time()
+        with pytest.raises(UnreachableError, match="unavailable for"):
+            await database.transaction(one)
+        assert loop.time() - started < 0.1  # the breaker is open
+        relay.thaw()
+    finally:
+        await database.close()
 
-    async def sleep(connection: AsyncConnection) -> None:
-        await connection.execute(text("SELECT pg_sleep(30)"))
 
-    async def one(connection: AsyncConnection) -> int:
-        return int((await connection.execute(text("SELECT 1"))).scalar_one())
+async def hold_lock_of(key: int, held: asyncio.Event, done: asyncio.Event) -> None:
+    """Hold PostgreSQL's advisory lock `key` (on a connection of its own)
+    from when `held` is set until `done` is."""
+    assert POSTGRES_URL is not None
+    holder = open_database(POSTGRES_URL)
+    try:
+        async with holder.engine.connect() as connection:
+            await connection.execute(text(f"SELECT pg_advisory_lock({key})"))
+            held.set()
+            await done.wait()
+            await connection.execute(text(f"SELECT pg_advisory_unlock({key})"))
+    finally:
+        await holder.close()
+
+
+@needs_postgres
+@pytest.mark.parametrize("waits_for", ["a lock", "a heavy query"])
+async def test_a_slow_statement_fails_alone_when_the_database_answers(
+    waits_for: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A statement that times out waiting for a lock, or working, on a
+    server that answers: that transaction fails (once, not retried), and
+    the outage breaker stays closed for everyone else."""
+    assert POSTGRES_URL is not None
+    policy = RetryPolicy(attempts=3, first_delay_seconds=0.001)
+    database = open_database(POSTGRES_URL, statement_timeout=0.5, retry=policy)
+    key = uuid.uuid4().int >> 65  # a lock of this test's own
+    held, done = asyncio.Event(), asyncio.Event()
+    holder = asyncio.ensure_future(hold_lock_of(key, held, done))
+    slow = "SELECT pg_sleep(30)"
+    if waits_for == "a lock":
+        await held.wait()
+        slow = f"SELECT pg_advisory_xact_lock({key})"
+    calls = 0
+
+    async def wait(connection: AsyncConnection) -> None:
+        nonlocal calls
+        calls += 1
+        await connection.execute(text(slow))
 
     try:
-        started = loop.time()
-        with pytest.raises(StorageError, match=r"did not answer in time \(0.5 s\)"):
-            await database.transaction(sleep)
-        assert loop.time() - started < 5  # not retried, not 30 s
+        with pytest.raises(
+            StorageError, match="from a database that answers"
+        ) as raised:
+            await database.transaction(wait)
+        assert not isinstance(raised.value, UnreachableError)
+        assert calls == 1
+        assert await database.transaction(one) == 1  # at once: no breaker
+    finally:
+        done.set()
+        await holder
+        await database.close()
+    assert not [r for r in caplog.records if "failing at once" in r.getMessage()]
+
+
+@needs_postgres
+async def test_a_misused_driver_is_a_storage_error_not_an_outage() -> None:
+    """asyncpg's InterfaceError for a statement it cannot send (here, a
+    parameter missing) is a bug: not retried, and no outage."""
+    assert POSTGRES_URL is not None
+    database = open_database(POSTGRES_URL, retry=FAST)
+    calls = 0
+
+    async def misuse(connection: AsyncConnection) -> None:
+        nonlocal calls
+        calls += 1
+        await connection.exec_driver_sql("SELECT $1::integer", ())
+
+    try:
+        with pytest.raises(StorageError, match="server expects 1 argument") as raised:
+            await database.transaction(misuse)
+        assert not isinstance(raised.value, UnreachableError)
+        assert calls == 1
         assert await database.transaction(one) == 1
+    finally:
+        await database.close()
+
+
+@needs_postgres
+async def test_a_closed_connection_is_retried_then_an_outage(
+    relay: Relay, caplog: pytest.LogCaptureFixture
+) -> None:
+    """asyncpg's InterfaceError for a pooled connection that the server (or
+    the network) closed meanwhile: another attempt, on a new connection,
+    passes; with no attempt left, it is an outage."""
+    database = open_database(relay.url, retry=FAST)
+    once = Database(database.engine, RetryPolicy(attempts=1, outage_retry_seconds=0))
+    try:
+        await relay.cut_pooled_connection(database)
+        assert await database.transaction(one) == 1
+        retries = [r.getMessage() for r in caplog.records if "retrying" in r.msg]
+        assert retries == [
+            "! storage: InterfaceError: connection is closed; retrying in 0.00 s"
+        ]
+        await relay.cut_pooled_connection(database)
+        with pytest.raises(UnreachableError, match="connection is closed"):
+            await once.transaction(one)
     finally:
         await database.close()
 

@@ -11,7 +11,9 @@ from hubbub.core.ports import Cursor, HistoryItem
 from hubbub.storage.errors import StorageError
 from hubbub.storage.open import Storage
 from hubbub.storage.sql import SqlHistoryStore
-from tests.storage.conftest import SQL_KINDS
+from hubbub.storage.sql_history import _stored
+from tests.storage.conftest import SQL_KINDS, needs_postgres
+from tests.storage.pg_relay import Relay
 from tests.storage.samples import T0, item, texts
 
 
@@ -627,3 +629,48 @@ async def test_a_lost_batch_does_not_fail_later_reads(
         await waiter  # the one who waited on the lost item is told
     await append_all(storage, item("after"))
     assert texts(await read_all(storage)) == ["before", "after"]
+
+
+@needs_postgres
+@pytest.mark.parametrize("carried_out", [True, False], ids=["committed", "rolled back"])
+async def test_a_batch_whose_commit_answer_was_lost_is_stored_once(
+    relayed: Storage, relay: Relay, carried_out: bool
+) -> None:
+    """The connection is cut at a batch's COMMIT, before its answer: the
+    batch is written again unless it is there (the seqs its first attempt
+    took say where to look)."""
+    assert isinstance(relayed.history, SqlHistoryStore)
+    await append_all(relayed, item("before"))
+    cut = relay.cut_at_next_commit(carried_out=carried_out)
+    assert texts(
+        await append_all(relayed, item("one"), item("coffee", target="#coffee"))
+    ) == ["before", "one"]
+    assert cut.is_set()
+    assert texts(await read_all(relayed, target="#coffee")) == ["coffee"]
+    assert relayed.history.writes.batches_written == 2
+    # The order of storage goes on from the batch as stored.
+    [*_, after] = await append_all(relayed, item("after"))
+    assert texts([after]) == ["after"]
+    [one] = [found for found in await read_all(relayed) if found.params[-1] == "one"]
+    assert after.seq > one.seq
+
+
+@pytest.mark.parametrize("at_head", SQL_KINDS, indirect=True)
+async def test_a_retry_tells_its_batch_from_another_given_the_same_seq(
+    storage: Storage,
+) -> None:
+    """A first attempt that rolled back gave its seqs back: another node's
+    batch may take them before the retry looks. The retry knows its own
+    first item by its msgid too."""
+    [theirs] = await append_all(storage, item("theirs"))
+    database = storage.database
+    assert database is not None
+
+    async def seen(first: HistoryItem) -> bool:
+        return await database.transaction(
+            lambda connection: _stored(connection, first, [theirs.seq])
+        )
+
+    assert await seen(item("theirs"))
+    assert not await seen(item("mine"))
+    assert not await seen(item("theirs", target="#coffee"))

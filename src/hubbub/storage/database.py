@@ -14,18 +14,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, text
-from sqlalchemy.exc import (
-    DBAPIError,
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-)
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
 
 from hubbub.storage import dialect
 from hubbub.storage.errors import StorageError
+from hubbub.storage.failures import TRANSIENT, describe, unreachable, worth_retrying
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +32,6 @@ _NO_FILE = (None, "", ":memory:")  # SQLite URLs of an in-memory database
 
 # How long a running server's statement may wait for PostgreSQL's answer.
 STATEMENT_TIMEOUT_SECONDS = 10.0
-
-# Failures worth retrying: the database is busy, restarting or unreachable,
-# or every pooled connection is in use. (OSError: a refused connection.)
-_TRANSIENT = (OperationalError, InterfaceError, PoolTimeoutError, OSError)
 
 # PostgreSQL's advisory lock for `Database.transaction(write_lock=True)`: one
 # number for the whole database ("hubbub" in ASCII, and 1).
@@ -56,6 +49,10 @@ class RetryPolicy:
     # long; then one is tried, once, and either ends the outage or starts
     # the wait again (`Database.transaction`).
     outage_retry_seconds: float = 2.0
+    # After a statement's timeout: how long a new connection may take to
+    # answer `SELECT 1` (each of connecting and the query) before the
+    # database counts as not answering (`Database._answers`).
+    probe_seconds: float = 2.0
 
 
 class UnreachableError(StorageError):
@@ -81,6 +78,7 @@ class Database:
         self._outage_since: float | None = None
         self._outage_error = ""
         self._next_try = 0.0
+        self._probe: asyncio.Task[bool] | None = None  # `_answers`, in flight
         # The same pool, for `transaction(write_lock=True)`: SQLite's
         # transactions begin holding the write lock; PostgreSQL's read what
         # was committed before each statement, whatever the database's default
@@ -122,10 +120,14 @@ class Database:
 
         A lost connection, a refused one, an exhausted pool or a busy SQLite
         file is retried with backoff (the whole transaction, so `work` must be
-        safe to run again). A database that is broken (a file that is not
-        SQLite's, say, or PostgreSQL's "permission denied") is not retried,
-        and raises `StorageError` too. Only a constraint violated
-        (`IntegrityError`, which callers answer) is raised as it is.
+        safe to run again, even after a COMMIT that went through but whose
+        answer was lost with the connection). A database that is broken (a
+        file that is not SQLite's, say, or PostgreSQL's "permission denied"),
+        or a statement without an answer in `statement_timeout`, is not
+        retried, and raises `StorageError` too (an `UnreachableError`, which
+        opens the outage breaker, only when a new connection gets no answer
+        either: `_timed_out`). Only a constraint violated (`IntegrityError`,
+        which callers answer) is raised as it is.
         `write_lock`: transactions that ask for it run one at a time, each
         seeing what the one before committed, as a transaction that reads
         what it then rewrites must (history's deletions). SQLite: the write
@@ -201,39 +203,37 @@ class Database:
         delay = self.retry.first_delay_seconds
         attempts = attempts or self.retry.attempts
         for attempt in range(1, attempts + 1):
+            connected = False
             try:
                 async with engine.begin() as connection:
+                    connected = True
                     if advisory_lock:
                         await connection.execute(_ADVISORY_LOCK)
                     return await work(connection)
             except TimeoutError as error:
-                # No answer in time (`statement_timeout`, or connecting): a
-                # server that stopped answering; waiting again would only
-                # hold the caller as long again.
-                raise UnreachableError(
-                    "database did not answer in time "
-                    f"({self.statement_timeout or dialect.CONNECT_TIMEOUT_SECONDS:g} s)"
-                ) from error
+                # No answer in time (`statement_timeout`, or connecting):
+                # waiting again would only hold the caller as long again.
+                raise await self._timed_out(connected) from error
             except PoolTimeoutError as error:
                 # Every pooled connection stayed busy for `pool_timeout`: held
                 # by statements the database does not answer.
                 raise UnreachableError(
                     f"no database connection free in time: {describe(error)}"
                 ) from error
-            except _TRANSIENT as error:
-                if not _worth_retrying(error):
+            except TRANSIENT as error:
+                if not worth_retrying(error):
                     raise StorageError(f"database error: {describe(error)}") from error
                 failure: Exception = error
             except IntegrityError:
                 raise  # a constraint: the caller answers it (a name taken)
             except DBAPIError as error:
-                if not (error.connection_invalidated or _worth_retrying(error)):
+                if not (error.connection_invalidated or worth_retrying(error)):
                     raise StorageError(f"database error: {describe(error)}") from error
                 failure = error
             if attempt == attempts:
                 # Unreachable (not merely busy: SQLite's lock held by another
                 # writer is no outage) is what the breaker is for.
-                kind = UnreachableError if _unreachable(failure) else StorageError
+                kind = UnreachableError if unreachable(failure) else StorageError
                 raise kind(
                     f"database unavailable after {attempt} attempts: "
                     f"{describe(failure)}"
@@ -245,6 +245,50 @@ class Database:
             delay *= 2
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    async def _timed_out(self, connected: bool) -> StorageError:
+        """The error for a statement, or a connection attempt (not
+        `connected`), without an answer in time. A server that answers a
+        new connection at once is up: the statement waited for a lock, or
+        was too heavy, and fails alone. One that does not (or that let a
+        connection attempt time out) is frozen, or cut off without a reset:
+        an outage, for the breaker (`_guarded`)."""
+        if not connected:
+            bound = dialect.CONNECT_TIMEOUT_SECONDS
+        else:
+            bound = self.statement_timeout or dialect.CONNECT_TIMEOUT_SECONDS
+            if await self._answers():
+                return StorageError(
+                    f"no answer in {bound:g} s from a database that answers: "
+                    "a statement waiting for a lock, or too slow"
+                )
+        return UnreachableError(f"database did not answer in time ({bound:g} s)")
+
+    async def _answers(self) -> bool:
+        """Whether the database answers `SELECT 1` on a new connection of
+        its own (not the pool's: every pooled one may be held by a slow
+        statement) within `retry.probe_seconds`. Transactions that time out
+        together share one probe."""
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.ensure_future(self._probe_once())
+        return await asyncio.shield(self._probe)
+
+    async def _probe_once(self) -> bool:
+        seconds = self.retry.probe_seconds
+        url = self.engine.url
+        args = dialect.connect_args(url, None, seconds, connect_timeout=seconds)
+        probe = create_async_engine(url, poolclass=NullPool, connect_args=args)
+        try:
+            # The driver bounds connecting and the query; this bounds what
+            # follows a failure too (a rollback, a goodbye unanswered).
+            async with asyncio.timeout(3 * seconds):
+                async with probe.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+        except (TimeoutError, OSError, DBAPIError):
+            return False
+        finally:
+            await probe.dispose()
+        return True
+
     def upsert(
         self, table: Table, values: dict[str, Any], key: list[str]
     ) -> Executable:
@@ -252,64 +296,11 @@ class Database:
         return dialect.upsert(self.dialect, table, values, key)
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and stop a probe still waiting)."""
+        if self._probe is not None and not self._probe.done():
+            self._probe.cancel()
+            await asyncio.wait([self._probe])
         await self.engine.dispose()
-
-
-# PostgreSQL's SQLSTATEs worth another attempt (asyncpg's errors carry them;
-# SQLAlchemy wraps most as a plain DBAPIError): too many connections, a
-# server shutting down or starting up, a serialization failure or deadlock.
-_RETRY_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03", "40001", "40P01"})
-
-# SQLite's failures that another attempt a moment later will not mend.
-_SQLITE_LASTING = (
-    "disk is full",
-    "disk i/o error",
-    "not a database",
-    "readonly database",
-    "malformed",
-    "unable to open database file",
-)
-
-
-def _sqlstate(error: Exception) -> str | None:
-    """PostgreSQL's SQLSTATE for `error`, when the driver gave one."""
-    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
-    return sqlstate if isinstance(sqlstate, str) else None
-
-
-def _worth_retrying(error: Exception) -> bool:
-    """Whether `error` may pass if the transaction is tried again: not a
-    full disk or a broken file, and for a PostgreSQL error, one of the
-    SQLSTATEs above or a connection exception (class 08)."""
-    sqlstate = _sqlstate(error)
-    if sqlstate is not None:
-        return sqlstate in _RETRY_SQLSTATES or sqlstate.startswith("08")
-    if isinstance(error, OperationalError) and error.orig is not None:
-        text = str(error.orig).lower()
-        return not any(lasting in text for lasting in _SQLITE_LASTING)
-    return isinstance(error, _TRANSIENT)
-
-
-def _unreachable(error: Exception) -> bool:
-    """Whether `error` says the database cannot be reached (refused, lost,
-    restarting, too many connections), rather than that it is busy."""
-    if isinstance(error, (OSError, InterfaceError, PoolTimeoutError)):
-        return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    sqlstate = _sqlstate(error)
-    return sqlstate is not None and (
-        sqlstate.startswith(("08", "57P")) or sqlstate == "53300"
-    )
-
-
-def describe(error: BaseException) -> str:
-    """One line for the log: what the driver said, without SQLAlchemy's
-    statement, parameters and link (`str` of a `DBAPIError` has all three)."""
-    if isinstance(error, DBAPIError) and error.orig is not None:
-        return f"{type(error.orig).__name__}: {error.orig}".splitlines()[0]
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def open_database(

@@ -80,7 +80,11 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 
 
 def connect_args(
-    url: URL, schema: str | None, statement_timeout: float | None = None
+    url: URL,
+    schema: str | None,
+    statement_timeout: float | None = None,
+    *,
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
     """Driver arguments. For PostgreSQL: the schema to keep the tables in, a
     bound on connecting, and `statement_timeout`, how long one statement
@@ -91,7 +95,7 @@ def connect_args(
         if schema is not None:
             raise ValueError("a schema can only be chosen on PostgreSQL")
         return {}
-    args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT_SECONDS}
+    args: dict[str, Any] = {"timeout": connect_timeout}
     if statement_timeout is not None:
         args["command_timeout"] = statement_timeout
     if schema is not None:

@@ -156,8 +156,16 @@ class SqlAccountStore:
 
     async def create_account(self, account: Account) -> bool:
         """Store a new account; False when the name is taken."""
+        key = casefold(account.name)
+        runs = 0
 
         async def insert(connection: AsyncConnection) -> None:
+            nonlocal runs
+            runs += 1
+            if runs > 1 and await _is_stored(connection, key, account):
+                # A retry after a COMMIT that went through, its answer lost
+                # with the connection: the account is this one, not taken.
+                return
             await connection.execute(accounts.insert(), rows.account_values(account))
             await _insert_certfps(connection, account)
 
@@ -165,7 +173,7 @@ class SqlAccountStore:
             await self._database.transaction(insert)
         except IntegrityError:
             return False
-        self._name_changed(casefold(account.name), created_at=account.created_at)
+        self._name_changed(key, created_at=account.created_at)
         return True
 
     async def update_account(self, account: Account) -> bool:
@@ -283,6 +291,17 @@ async def _read_account(connection: AsyncConnection, key: str) -> Account | None
         select(account_certfps.c.certfp).where(account_certfps.c.account_key == key)
     )
     return rows.account_from_row(row, certfps)
+
+
+async def _is_stored(connection: AsyncConnection, key: str, account: Account) -> bool:
+    """Whether the account called `key` is `account` as this store wrote it:
+    the same password hash (argon2's salt is drawn anew for every hash) and
+    creation time, which no one else's REGISTER of the name would share."""
+    query = select(accounts.c.password_hash, accounts.c.created_at).where(
+        accounts.c.key == key
+    )
+    row = (await connection.execute(query)).first()
+    return row is not None and tuple(row) == (account.password_hash, account.created_at)
 
 
 async def _insert_certfps(connection: AsyncConnection, account: Account) -> None:

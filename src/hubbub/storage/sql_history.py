@@ -165,9 +165,17 @@ class SqlHistoryStore:
             .returning(counters.c.value)
         )
 
+        # The first seq each attempt took: a retry after a COMMIT that went
+        # through, its answer lost with the connection, must not store the
+        # batch again (`Database.transaction` runs `insert` once more).
+        tried: list[int] = []
+
         async def insert(connection: AsyncConnection) -> None:
+            if tried and await _stored(connection, items[0], tried):
+                return
             last = (await connection.execute(taken)).scalar_one()
-            rows = blocks.block_rows(items, last - len(items) + 1)
+            tried.append(last - len(items) + 1)
+            rows = blocks.block_rows(items, tried[-1])
             await connection.exec_driver_sql(self._insert, rows)
 
         await self._database.transaction(insert)
@@ -702,6 +710,26 @@ async def _refuse(
     )
     for entry in refused:
         gone.add(entry, side)
+
+
+async def _stored(
+    connection: AsyncConnection, first: HistoryItem, seqs: list[int]
+) -> bool:
+    """Whether an earlier attempt at a batch committed: the batch's `first`
+    item is stored under one of `seqs` (the first seq each attempt took),
+    in a block that begins with it. The msgid tells it from another node's
+    item that took the same seq after an attempt rolled back. (Through the
+    index of the newest blocks of the item's history.)"""
+    query = select(b.first_seq, b.entries).where(
+        _of(first.owner, first.target),
+        b.last_at >= first.at,
+        b.first_seq.in_(seqs),
+    )
+    return any(
+        entry[SEQ] == seq and entry[blocks.MSGID] == first.msgid
+        for seq, data in await connection.execute(query)
+        for entry in blocks.entries_of(data)
+    )
 
 
 def _sides(owner: str, target: str) -> list[ColumnElement[bool]]:
