@@ -2,12 +2,14 @@
 
 It welcomes every nick except the `silent` ones (which never get a 001) and
 those it `refuses` (sent the lines given instead, then closed), answers PING,
-relays PRIVMSG to a channel's other members or to a nick, and records which
-connections it saw and which have closed. It can also misbehave as real
-servers do under load: kill a client after some messages (`kill_after`),
-swallow every PRIVMSG (`swallow`), leave the load generator's batch PINGs
-unanswered (`lag`: a server that has not read that far), and send PRIVMSGs
-from outside the run (`foreign_every`).
+echoes JOIN, relays PRIVMSG to a channel's other members or to a nick, and
+records which connections it saw and which have closed. It can also misbehave
+as real servers do under load: kill a client after some messages
+(`kill_after`), swallow every PRIVMSG (`swallow`), leave the load generator's
+batch PINGs unanswered (`lag`: a server that has not read that far), send
+PRIVMSGs from outside the run (`foreign_every`), never answer some clients'
+JOINs (`ignore_join`), refuse them (`refuse_join`), or answer JOINs one at a
+time, one every `join_every` seconds (a throttle).
 """
 
 from __future__ import annotations
@@ -32,13 +34,17 @@ class FakeServer:
     swallow: bool = False  # PRIVMSGs go nowhere
     lag: bool = False  # batch PINGs (tokens `w...`) are never answered
     foreign_every: int = 0  # after every Nth relayed PRIVMSG, one from outside
+    ignore_join: frozenset[str] = frozenset()  # their JOINs go unanswered
+    refuse_join: dict[str, bytes] = field(default_factory=dict)  # nick: the answer
+    join_every: float = 0.0  # a JOIN is answered this long after the one before
     nicks: list[str] = field(default_factory=list)  # in the order NICK arrived
     closed: list[str] = field(default_factory=list)  # nicks whose client closed
     lines: list[bytes] = field(default_factory=list)  # registration lines seen
     _writers: dict[str, asyncio.StreamWriter] = field(default_factory=dict)
     _members: dict[bytes, set[str]] = field(default_factory=dict)
-    _relayed: int = 0
+    relayed: int = 0  # PRIVMSGs relayed
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _join_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def handle(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -68,7 +74,7 @@ class FakeServer:
                         f":fake 422 {shown} :No MOTD\r\n".encode()
                     )
                 elif command == b"JOIN":
-                    self._members.setdefault(line.split()[1], set()).add(nick)
+                    await self._join(nick, line.split()[1], writer)
                 elif command == b"PRIVMSG":
                     sent += 1
                     if sent > self.kill_after.get(nick, sent):
@@ -89,6 +95,20 @@ class FakeServer:
             self._writers.pop(nick, None)
             writer.close()
 
+    async def _join(
+        self, nick: str, channel: bytes, writer: asyncio.StreamWriter
+    ) -> None:
+        if nick in self.ignore_join:
+            return
+        if nick in self.refuse_join:
+            writer.write(self.refuse_join[nick])
+            return
+        if self.join_every:
+            async with self._join_turn:
+                await asyncio.sleep(self.join_every)
+        self._members.setdefault(channel, set()).add(nick)
+        writer.write(f":{nick}!u@h JOIN ".encode() + channel + b"\r\n")
+
     def _relay(self, sender: str, line: bytes) -> None:
         if self.swallow:
             return
@@ -101,8 +121,8 @@ class FakeServer:
         for nick in receivers:
             if (writer := self._writers.get(nick)) is not None:
                 writer.write(out)
-        self._relayed += 1
-        if self.foreign_every and self._relayed % self.foreign_every == 0:
+        self.relayed += 1
+        if self.foreign_every and self.relayed % self.foreign_every == 0:
             foreign = b":stranger!u@h PRIVMSG " + target + b" :hello 1 2 3 xxxx\r\n"
             for nick in receivers:
                 if (writer := self._writers.get(nick)) is not None:

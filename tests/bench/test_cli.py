@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from hubbub.bench import cli
-from hubbub.bench.runner import Plan
+from hubbub.bench.runner import Interrupted, Plan
+from hubbub.bench.scenarios import default_setup_seconds
 
 
 def _invoke(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[Result, Plan]:
@@ -141,3 +144,37 @@ def test_drain_reaches_the_spec_and_is_documented(
     shown = CliRunner().invoke(cli.bench, ["fanout", "--help"]).output
     assert "--drain" in shown
     assert "SECONDS + DRAIN" in shown
+
+
+@pytest.mark.parametrize("scenario", ["fanout", "direct"])
+def test_setup_timeout_reaches_the_spec_and_defaults_to_the_clients_share(
+    monkeypatch: pytest.MonkeyPatch, scenario: str
+) -> None:
+    _, plan = _invoke(monkeypatch, scenario, "--setup-timeout", "7.5")
+    assert plan.spec.setup_timeout_seconds == 7.5
+    _, plan = _invoke(monkeypatch, scenario)
+    assert plan.spec.setup_timeout_seconds == 0.0  # run() works it out
+    shown = CliRunner().invoke(cli.bench, [scenario, "--help"]).output
+    assert "--setup-timeout" in shown
+
+
+def test_the_default_setup_timeout_grows_with_the_clients() -> None:
+    assert default_setup_seconds(1000, 60.0) == pytest.approx(140.0)
+    assert default_setup_seconds(10, 0.5) == pytest.approx(60.7)
+
+
+def test_an_interrupted_run_prints_its_partial_report_and_exits_130(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    partial = {"scenario": "fanout", "interrupted": True, "measured_seconds": 1.5}
+
+    def interrupted(plan: Plan) -> dict[str, Any]:
+        raise Interrupted("interrupted after 1.5 s of the run", partial)
+
+    monkeypatch.setattr(cli, "run", interrupted)
+    path = tmp_path / "r.json"
+    result = CliRunner().invoke(cli.bench, ["fanout", "--json", str(path)])
+    assert result.exit_code == 130
+    assert "hubbub bench fanout (interrupted: partial figures)" in result.stdout
+    assert "interrupted after 1.5 s of the run" in result.stderr
+    assert json.loads(path.read_text()) == partial

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +31,14 @@ class Outcome:
 
 
 async def _bench(
-    tmp_path: Path, server: FakeServer, *args: str, quiet: bool = True
+    tmp_path: Path,
+    server: FakeServer,
+    *args: str,
+    quiet: bool = True,
+    stop: tuple[Callable[[], bool], signal.Signals] | None = None,
 ) -> Outcome:
+    """Run `hubbub bench ARGS` against `server`; with `stop`, send its signal
+    once its condition holds (checked every 50 ms, for 30 s at most)."""
     report = tmp_path / "report.json"
     report.unlink(missing_ok=True)
     command = [sys.executable, "-m", "hubbub", "bench", *args]
@@ -40,6 +48,14 @@ async def _bench(
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
+    if stop is not None:
+        condition, signum = stop
+        for _ in range(600):
+            if condition() or process.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert condition(), "the run never got there"
+        process.send_signal(signum)
     async with asyncio.timeout(90):
         stdout, stderr = await process.communicate()
     assert process.returncode is not None
@@ -232,3 +248,117 @@ async def test_a_failed_setup_ends_the_progress_line_before_the_error(
     assert "fanout: setting up, 0 of 2 clients registered" in progress
     assert error.startswith("hubbub bench: a worker failed: 2 of 2 clients")
     assert nothing == ""
+
+
+async def test_sigterm_mid_run_reports_the_figures_so_far_and_exits_143(
+    tmp_path: Path,
+) -> None:
+    async with fake_server() as server:
+        outcome = await _bench(
+            tmp_path, server, "fanout", "--clients", "4", "--senders", "2",
+            "--rate", "200", "--seconds", "60", "--workers", "2",
+            stop=(lambda: server.relayed >= 50, signal.SIGTERM),
+        )  # fmt: skip
+    assert outcome.status == 143, outcome.stderr
+    assert outcome.seconds < 30  # not the 60 s asked for
+    report = outcome.report
+    assert report is not None
+    assert report["interrupted"] is True
+    assert 0 < report["measured_seconds"] < 60
+    assert report["workers_missing"] == 0
+    assert report["sent"] >= 50
+    assert report["received"] > 0
+    assert (report["expected"], report["lost"]) == (None, None)
+    assert "(interrupted: partial figures)" in outcome.stdout
+    assert outcome.stderr.startswith("hubbub bench: interrupted after ")
+
+
+async def test_connect_interrupted_in_its_hold_reports_the_registrations(
+    tmp_path: Path,
+) -> None:
+    welcomed: list[float] = []
+
+    def holding() -> bool:  # a second after the last welcome
+        if len(server.lines) == 6 and not welcomed:  # NICK and USER, each
+            welcomed.append(time.monotonic())
+        return bool(welcomed) and time.monotonic() - welcomed[0] > 1.0
+
+    async with fake_server() as server:
+        outcome = await _bench(
+            tmp_path, server, "connect", "--clients", "3", "--workers", "2",
+            "--hold", "60", stop=(holding, signal.SIGINT),
+        )  # fmt: skip
+    assert outcome.status == 130, outcome.stderr
+    assert outcome.seconds < 30
+    report = outcome.report
+    assert report is not None
+    assert report["interrupted"] is True
+    assert (report["registered"], report["failures"]) == (3, 0)
+    assert report["alive_after_hold"] is None  # not checked: no verdict either
+    assert "registrations failed" not in outcome.stderr
+
+
+async def test_joins_never_answered_fail_the_setup_at_its_deadline_naming_them(
+    tmp_path: Path,
+) -> None:
+    # Before, each client waited 60 s for its JOIN, one after the other.
+    async with fake_server(ignore_join=frozenset({"b1", "b3"})) as server:
+        outcome = await _bench(
+            tmp_path, server, "fanout", "--clients", "4", "--setup-timeout", "1.5"
+        )
+    assert outcome.status == 1
+    assert outcome.seconds < 10
+    assert outcome.stderr == (
+        "hubbub bench: a worker failed: 2 of 4 clients did not join #bench: no "
+        "answer to JOIN when the setup's 1.5 s (--setup-timeout) ran out (b1, b3)\n"
+    )
+
+
+async def test_a_refused_join_fails_the_setup_at_once_quoting_the_server(
+    tmp_path: Path,
+) -> None:
+    refusal = b":fake 474 b2 #bench :Cannot join channel (+b)\r\n"
+    async with fake_server(refuse_join={"b2": refusal}) as server:
+        outcome = await _bench(tmp_path, server, "fanout", "--clients", "3")
+    assert outcome.status == 1
+    assert outcome.seconds < 15  # not the setup's two minutes
+    assert outcome.stderr == (
+        "hubbub bench: a worker failed: 1 of 3 clients did not join #bench: the "
+        "server refused the JOIN: 474 b2 #bench :Cannot join channel (+b) (b2)\n"
+    )
+
+
+async def test_a_server_that_throttles_joins_cannot_stretch_the_setup(
+    tmp_path: Path,
+) -> None:
+    # One JOIN answered a second: 8 clients would take 8 s.
+    async with fake_server(join_every=1.0) as server:
+        outcome = await _bench(
+            tmp_path, server, "fanout", "--clients", "8", "--setup-timeout", "2"
+        )
+    assert outcome.status == 1
+    assert outcome.seconds < 10
+    found = re.fullmatch(
+        r"hubbub bench: a worker failed: (\d) of 8 clients did not join #bench: no "
+        r"answer to JOIN when the setup's 2 s \(--setup-timeout\) ran out "
+        r"\((b\d, ){4}b\d( and \d more)?\)\n",
+        outcome.stderr,
+    )
+    assert found is not None, outcome.stderr
+    assert int(found[1]) >= 6
+
+
+async def test_registrations_cannot_stretch_the_setup_either(tmp_path: Path) -> None:
+    silent = frozenset({"b0", "b1", "b2", "b3"})
+    async with fake_server(silent=silent) as server:
+        outcome = await _bench(
+            tmp_path, server, "direct", "--pairs", "2", "--connect-timeout", "30",
+            "--setup-timeout", "1",
+        )  # fmt: skip
+    assert outcome.status == 1
+    assert outcome.seconds < 10  # not the 30 s --connect-timeout
+    assert outcome.stderr == (
+        "hubbub bench: a worker failed: 4 of 4 clients failed to register: "
+        "TimeoutError: no answer waiting for the welcome (001) when the setup's "
+        "1 s (--setup-timeout) ran out\n"
+    )

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 
-from hubbub.bench.runner import Plan, _traffic_report, format_report, split
+from hubbub.bench.runner import (
+    Plan,
+    _connect_report,
+    _Interruption,
+    _traffic_report,
+    format_report,
+    split,
+)
 from hubbub.bench.scenarios import Spec, WorkerResult
 from tests.server_process import NO_FLOOD_LIMITS, hubbub_serve
 
@@ -257,6 +267,170 @@ def test_generator_utilisation_is_over_the_sending_window_only() -> None:
     assert "p50_ms n/a" in format_report(report)
 
 
+def test_ctrl_c_mid_run_reports_the_figures_measured_until_then(
+    tmp_path: Path,
+) -> None:
+    report_path = tmp_path / "report.json"
+    with hubbub_serve(tmp_path, config=NO_FLOOD_LIMITS) as server:
+        bench = subprocess.Popen(
+            [
+                sys.executable, "-m", "hubbub", "bench", "fanout",
+                f"127.0.0.1:{server.port}", "--clients", "6", "--senders", "2",
+                "--window", "20", "--seconds", "60", "--workers", "2",
+                "--server-pid", str(server.process.pid), "--json", str(report_path),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            assert bench.stderr is not None
+            # The measurement's progress line, a second into it.
+            _read_until(bench.stderr, b"deliveries", within=30)
+            began = time.monotonic()
+            bench.send_signal(signal.SIGINT)
+            out, err = bench.communicate(timeout=30)
+        finally:
+            if bench.poll() is None:
+                bench.kill()
+    stdout, stderr = out.decode(), err.decode()
+    assert bench.returncode == 130, stderr
+    assert time.monotonic() - began < 15  # stopped, not run to its end
+    assert "Traceback" not in stderr
+    report = json.loads(report_path.read_text())
+    assert report["interrupted"] is True
+    assert 1.0 <= report["measured_seconds"] < 60
+    assert (report["workers"], report["workers_missing"]) == (2, 0)
+    assert report["sent"] > 0
+    assert report["received"] > 0
+    assert report["latency"]["count"] > 0
+    assert report["server_cpu_us_per_delivery"] > 0
+    # Stopped with messages in flight: loss is not known, rather than zero.
+    assert report["lost"] is None
+    assert report["server_fell_behind"] is None
+    assert "hubbub bench fanout (interrupted: partial figures)" in stdout
+    assert "note: interrupted after" in stdout
+    assert re.fullmatch(
+        r"hubbub bench: interrupted after \d+\.\d s of the run \(of 60 s\): the "
+        r"report has the figures measured until then",
+        stderr.split("\n")[-2],
+    ), stderr
+
+
+async def _stubborn_run(stop_seconds: float) -> tuple[asyncio.subprocess.Process, int]:
+    """Start tests/bench/stubborn_workers.py; return it once both workers
+    measure, with the PID of the one that never answers a stop."""
+    run = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.bench.stubborn_workers", str(stop_seconds),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert run.stdout is not None
+    deaf = 0
+    for _ in range(2):
+        line = await asyncio.wait_for(run.stdout.readline(), 30)
+        _, index, pid = line.split()
+        deaf = int(pid) if index == b"1" else deaf
+    return run, deaf
+
+
+async def _next_line(run: asyncio.subprocess.Process) -> str:
+    assert run.stdout is not None
+    return (await asyncio.wait_for(run.stdout.readline(), 30)).decode().strip()
+
+
+async def test_a_worker_deaf_to_the_stop_is_ended_and_its_figures_missing() -> None:
+    run, deaf = await _stubborn_run(stop_seconds=1.0)
+    began = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    assert await _next_line(run) == "stopped 0"
+    message = await _next_line(run)
+    report = json.loads(await _next_line(run))
+    await asyncio.wait_for(run.wait(), 30)
+    assert 1.0 <= time.monotonic() - began < 10  # the stop's bound, then on
+    assert re.fullmatch(
+        r"interrupted: interrupted after \d+\.\d s of the run \(of 60 s\): the "
+        r"report has the figures measured until then; those of 1 of 2 workers "
+        r"are missing \(worker 2: it did not answer the stop within 1 s\)",
+        message,
+    ), message
+    assert report["interrupted"] is True
+    assert (report["workers"], report["workers_missing"]) == (2, 1)
+    assert report["first_missing_worker"] == (
+        "worker 2: it did not answer the stop within 1 s"
+    )
+    assert report["sent"] > 0
+    assert report["received"] == 2 * report["sent"]  # the first worker's count
+    assert "the figures of 1 of 2 workers are missing" in format_report(report)
+    assert not _alive(deaf)
+
+
+async def test_a_second_ctrl_c_ends_the_run_at_once() -> None:
+    run, deaf = await _stubborn_run(stop_seconds=60.0)
+    run.send_signal(signal.SIGINT)
+    assert await _next_line(run) == "stopped 0"  # the stop is under way
+    began = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    message = await _next_line(run)
+    assert await _next_line(run) == "null"  # no report
+    await asyncio.wait_for(run.wait(), 30)
+    assert time.monotonic() - began < 10  # not the stop's 60 s
+    assert message == (
+        "interrupted: interrupted again while stopping the workers; no report"
+    )
+    # Ended with the run (terminated, or by its watch on the coordinator).
+    assert await asyncio.to_thread(_gone_within, deaf, 10)
+
+
+def test_an_interrupted_report_says_so_and_leaves_loss_unknown() -> None:
+    result = WorkerResult(
+        sent=10, expected=0, received=15, started=100.0, finished=102.5,
+        last_delivery=102.0, cpu_seconds=0.5, sending_seconds=2.5,
+        sending_cpu_seconds=0.5,
+    )  # fmt: skip
+    plan = Plan(Spec("fanout", "h", 1, 0, 0, senders=1, seconds=30), clients=4)
+    stopped = _Interruption(2.4, workers=2, missing={1: "it failed: boom"})
+    report = _traffic_report(plan, [result], None, None, stopped)
+    assert list(report)[:6] == [
+        "scenario", "interrupted", "measured_seconds", "workers_missing",
+        "first_missing_worker", "clients",
+    ]  # fmt: skip
+    assert report["workers"] == 2
+    assert report["first_missing_worker"] == "worker 2: it failed: boom"
+    assert report["window_seconds"] == pytest.approx(2.5)  # until the stop
+    assert report["per_second"] == pytest.approx(6.0)
+    assert (report["expected"], report["lost"], report["loss_fraction"]) == (
+        None, None, None
+    )  # fmt: skip
+    summary = format_report(report)
+    assert summary.startswith("hubbub bench fanout (interrupted: partial figures)")
+    assert "lost                                   n/a" in summary
+    assert "note: interrupted after 2.4 s of the run" in summary
+
+
+def test_an_interrupted_connect_report_did_not_check_the_hold() -> None:
+    result = WorkerResult(
+        registered=3, started=100.0, finished=101.0, registration_ms=[1.0] * 3
+    )
+    plan = Plan(Spec("connect", "h", 1, 0, 0, hold_seconds=60), clients=5)
+    report = _connect_report(plan, [result], None, None, _Interruption(1.0, 1, {}))
+    assert report["interrupted"] is True
+    assert (report["registered"], report["alive_after_hold"]) == (3, None)
+    assert "loss" not in format_report(report)
+
+
+def _read_until(stream: IO[bytes], wanted: bytes, within: float) -> bytes:
+    """Read `stream` until `wanted` has come (without blocking past `within`)."""
+    seen = b""
+    deadline = time.monotonic() + within
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([stream], [], [], max(0.0, left))
+        chunk = os.read(stream.fileno(), 4096) if ready else b""
+        if not chunk:
+            raise AssertionError(f"{wanted!r} did not come: {seen[-500:]!r}")
+        seen += chunk
+    return seen
+
+
 def _children_of(pid: int, within: float) -> list[int]:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -265,6 +439,13 @@ def _children_of(pid: int, within: float) -> list[int]:
             return [int(child) for child in found]
         time.sleep(0.05)
     return []
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not _alive(pid)
 
 
 def _alive(pid: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from hubbub.bench.scenarios import (
     _measure,
     connect_all,
     describe_error,
+    join_all,
+    join_failure_message,
     send_offset,
     setup_failure_message,
 )
@@ -83,11 +86,19 @@ def test_an_exception_without_a_message_is_still_described() -> None:
 
 
 class ScriptedPipe(Pipe):
-    """A coordinator that answers each receive from a script, running a hook first."""
+    """A coordinator that answers each receive from a script, running a hook first.
+
+    "stop" comes the real way, through `coordinator` (see `stop`).
+    """
 
     def __init__(self, script: list[tuple[Callable[[], None], tuple[Any, ...]]]):
+        self.coordinator, worker = multiprocessing.Pipe()
+        super().__init__(worker)
         self.script = script
         self.sent: list[tuple[Any, ...]] = []
+
+    def stop(self) -> None:
+        self.coordinator.send(("stop",))
 
     def send(self, *message: Any) -> None:
         self.sent.append(message)
@@ -131,10 +142,70 @@ async def test_deliveries_after_ready_count_even_before_this_worker_reads_go() -
     assert time.monotonic() - began < 0.3  # the drain saw nothing missing
 
 
+async def test_a_stop_ends_the_drain_at_once_keeping_what_was_counted() -> None:
+    reservoir = SampleReservoir()
+    clients = [_connection(f"b{i}", reservoir) for i in (5, 6)]
+
+    def one_delivery_each_then_stop() -> None:
+        for client in clients:
+            client.data_received(_delivery(0))
+        pipe.stop()
+
+    # 5 messages were sent; only 1 has arrived: the drain would wait 30 s.
+    pipe = ScriptedPipe(
+        [(lambda: None, ("go",)), (one_delivery_each_then_stop, ("total", 5))]
+    )
+    spec = Spec(
+        "fanout", "h", 1, 5, 2, seconds=0.1, senders=1, drain_seconds=30, run_id=RUN
+    )
+    began = time.monotonic()
+    result = await _measure(spec, pipe, clients, reservoir, "#bench")
+    assert time.monotonic() - began < 5
+    assert result.received == 2
+    assert result.finished >= result.started > 0
+    assert ("sent", 0) in pipe.sent
+
+
+async def test_a_stop_that_came_first_runs_nothing_more() -> None:
+    pipe = ScriptedPipe([])
+    pipe.stop()
+    ran: list[str] = []
+
+    async def work() -> None:
+        ran.append("work")
+
+    assert await pipe.until_stopped(asyncio.sleep(30)) is True  # cut short
+    assert await pipe.until_stopped(work()) is True
+    assert ran == []
+
+
+async def test_join_all_waits_for_answers_no_longer_than_the_setup_deadline() -> None:
+    async with fake_server(ignore_join=frozenset({"b1"})) as server:
+        spec = _spec(server.port, 3, in_flight=3, setup_timeout_seconds=0.5)
+        clients = await connect_all(spec, SampleReservoir(), sample_all=False)
+        began = time.monotonic()
+        with pytest.raises(SetupError) as raised:
+            await join_all(spec, clients, "#bench", time.monotonic() + 0.5)
+        assert time.monotonic() - began < 3
+        await server.wait_closed(3)  # every client, joined or not, is closed
+    assert str(raised.value) == (
+        "1 of 3 clients did not join #bench: no answer to JOIN when the setup's "
+        "0.5 s (--setup-timeout) ran out (b1)"
+    )
+
+
+def test_join_failures_are_grouped_by_reason_with_their_clients() -> None:
+    failed = [(f"b{i}", "no answer") for i in range(7)] + [("b9", "refused")]
+    assert join_failure_message(failed, 10, "#bench") == (
+        "8 of 10 clients did not join #bench: 7 x no answer (b0, b1, b2, b3, b4 "
+        "and 2 more); 1 x refused (b9)"
+    )
+
+
 def _connection(nick: str, reservoir: SampleReservoir) -> BenchConnection:
     """A client as it is after registration, fed by hand (no socket)."""
     client = BenchConnection(nick, sample_all=False, reservoir=reservoir, run_id=RUN)
-    client.registering = False
+    client.setting_up = False
     return client
 
 

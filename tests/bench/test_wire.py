@@ -8,6 +8,7 @@ import pytest
 
 from hubbub.bench.wire import (
     BenchConnection,
+    JoinRefused,
     RegistrationError,
     body_timestamp_ns,
     message_body,
@@ -157,7 +158,7 @@ def test_the_last_error_line_is_found_among_others() -> None:
 
 async def test_only_this_runs_messages_count_as_deliveries() -> None:
     client = BenchConnection("b1", sample_all=True, reservoir=None, run_id="rabc")
-    client.registering = False
+    client.setting_up = False
     ours = f":b0!u@h PRIVMSG #bench :{message_body('rabc', 0, 0, 40)}\r\n"
     theirs = f":b0!u@h PRIVMSG #bench :{message_body('rdef', 0, 0, 40)}\r\n"
     chat = ":alice!u@h PRIVMSG #bench :hello 1 2 3\r\n"
@@ -173,4 +174,36 @@ async def _open(port: int, nick: str, seconds: float) -> BenchConnection:
         sample_all=False,
         reservoir=None,
         timeout_seconds=seconds,
+    )
+
+
+async def test_a_join_is_answered_by_its_own_echo_not_by_anothers() -> None:
+    client = BenchConnection("b1", sample_all=False, reservoir=None, run_id="rabc")
+    client.setting_up = False  # registered
+    joined = client.join("#bench")
+    client.data_received(b":b2!u@h JOIN #bench\r\n:srv NOTICE b1 :#bench soon\r\n")
+    assert not joined.done()
+    client.data_received(b"@time=x :B1!u@h JOIN :#Bench\r\n")  # case-insensitive
+    assert joined.done()
+    assert joined.exception() is None
+    assert not client.setting_up  # nothing more is parsed while measuring
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b":srv 474 b1 #bench :Cannot join channel (+b)",
+        b":srv 263 b1 JOIN :Please wait a while and try again.",
+        b"FAIL JOIN CHANNEL_RENAMED #bench #new :Renamed",
+    ],
+)
+async def test_a_refused_join_quotes_the_server(answer: bytes) -> None:
+    client = BenchConnection("b1", sample_all=False, reservoir=None, run_id="rabc")
+    client.setting_up = False
+    joined = client.join("#bench")
+    client.data_received(answer + b"\r\n")
+    assert isinstance(joined.exception(), JoinRefused)
+    quoted = answer.partition(b" ")[2] if answer.startswith(b":") else answer
+    assert str(joined.exception()) == (
+        f"the server refused the JOIN: {quoted.decode()}"
     )

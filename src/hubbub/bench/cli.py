@@ -31,8 +31,10 @@ def _address(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
-    if not math.isfinite(value):
+def _finite(
+    _ctx: click.Context, param: click.Parameter, value: float | None
+) -> float | None:
+    if value is not None and not math.isfinite(value):
         raise click.BadParameter(f"{value} is not a number of {param.name}")
     return value
 
@@ -178,6 +180,16 @@ def _traffic(function: Any) -> Any:
                 help="Registrations in progress at once while the clients set "
                 "up, over all workers (not measured).",
             ),
+            click.option(
+                "--setup-timeout",
+                type=click.FloatRange(0.1, 86_400),
+                callback=_finite,
+                default=None,
+                help="Seconds the whole setup (registering every client, then "
+                "for fanout joining the channel) may take; then the run fails, "
+                "naming the clients not ready and why. [default: "
+                "--connect-timeout + 60 s + 20 ms per client]",
+            ),
         ],
         function,
     )
@@ -205,11 +217,21 @@ def _run(plan: Plan, json_path: Path | None) -> None:
     try:
         report = run(plan)
     except Interrupted as error:
+        # The figures measured until then, if any, marked as interrupted.
+        if error.report is not None:
+            _show(error.report, json_path)
         click.echo(f"hubbub bench: {error}", err=True)
         sys.exit(128 + _stopped_by[0])  # 130 for SIGINT, 143 for SIGTERM
     except BenchError as error:
         click.echo(f"hubbub bench: {error}", err=True)
         sys.exit(1)
+    _show(report, json_path)
+    if report["scenario"] == "connect":
+        _judge_connect(report)
+
+
+def _show(report: dict[str, Any], json_path: Path | None) -> None:
+    """Print the report, and write it as JSON if asked to (exit 1 if that fails)."""
     click.echo(format_report(report))
     if json_path is not None:
         try:
@@ -217,8 +239,6 @@ def _run(plan: Plan, json_path: Path | None) -> None:
         except OSError as error:
             click.echo(f"hubbub bench: cannot write {json_path}: {error}", err=True)
             sys.exit(1)
-    if report["scenario"] == "connect":
-        _judge_connect(report)
 
 
 def _judge_connect(report: dict[str, Any]) -> None:
@@ -291,6 +311,7 @@ def fanout(
     drain_seconds: float,
     size: int,
     setup_in_flight: int,
+    setup_timeout: float | None,
     workers: int,
     connect_timeout: float,
     server_pid: int | None,
@@ -316,6 +337,7 @@ def fanout(
         size=size,
         in_flight=_per_worker(setup_in_flight, workers),
         connect_timeout_seconds=connect_timeout,
+        setup_timeout_seconds=setup_timeout or 0.0,
         prefix=prefix,
         password=password,
     )
@@ -395,6 +417,7 @@ def direct(
     drain_seconds: float,
     size: int,
     setup_in_flight: int,
+    setup_timeout: float | None,
     workers: int,
     connect_timeout: float,
     server_pid: int | None,
@@ -418,6 +441,7 @@ def direct(
         size=size,
         in_flight=_per_worker(setup_in_flight, workers),
         connect_timeout_seconds=connect_timeout,
+        setup_timeout_seconds=setup_timeout or 0.0,
         prefix=prefix,
         password=password,
     )

@@ -7,6 +7,7 @@ server's so a reader can tell when it was.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -16,21 +17,24 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, NoReturn
 
 from hubbub.bench.procstat import ProcessSample, sample_process
 from hubbub.bench.scenarios import (
     SCENARIOS,
+    SETUP_SLACK_SECONDS,
     Pipe,
     SetupError,
     Spec,
     WorkerResult,
+    default_setup_seconds,
     describe_error,
 )
 from hubbub.bench.stats import LatencySummary, Loss, micros_per, per_second
 from hubbub.bench.wire import new_run_id
 
-COORDINATION_SECONDS = 600.0  # the longest any phase may take before giving up
+COORDINATION_SECONDS = 600.0  # the longest a phase may take beyond its plan
+STOP_SECONDS = 5.0  # how long workers get to answer a stop with their figures
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -39,7 +43,16 @@ class BenchError(Exception):
 
 
 class Interrupted(BenchError):  # noqa: N818 (not an error: the user stopped it)
-    """The run was stopped (Ctrl-C, SIGTERM) before it finished."""
+    """The run was stopped (Ctrl-C, SIGTERM) before it finished.
+
+    `report` has the figures measured until then (marked `interrupted`), or is
+    None when there were none to give (the setup was interrupted, or a second
+    signal ended the run at once).
+    """
+
+    def __init__(self, message: str, report: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,9 @@ class Plan:
     workers: int = 1
     server_pid: int | None = None
     progress: bool = True
+    # Interrupted: how long the workers get to send their figures before the
+    # ones that have not are ended (and the report says theirs are missing).
+    stop_seconds: float = STOP_SECONDS
 
 
 def split(plan: Plan) -> list[Spec]:
@@ -72,11 +88,12 @@ def _worker_main(spec: Spec, connection: Connection) -> None:
     import uvloop
 
     # Ctrl-C reaches the whole process group: the coordinator stops the
-    # workers, which say nothing. And a worker whose coordinator is gone
-    # (killed) ends too, instead of holding its connections for ever.
+    # workers (it asks them to, see Pipe.until_stopped), which say nothing.
+    # And a worker whose coordinator is gone (killed) ends too, instead of
+    # holding its connections for ever.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the coordinator's
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # see _Workers
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # see run()
     _end_with_parent()
 
     try:
@@ -101,6 +118,21 @@ def _end_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def _wait(pipes: list[Connection], timeout: float) -> list[Any]:
+    """Wait for any of `pipes`: the one place where SIGINT and SIGTERM come in.
+
+    The coordinator holds them back otherwise (see run()), so the
+    KeyboardInterrupt they raise lands here, where nothing has been read yet,
+    never halfway through reading a worker's message: after an interrupt
+    every pipe is whole, and the workers can still be asked for their figures.
+    """
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        return wait(pipes, timeout)
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+
+
 class _Workers:
     """The coordinator's side of the worker pipes."""
 
@@ -109,51 +141,96 @@ class _Workers:
         self.pipes: list[Connection] = []
         self.processes: list[Any] = []
         # A worker is born with the coordinator's handlers (which raise
-        # KeyboardInterrupt) until it sets its own: the signals wait meanwhile.
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-        try:
-            for spec in specs:
-                parent, child = context.Pipe()
-                process = context.Process(
-                    target=_worker_main, args=(spec, child), daemon=True
-                )
-                process.start()
-                self.pipes.append(parent)
-                self.processes.append(process)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        # KeyboardInterrupt) until it sets its own: the signals, held back
+        # by run(), wait meanwhile.
+        for spec in specs:
+            parent, child = context.Pipe()
+            process = context.Process(
+                target=_worker_main, args=(spec, child), daemon=True
+            )
+            process.start()
+            self.pipes.append(parent)
+            self.processes.append(process)
         self.progress: list[int] = [0] * len(specs)
+        # Each worker's result, whenever it came (a stop may follow a gather).
+        self.results: list[dict[str, Any] | None] = [None] * len(specs)
 
     def broadcast(self, *message: Any) -> None:
         for pipe in self.pipes:
             pipe.send(message)
 
-    def gather(self, kind: str, show: Any = None) -> list[tuple[Any, ...]]:
+    def _read(self, index: int) -> tuple[Any, ...]:
+        """Worker `index`'s next message; its progress and result are kept.
+
+        Raises:
+            EOFError: its process is gone.
+        """
+        message: tuple[Any, ...] = self.pipes[index].recv()
+        if message[0] == "progress":
+            self.progress[index] = message[1]
+        elif message[0] == "result":
+            self.results[index] = message[1]
+        return message
+
+    def gather(
+        self, kind: str, show: Any = None, seconds: float = COORDINATION_SECONDS
+    ) -> list[tuple[Any, ...]]:
         """Wait until every worker has sent a `kind` message; return them in order."""
         answers: list[tuple[Any, ...] | None] = [None] * len(self.pipes)
-        deadline = time.monotonic() + COORDINATION_SECONDS
+        deadline = time.monotonic() + seconds
         while any(answer is None for answer in answers):
             if time.monotonic() > deadline:
                 raise BenchError(f"workers did not report {kind!r} in time")
-            ready = wait(
+            ready = _wait(
                 [p for p, a in zip(self.pipes, answers, strict=True) if a is None], 1.0
             )
             for pipe in ready:
-                assert isinstance(pipe, Connection)
                 index = self.pipes.index(pipe)
                 try:
-                    message = pipe.recv()
+                    message = self._read(index)
                 except EOFError:
                     raise BenchError("a worker process died") from None
                 if message[0] == "error":
                     raise BenchError(f"a worker failed: {message[1]}")
-                if message[0] == "progress":
-                    self.progress[index] = message[1]
-                elif message[0] == kind:
+                if message[0] == kind:
                     answers[index] = message
             if show is not None:
                 show(sum(self.progress))
         return [answer for answer in answers if answer is not None]
+
+    def stop_measuring(self, seconds: float, show: Any = None) -> dict[int, str]:
+        """Ask every worker without a result yet to "stop" and send it now.
+
+        Waits `seconds` at most; a worker that has not answered by then is
+        killed. Returns why each worker left without a result, by index
+        (empty when all answered); the results are in `self.results`.
+        """
+        pending = {i for i, result in enumerate(self.results) if result is None}
+        for index in pending:
+            with contextlib.suppress(OSError):  # it is gone: its pipe says so below
+                self.pipes[index].send(("stop",))
+        missing: dict[int, str] = {}
+        deadline = time.monotonic() + seconds
+        while pending and (left := deadline - time.monotonic()) > 0:
+            for pipe in _wait([self.pipes[i] for i in sorted(pending)], min(1.0, left)):
+                index = self.pipes.index(pipe)
+                try:
+                    message = self._read(index)
+                except (EOFError, OSError):
+                    missing[index] = "its process ended without them"
+                    pending.discard(index)
+                    continue
+                if message[0] == "error":
+                    missing[index] = f"it failed: {message[1]}"
+                    pending.discard(index)
+                elif self.results[index] is not None:
+                    pending.discard(index)
+            if show is not None:
+                show(sum(self.progress))
+        for index in sorted(pending):
+            missing[index] = f"it did not answer the stop within {seconds:g} s"
+            self.processes[index].kill()
+        return missing
 
     def stop(self, *, at_once: bool = False) -> None:
         # One deadline for all of them; a worker still running (the run was
@@ -194,6 +271,14 @@ class _Progress:
         self.began = time.monotonic()
         self._last = self.began
 
+    def say(self, text: str) -> None:
+        """Show `text` now, and no more counts."""
+        self._describe = None
+        if self.enabled:
+            sys.stderr.write(f"\r{text}\x1b[K")
+            sys.stderr.flush()
+            self.shown = True
+
     def __call__(self, count: int) -> None:
         now = time.monotonic()
         if not self.enabled or self._describe is None or now - self._last < 1.0:
@@ -211,23 +296,88 @@ class _Progress:
             self.shown = False
 
 
+@dataclass(frozen=True)
+class _Interruption:
+    """How an interrupted run ended: what its report must say."""
+
+    measured_seconds: float  # from "go" to the stop
+    workers: int
+    missing: dict[int, str]  # why, for each worker whose figures are missing
+
+    def fields(self) -> dict[str, Any]:
+        first = min(self.missing, default=None)
+        return {
+            "interrupted": True,
+            "measured_seconds": self.measured_seconds,
+            "workers_missing": len(self.missing),
+            "first_missing_worker": (
+                "" if first is None else f"worker {first + 1}: {self.missing[first]}"
+            ),
+        }
+
+
 def run(plan: Plan) -> dict[str, Any]:
     """Run the plan and return the report (a JSON-ready dict).
 
+    SIGINT and SIGTERM, when their handlers raise KeyboardInterrupt (Python's
+    own SIGINT handler does), stop the run. During the setup everything ends
+    at once. During the measurement the workers are asked to stop and send
+    what they have counted, for at most `plan.stop_seconds`; a second signal
+    meanwhile ends everything at once.
+
     Raises:
         BenchError: a worker failed or the server's process could not be read.
-        Interrupted: Ctrl-C or SIGTERM (raised as KeyboardInterrupt) came first;
-            its message says how far the run had got.
+        Interrupted: the run was stopped; its message says how far it had got,
+            and its `report` has the figures measured until then, if any.
     """
     if not plan.spec.run_id:
         plan = replace(plan, spec=replace(plan.spec, run_id=new_run_id()))
-    spec = plan.spec
-    specs = split(plan)
-    workers = _Workers(specs)
-    progress = _Progress(plan)
-    clients = sum(s.count for s in specs)
-    phase = "setup"
+    if not plan.spec.setup_timeout_seconds:
+        seconds = default_setup_seconds(plan.clients, plan.spec.connect_timeout_seconds)
+        plan = replace(plan, spec=replace(plan.spec, setup_timeout_seconds=seconds))
+    # Held back but for the waits for the workers (see _wait); and held back
+    # in the workers until they have set their own handlers.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    coordinator: _Coordinator | None = None
+    report: dict[str, Any] | None = None
     try:
+        try:
+            coordinator = _Coordinator(plan)
+            report = coordinator.run()
+        finally:
+            try:
+                if coordinator is not None:
+                    coordinator.progress.end()
+                # A signal held back since the last wait arrives here.
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            finally:
+                if coordinator is not None:
+                    coordinator.workers.stop(at_once=not coordinator.finished)
+    except KeyboardInterrupt:
+        if report is not None:
+            raise Interrupted(
+                "interrupted as the run ended; its report is complete", report
+            ) from None
+        doing = coordinator.doing if coordinator is not None else "starting"
+        raise Interrupted(f"interrupted {doing}; no report") from None
+    return report
+
+
+class _Coordinator:
+    """One run, phase by phase, as the coordinator sees it."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.doing = "starting the workers"  # for a message if interrupted
+        self.finished = False  # the workers end by themselves: none to kill
+        self.progress = _Progress(plan)
+        self.workers = _Workers(split(plan))
+        self.after: ProcessSample | None = None  # connect: read at "registered"
+
+    def run(self) -> dict[str, Any]:
+        plan, spec, clients = self.plan, self.plan.spec, self.plan.clients
+        workers, progress = self.workers, self.progress
+        self.doing = "while setting up"
         if spec.scenario != "connect":
             progress.phase(
                 lambda n, _: (
@@ -235,59 +385,125 @@ def run(plan: Plan) -> dict[str, Any]:
                     "clients registered"
                 )
             )
-        workers.gather("ready", progress)
+        try:
+            workers.gather(
+                "ready", progress, spec.setup_timeout_seconds + SETUP_SLACK_SECONDS
+            )
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"interrupted after {time.monotonic() - progress.began:.1f} s of "
+                f"setup, with {sum(workers.progress):,} counted; no report"
+            ) from None
         before = _sample(plan.server_pid)
         workers.progress = [0] * len(workers.pipes)
         workers.broadcast("go")
-        phase = "the run"
-        if spec.scenario == "connect":
-            progress.phase(
-                lambda n, t: f"connect: {t:5.1f}s, {n:,} of {clients:,} registered"
-            )
-            report = _finish_connect(plan, workers, before, progress)
-        else:
-            pingpong = spec.scenario == "direct" and spec.mode == "pingpong"
-            label = "messages received" if pingpong else "deliveries"
-            progress.phase(
-                lambda n, t: (
-                    f"{spec.scenario}: {t:5.1f}s / {spec.seconds:g}s "
-                    f"(then up to {spec.drain_seconds:g}s to drain), {n:,} {label}"
-                )
-            )
-            sent = sum(message[1] for message in workers.gather("sent", progress))
-            workers.broadcast("total", sent)
-            answers = workers.gather("result", progress)
-            results = [WorkerResult(**message[1]) for message in answers]
-            after = _sample(plan.server_pid)
-            report = _traffic_report(plan, results, before, after)
-        phase = "done"
+        began = time.monotonic()
+        self.doing = "during the run"
+        try:
+            if spec.scenario == "connect":
+                report = self._connect(before)
+            else:
+                report = self._traffic(before)
+        except KeyboardInterrupt:
+            self._stop(before, time.monotonic() - began)  # raises Interrupted
+        self.finished = True
         return report
-    except KeyboardInterrupt:
-        raise Interrupted(
-            f"interrupted after {time.monotonic() - progress.began:.1f} s of "
-            f"{phase}, with {sum(workers.progress):,} counted; no report"
-        ) from None
-    finally:
-        progress.end()
-        workers.stop(at_once=phase != "done")
+
+    def _connect(self, before: ProcessSample | None) -> dict[str, Any]:
+        plan, spec, clients = self.plan, self.plan.spec, self.plan.clients
+        self.progress.phase(
+            lambda n, t: f"connect: {t:5.1f}s, {n:,} of {clients:,} registered"
+        )
+        self.workers.gather("registered", self.progress)
+        self.after = _sample(plan.server_pid)
+        self.workers.broadcast("continue")
+        answers = self.workers.gather(
+            "result", seconds=spec.hold_seconds + COORDINATION_SECONDS
+        )
+        results = [WorkerResult(**m[1]) for m in answers]
+        return _connect_report(plan, results, before, self.after)
+
+    def _traffic(self, before: ProcessSample | None) -> dict[str, Any]:
+        plan, spec = self.plan, self.plan.spec
+        pingpong = spec.scenario == "direct" and spec.mode == "pingpong"
+        label = "messages received" if pingpong else "deliveries"
+        self.progress.phase(
+            lambda n, t: (
+                f"{spec.scenario}: {t:5.1f}s / {spec.seconds:g}s "
+                f"(then up to {spec.drain_seconds:g}s to drain), {n:,} {label}"
+            )
+        )
+        planned = spec.seconds + spec.drain_seconds + COORDINATION_SECONDS
+        answers = self.workers.gather("sent", self.progress, planned)
+        self.workers.broadcast("total", sum(message[1] for message in answers))
+        answers = self.workers.gather("result", self.progress)
+        results = [WorkerResult(**message[1]) for message in answers]
+        after = _sample(plan.server_pid)
+        return _traffic_report(plan, results, before, after)
+
+    def _stop(self, before: ProcessSample | None, measured: float) -> NoReturn:
+        """Ask the workers for what they have measured; report it as interrupted."""
+        plan, spec = self.plan, self.plan.spec
+        self.doing = "again while stopping the workers"
+        self.progress.say(
+            f"{spec.scenario}: stopping after {measured:.1f} s; waiting up to "
+            f"{plan.stop_seconds:g} s for the workers' figures "
+            "(Ctrl-C again to quit at once)"
+        )
+        missing = self.workers.stop_measuring(plan.stop_seconds, self.progress)
+        self.finished = True  # those that answered are ending; the others are dead
+        results = [WorkerResult(**r) for r in self.workers.results if r is not None]
+        interruption = _Interruption(measured, len(self.workers.pipes), missing)
+        if not results:
+            first = interruption.fields()["first_missing_worker"]
+            raise Interrupted(
+                f"interrupted after {measured:.1f} s of the run; no worker sent "
+                f"its figures ({first}); no report"
+            )
+        try:
+            after = self.after or _sample(plan.server_pid)
+        except BenchError:
+            after = None  # the server is gone: the report goes without its figures
+        if spec.scenario == "connect":
+            report = _connect_report(plan, results, before, after, interruption)
+        else:
+            report = _traffic_report(plan, results, before, after, interruption)
+        planned = "" if spec.scenario == "connect" else f" (of {spec.seconds:g} s)"
+        message = (
+            f"interrupted after {measured:.1f} s of the run{planned}: the report "
+            "has the figures measured until then"
+        )
+        if missing:
+            message += (
+                f"; those of {len(missing)} of {len(self.workers.pipes)} workers are "
+                f"missing ({interruption.fields()['first_missing_worker']})"
+            )
+        raise Interrupted(message, report)
 
 
-def _finish_connect(
-    plan: Plan,
-    workers: _Workers,
-    before: ProcessSample | None,
-    progress: _Progress,
+def _head(
+    plan: Plan, results: list[WorkerResult], interruption: _Interruption | None
 ) -> dict[str, Any]:
-    workers.gather("registered", progress)
-    after = _sample(plan.server_pid)
-    workers.broadcast("continue")
-    results = [WorkerResult(**m[1]) for m in workers.gather("result")]
+    """The report's first fields: what ran, and whether it was interrupted."""
+    head: dict[str, Any] = {"scenario": plan.spec.scenario}
+    if interruption is not None:
+        head.update(interruption.fields())
+    workers = len(results) if interruption is None else interruption.workers
+    head.update(clients=plan.clients, workers=workers)
+    return head
+
+
+def _connect_report(
+    plan: Plan,
+    results: list[WorkerResult],
+    before: ProcessSample | None,
+    after: ProcessSample | None,
+    interruption: _Interruption | None = None,
+) -> dict[str, Any]:
     registered = sum(r.registered for r in results)
     window = max(r.finished for r in results) - min(r.started for r in results)
     report: dict[str, Any] = {
-        "scenario": "connect",
-        "clients": plan.clients,
-        "workers": len(results),
+        **_head(plan, results, interruption),
         "in_flight": plan.spec.in_flight * len(results),
         "registered": registered,
         "failures": sum(r.failures for r in results),
@@ -300,7 +516,8 @@ def _finish_connect(
             LatencySummary.of(ms for r in results for ms in r.registration_ms)
         ),
         "hold_seconds": plan.spec.hold_seconds,
-        "alive_after_hold": sum(r.alive for r in results),
+        # Not checked when the run was interrupted before the check.
+        "alive_after_hold": None if interruption else sum(r.alive for r in results),
         "disconnected": sum(r.disconnected for r in results),
         "first_disconnect": next(
             (r.first_disconnect for r in results if r.first_disconnect), ""
@@ -321,13 +538,17 @@ def _traffic_report(
     results: list[WorkerResult],
     before: ProcessSample | None,
     after: ProcessSample | None,
+    interruption: _Interruption | None = None,
 ) -> dict[str, Any]:
     spec = plan.spec
     received = sum(r.received for r in results)
     loss = Loss(sum(r.expected for r in results), received)
     started = min(r.started for r in results)
     ended = max(
-        max(r.last_delivery, r.finished if spec.scenario == "direct" else 0.0)
+        max(
+            r.last_delivery,
+            r.finished if spec.scenario == "direct" or interruption else 0.0,
+        )
         for r in results
     )
     window = max(0.0, ended - started)
@@ -336,9 +557,7 @@ def _traffic_report(
     busiest = max(r.sending_cpu_seconds / max(1e-9, r.sending_seconds) for r in results)
     unacknowledged = sum(r.unacknowledged for r in results)
     report: dict[str, Any] = {
-        "scenario": spec.scenario,
-        "clients": plan.clients,
-        "workers": len(results),
+        **_head(plan, results, interruption),
         "seconds": spec.seconds,
         "message_bytes": spec.size,
         "sent": sum(r.sent for r in results),
@@ -376,6 +595,14 @@ def _traffic_report(
         report.update(pairs=plan.clients // 2, mode=spec.mode)
         if spec.mode == "pingpong":
             report["stalled_pairs"] = sum(r.stalled_pairs for r in results)
+    if interruption is not None:
+        # Stopped before the drain, with messages still in flight: what was
+        # lost, or left behind, is not known (null, not zero).
+        for key in ("expected", "lost", "loss_fraction", "unacknowledged"):
+            report[key] = None
+        report.update(in_doubt=None, server_fell_behind=None)
+        if "stalled_pairs" in report:
+            report["stalled_pairs"] = None
     if before is not None and after is not None:
         cpu = after.cpu_seconds - before.cpu_seconds
         report["server_cpu_seconds"] = cpu
@@ -396,7 +623,8 @@ def _traffic_report(
 
 def format_report(report: dict[str, Any]) -> str:
     """A readable summary of a report."""
-    lines = [f"hubbub bench {report['scenario']}"]
+    interrupted = " (interrupted: partial figures)" if report.get("interrupted") else ""
+    lines = [f"hubbub bench {report['scenario']}{interrupted}"]
     for key, value in report.items():
         if key == "scenario":
             continue
@@ -405,6 +633,19 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(f"  {key:<38} {inner}")
         else:
             lines.append(f"  {key:<38} {_fmt(value)}")
+    if report.get("interrupted"):
+        traffic = report["scenario"] != "connect"
+        lines.append(
+            f"  note: interrupted after {report['measured_seconds']:.1f} s of the "
+            "run: the figures are of that time only"
+            + ("; loss was not measured (messages were in flight)" if traffic else "")
+        )
+    if report.get("workers_missing"):
+        lines.append(
+            f"  note: the figures of {report['workers_missing']} of "
+            f"{report['workers']} workers are missing; the first: "
+            f"{report['first_missing_worker']}"
+        )
     if report.get("disconnected"):
         lines.append(
             f"  note: the server disconnected {report['disconnected']:,} clients;"

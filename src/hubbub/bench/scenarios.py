@@ -1,10 +1,13 @@
 """The benchmark scenarios as they run inside one worker process.
 
 A worker owns a slice of the clients. It talks to the coordinator
-(`bench/runner.py`) over a pipe: "ready" once its clients are connected,
-then it waits for "go", runs until the deadline, reports what it sent, learns
-the total, drains, and sends its "result". Every loop is bounded by a count
-or a deadline.
+(`bench/runner.py`) over a pipe: "ready" once its clients are connected
+(and have joined, for fanout), then it waits for "go", runs until the
+deadline, reports what it sent, learns the total, drains, and sends its
+"result". At any point after "go" the coordinator may say "stop" (the run
+was interrupted): the worker then cancels what it was doing and sends its
+"result" at once, with what it had counted so far. Every loop is bounded by
+a count or a deadline, and so is the setup as a whole (`setup_seconds`).
 """
 
 from __future__ import annotations
@@ -30,9 +33,13 @@ from hubbub.bench.wire import (
 CHANNEL = "#bench"
 SYNC_SECONDS = 60.0
 # The longest a worker waits for the coordinator's next word. The coordinator
-# gives up on any phase after 600 s (runner.COORDINATION_SECONDS), so this only
-# ends a worker whose coordinator has stopped answering without closing the pipe.
+# gives up on any phase 600 s after its planned end (runner.COORDINATION_SECONDS),
+# so this only ends a worker whose coordinator has stopped answering without
+# closing the pipe.
 COORDINATOR_SECONDS = 900.0
+# Beyond the setup's own limit: how long the coordinator waits for the workers
+# to be ready, and a worker for "go" (the others may still be setting up).
+SETUP_SLACK_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,9 @@ class Spec:
     # still outstanding then is reported (the server fell behind), not awaited.
     drain_seconds: float = 10.0
     connect_timeout_seconds: float = 60.0  # per registration, TCP connect included
+    # fanout and direct: the longest the whole setup (registering every client,
+    # then joining the channel) may take; 0: default_setup_seconds
+    setup_timeout_seconds: float = 0.0
     prefix: str = "b"
     password: str = ""  # sent as PASS before NICK and USER when set
     run_id: str = ""  # marks this run's messages; the coordinator sets one
@@ -97,7 +107,25 @@ class WorkerResult:
 
 
 class SetupError(Exception):
-    """Some of a worker's clients did not register, so its scenario cannot start."""
+    """Some of a worker's clients did not register (or join), so its scenario
+    cannot start."""
+
+
+def default_setup_seconds(clients: int, connect_timeout_seconds: float) -> float:
+    """How long the setup of `clients` may take, unless told (--setup-timeout):
+    one registration's timeout, a minute more, and 20 ms a client.
+
+    >>> default_setup_seconds(1000, 60.0)
+    140.0
+    """
+    return connect_timeout_seconds + 60.0 + clients * 0.02
+
+
+def setup_seconds(spec: Spec) -> float:
+    """The longest this setup may take (the coordinator sets one for all workers)."""
+    return spec.setup_timeout_seconds or default_setup_seconds(
+        spec.count, spec.connect_timeout_seconds
+    )
 
 
 def describe_error(error: BaseException) -> str:
@@ -126,11 +154,55 @@ def setup_failure_message(
     return f"{len(failures)} of {clients} clients failed to register{skipped}: {why}"
 
 
+def join_failure_message(
+    failed: list[tuple[str, str]], clients: int, channel: str
+) -> str:
+    """Say which of `clients` did not join `channel` and why, most common first.
+
+    `failed` holds (nick, reason) pairs; each reason names its first clients.
+
+    >>> join_failure_message([("b1", "no answer"), ("b3", "no answer")], 4, "#b")
+    '2 of 4 clients did not join #b: no answer (b1, b3)'
+    """
+    by_reason: dict[str, list[str]] = {}
+    for nick, reason in failed:
+        by_reason.setdefault(reason, []).append(nick)
+    ranked = sorted(by_reason.items(), key=lambda item: -len(item[1]))
+
+    def named(nicks: list[str]) -> str:
+        more = f" and {len(nicks) - 5} more" if len(nicks) > 5 else ""
+        return ", ".join(nicks[:5]) + more
+
+    if len(ranked) == 1:
+        reason, nicks = ranked[0]
+        why = f"{reason} ({named(nicks)})"
+    else:
+        why = "; ".join(
+            f"{len(nicks)} x {reason} ({named(nicks)})" for reason, nicks in ranked[:3]
+        )
+        if len(ranked) > 3:
+            why += f"; and {len(ranked) - 3} other reasons"
+    return f"{len(failed)} of {clients} clients did not join {channel}: {why}"
+
+
 class Pipe:
-    """The worker's side of the coordinator pipe, awaited without blocking the loop."""
+    """The worker's side of the coordinator pipe, awaited without blocking the loop.
+
+    From the first `receive` or `until_stopped` on, a reader in the event loop
+    takes each message as it arrives (costing nothing while none comes):
+    "stop" (the run was interrupted) is noted at once and cuts short the work
+    `until_stopped` runs; the other messages wait, in order, for `receive`.
+    The coordinator's messages are small, sent whole: reading one once the
+    pipe is readable does not wait.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self._inbox: deque[tuple[Any, ...]] = deque()
+        self._arrived: asyncio.Future[None] | None = None  # receive() waits on it
+        # Done once "stop" came (or the pipe closed); made by the first listen.
+        self._stop: asyncio.Future[None] | None = None
+        self._closed = False  # the coordinator closed its end
 
     def send(self, *message: Any) -> None:
         """Send one message tuple."""
@@ -141,30 +213,80 @@ class Pipe:
 
         Raises:
             TimeoutError: nothing came within `seconds`.
+            EOFError: the coordinator closed the pipe.
         """
-        if not self.connection.poll():
-            loop = asyncio.get_running_loop()
-            readable: asyncio.Future[None] = loop.create_future()
-            descriptor = self.connection.fileno()
-
-            def wake() -> None:
-                if not readable.done():
-                    readable.set_result(None)
-
-            loop.add_reader(descriptor, wake)
+        self._listen()
+        if not self._inbox and not self._closed:
+            self._arrived = asyncio.get_running_loop().create_future()
             try:
                 async with asyncio.timeout(seconds):
-                    await readable
+                    await self._arrived  # something to receive, or the end
             except TimeoutError:
                 raise TimeoutError(
                     f"the coordinator sent nothing for {seconds:g} s"
                 ) from None
             finally:
-                loop.remove_reader(descriptor)
-                # The loop made the pipe non-blocking; pickled results need it blocking.
-                os.set_blocking(descriptor, True)
-        message: tuple[Any, ...] = self.connection.recv()
-        return message
+                self._arrived = None
+        if not self._inbox:
+            raise EOFError("the coordinator closed the pipe")
+        return self._inbox.popleft()
+
+    async def until_stopped(self, work: Coroutine[Any, Any, Any]) -> bool:
+        """Run `work` to its end, or until the coordinator says "stop".
+
+        Returns True if it was stopped: `work` was cancelled, and what it had
+        counted is where it counted it. Work that raises raises here.
+        """
+        stop = self._listen()
+        if stop.done():
+            work.close()  # never started: nothing to cancel
+            return True
+        task = asyncio.ensure_future(work)
+        either: list[asyncio.Future[Any]] = [task, stop]
+        try:
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.wait([task])
+        if task.cancelled():
+            return True
+        task.result()  # raises what the work raised
+        return False
+
+    def _listen(self) -> asyncio.Future[None]:
+        if self._stop is None:
+            loop = asyncio.get_running_loop()
+            self._stop = loop.create_future()
+            descriptor = self.connection.fileno()
+            loop.add_reader(descriptor, self._read)
+            # The loop made the pipe non-blocking. Sending a pickled result,
+            # and reading a message whole, need it blocking; being polled does not.
+            os.set_blocking(descriptor, True)
+        return self._stop
+
+    def _read(self) -> None:
+        for _ in range(16):  # what is there now; the loop calls again for more
+            try:
+                if not self.connection.poll():
+                    break
+                message = self.connection.recv()
+            except (EOFError, OSError):
+                # The coordinator is gone: nothing will come, and nobody is
+                # left to measure for.
+                self._closed = True
+                asyncio.get_running_loop().remove_reader(self.connection.fileno())
+                message = ("stop",)
+            if message[0] == "stop":
+                if self._stop is not None and not self._stop.done():
+                    self._stop.set_result(None)
+            else:
+                self._inbox.append(message)
+            if self._closed:
+                break
+        arrived = self._arrived
+        if (self._inbox or self._closed) and arrived is not None and not arrived.done():
+            arrived.set_result(None)
 
 
 def nick_for(spec: Spec, index: int) -> str:
@@ -178,18 +300,24 @@ async def connect_all(
     *,
     sample_all: bool,
     pipe: Pipe | None = None,
+    deadline: float | None = None,
 ) -> list[BenchConnection]:
     """Connect and register this worker's clients, `in_flight` at a time.
 
     The clients come back in index order (`direct` pairs neighbours). Once one
     registration fails no more are started, since the run cannot go ahead;
     those in flight finish (each within the timeout), then every client that
-    did register is closed and the failure is raised. With a `pipe`, how many
-    have registered is reported every second.
+    did register is closed and the failure is raised. None is started after
+    the setup's `deadline` (monotonic; by default `setup_seconds` from now),
+    and none in flight waits past it. With a `pipe`, how many have registered
+    is reported every second.
 
     Raises:
         SetupError: says how many failed, how many were not tried, and why.
     """
+    if deadline is None:
+        deadline = time.monotonic() + setup_seconds(spec)
+    setup_name = f"the setup's {setup_seconds(spec):g} s (--setup-timeout)"
     limit = asyncio.Semaphore(spec.in_flight)
     clients: list[BenchConnection | None] = [None] * spec.count
     failures: list[BaseException] = []
@@ -198,7 +326,7 @@ async def connect_all(
     async def one(slot: int) -> None:
         nonlocal not_attempted
         async with limit:
-            if failures:
+            if failures or time.monotonic() >= deadline:
                 not_attempted += 1
                 return
             try:
@@ -211,6 +339,7 @@ async def connect_all(
                     timeout_seconds=spec.connect_timeout_seconds,
                     run_id=spec.run_id,
                     password=spec.password,
+                    deadline=(deadline, setup_name),
                 )
             except Exception as error:  # any failure ends the setup, said once
                 failures.append(error)
@@ -228,11 +357,49 @@ async def connect_all(
         if progress is not None:
             progress.cancel()
     registered = [client for client in clients if client is not None]
-    if failures:
+    if failures or not_attempted:
         for client in registered:
             client.close()
-        raise SetupError(setup_failure_message(failures, spec.count, not_attempted))
+        if failures:
+            why = setup_failure_message(failures, spec.count, not_attempted)
+        else:
+            why = (
+                f"{setup_name} ran out with {len(registered)} of {spec.count} "
+                f"clients registered ({not_attempted} not attempted)"
+            )
+        raise SetupError(why)
     return registered
+
+
+async def join_all(
+    spec: Spec, clients: list[BenchConnection], channel: str, deadline: float
+) -> None:
+    """Every client joins `channel` at once; each answer is awaited until the
+    setup's `deadline`, no longer (a server may throttle JOINs, or drop them).
+
+    Raises:
+        SetupError: names the clients that did not join and why: the server's
+            refusal quoted, the connection closed, or no answer in time. Every
+            client is closed first.
+    """
+    answers = [client.join(channel) for client in clients]
+    if answers:
+        await asyncio.wait(answers, timeout=max(0.0, deadline - time.monotonic()))
+    silent = (
+        f"no answer to JOIN when the setup's {setup_seconds(spec):g} s "
+        "(--setup-timeout) ran out"
+    )
+    failed: list[tuple[str, str]] = []
+    for client, answer in zip(clients, answers, strict=True):
+        if not answer.done():
+            answer.cancel()
+            failed.append((client.nick, silent))
+        elif (error := answer.exception()) is not None:
+            failed.append((client.nick, str(error)))
+    if failed:
+        for client in clients:
+            client.close()
+        raise SetupError(join_failure_message(failed, len(clients), channel))
 
 
 async def _report_progress(pipe: Pipe, count: Callable[[], int]) -> None:
@@ -259,6 +426,7 @@ async def _send_flat_out(
     index: int,
     deadline: float,
     spec: Spec,
+    sent: Sent,
 ) -> Sent:
     """Send as fast as the server takes it, at most `window` messages in flight.
 
@@ -266,39 +434,41 @@ async def _send_flat_out(
     two batches may wait for their PONG. Sending stops at `deadline`, or when
     the connection closes; then the PONGs still due are awaited until
     `deadline + spec.drain_seconds`, and the batches still unacknowledged then
-    are reported: the server fell behind.
+    are reported: the server fell behind. Counted in `sent` as it goes, so a
+    run that is stopped keeps the count.
     """
     batch = max(1, spec.window // 2)
     run_id, size = spec.run_id, spec.size
     pending: deque[asyncio.Future[bytes]] = deque()
-    sent = Sent()
-    while time.monotonic() < deadline:
-        first = sent.count
-        lines = "".join(
-            f"PRIVMSG {target} :{message_body(run_id, index, first + k, size)}\r\n"
-            for k in range(batch)
-        )
-        token = f"w{index}.{sent.count + batch}"
-        pong = client.expect(token.encode())
-        if not client.send_raw((lines + f"PING :{token}\r\n").encode()):
-            pong.cancel()
-            break  # the connection is gone: these were not sent
-        sent.count += batch
-        pending.append(pong)
-        if len(pending) >= 2:
-            if not await _acknowledged(pending[0], deadline):
-                break  # the deadline came first, or the connection went
+    try:
+        while time.monotonic() < deadline:
+            first = sent.count
+            lines = "".join(
+                f"PRIVMSG {target} :{message_body(run_id, index, first + k, size)}\r\n"
+                for k in range(batch)
+            )
+            token = f"w{index}.{sent.count + batch}"
+            pong = client.expect(token.encode())
+            if not client.send_raw((lines + f"PING :{token}\r\n").encode()):
+                pong.cancel()
+                break  # the connection is gone: these were not sent
+            sent.count += batch
+            pending.append(pong)
+            if len(pending) >= 2:
+                if not await _acknowledged(pending[0], deadline):
+                    break  # the deadline came first, or the connection went
+                pending.popleft()
+        drain_until = deadline + spec.drain_seconds
+        while pending and await _acknowledged(pending[0], drain_until):
             pending.popleft()
-    drain_until = deadline + spec.drain_seconds
-    while pending and await _acknowledged(pending[0], drain_until):
-        pending.popleft()
-    if client.close_reason is None:
-        sent.unacknowledged = len(pending) * batch
-    else:
-        sent.in_doubt = len(pending) * batch
-        sent.count -= sent.in_doubt
-    for pong in pending:
-        pong.cancel()
+        if client.close_reason is None:
+            sent.unacknowledged = len(pending) * batch
+        else:
+            sent.in_doubt = len(pending) * batch
+            sent.count -= sent.in_doubt
+    finally:  # also when the run is stopped
+        for pong in pending:
+            pong.cancel()
     return sent
 
 
@@ -337,15 +507,15 @@ async def _send_at_rate(
     index: int,
     deadline: float,
     spec: Spec,
+    sent: Sent,
 ) -> Sent:
     """Send this sender's share of `spec.rate` on an absolute schedule.
 
     Stops early when the connection closes: what it could not send is neither
-    sent nor expected.
+    sent nor expected. Counted in `sent` as it goes.
     """
     interval = spec.senders / spec.rate
     start = time.monotonic() + send_offset(index, spec.rate, bursts=spec.bursts)
-    sent = Sent()
     while True:
         due = start + sent.count * interval
         if due >= deadline:
@@ -362,16 +532,19 @@ async def _send_at_rate(
 async def run_fanout(spec: Spec, pipe: Pipe) -> WorkerResult:
     """C clients in one channel; the first S send; everyone counts deliveries."""
     reservoir = SampleReservoir()
-    clients = await connect_all(spec, reservoir, sample_all=spec.rate > 0, pipe=pipe)
-    for client in clients:
-        client.send_raw(f"JOIN {CHANNEL}\r\n".encode())
-    for client in clients:
-        await sync_with_server(client, f"joined-{client.nick}", SYNC_SECONDS)
+    deadline = time.monotonic() + setup_seconds(spec)
+    clients = await connect_all(
+        spec, reservoir, sample_all=spec.rate > 0, pipe=pipe, deadline=deadline
+    )
+    await join_all(spec, clients, CHANNEL, deadline)
     return await _measure(spec, pipe, clients, reservoir, CHANNEL)
 
 
 async def _ready_steady(
-    pipe: Pipe, counted: list[BenchConnection], reservoir: SampleReservoir
+    spec: Spec,
+    pipe: Pipe,
+    counted: list[BenchConnection],
+    reservoir: SampleReservoir,
 ) -> None:
     """Zero the counters, say "ready", wait for "go".
 
@@ -385,7 +558,7 @@ async def _ready_steady(
         client.last_delivery = 0.0
     reservoir.clear()
     pipe.send("ready")
-    await pipe.receive()  # "go"
+    await pipe.receive(setup_seconds(spec) + SETUP_SLACK_SECONDS)  # "go"
 
 
 async def _measure(
@@ -395,7 +568,7 @@ async def _measure(
     reservoir: SampleReservoir,
     target: str,
 ) -> WorkerResult:
-    await _ready_steady(pipe, clients, reservoir)
+    await _ready_steady(spec, pipe, clients, reservoir)
     result = WorkerResult(started=time.monotonic(), cpu_seconds=-own_cpu_seconds())
     progress = asyncio.create_task(
         _report_progress(pipe, lambda: sum(c.deliveries for c in clients))
@@ -410,6 +583,22 @@ def _sending_over(result: WorkerResult) -> None:
     """Note how long the senders sent and the CPU this worker used meanwhile."""
     result.sending_seconds = time.monotonic() - result.started
     result.sending_cpu_seconds = result.cpu_seconds + own_cpu_seconds()
+
+
+def _sent_over(result: WorkerResult, sent: list[Sent]) -> None:
+    """Note what the senders sent, once they have stopped."""
+    result.sent = sum(s.count for s in sent)
+    result.unacknowledged = sum(s.unacknowledged for s in sent)
+    result.in_doubt = sum(s.in_doubt for s in sent)
+
+
+def _stopped_while_sending(result: WorkerResult, sent: list[Sent]) -> None:
+    """The run was stopped: what was sent until then, if the senders had not
+    finished. (What the measurement needed after that, the drain, is not
+    done: the coordinator reports no loss for a stopped run.)"""
+    if not result.sending_seconds:
+        _sending_over(result)
+        _sent_over(result, sent)
 
 
 async def _drain(receivers: list[tuple[BenchConnection, int]], until: float) -> bool:
@@ -457,28 +646,30 @@ async def _send_and_drain(
         for i, client in enumerate(clients)
         if spec.first + i < spec.senders
     ]
-    sent_by: dict[int, Sent] = {}
+    sent_by = {index: Sent() for _, index in senders}
+    expected: list[tuple[BenchConnection, int]] = []
 
     async def send(client: BenchConnection, index: int) -> None:
         if spec.rate > 0:
-            sent = await _send_at_rate(client, target, index, deadline, spec)
+            await _send_at_rate(client, target, index, deadline, spec, sent_by[index])
         else:
-            sent = await _send_flat_out(client, target, index, deadline, spec)
-        sent_by[index] = sent
+            await _send_flat_out(client, target, index, deadline, spec, sent_by[index])
 
-    await asyncio.gather(*(send(client, index) for client, index in senders))
-    _sending_over(result)
-    result.sent = sum(sent.count for sent in sent_by.values())
-    result.unacknowledged = sum(sent.unacknowledged for sent in sent_by.values())
-    result.in_doubt = sum(sent.in_doubt for sent in sent_by.values())
-    pipe.send("sent", result.sent)
-    _, total = await pipe.receive()
-    # Everyone but the sender gets each message (no echo-message).
-    expected = [
-        (client, total - sent_by.get(spec.first + i, Sent()).count)
-        for i, client in enumerate(clients)
-    ]
-    result.drain_ran_out = not await _drain(expected, deadline + spec.drain_seconds)
+    async def send_then_drain() -> None:
+        await asyncio.gather(*(send(client, index) for client, index in senders))
+        _sending_over(result)
+        _sent_over(result, list(sent_by.values()))
+        pipe.send("sent", result.sent)
+        _, total = await pipe.receive()
+        # Everyone but the sender gets each message (no echo-message).
+        expected.extend(
+            (client, total - sent_by.get(spec.first + i, Sent()).count)
+            for i, client in enumerate(clients)
+        )
+        result.drain_ran_out = not await _drain(expected, deadline + spec.drain_seconds)
+
+    if await pipe.until_stopped(send_then_drain()):
+        _stopped_while_sending(result, list(sent_by.values()))
     result.finished = time.monotonic()
     result.cpu_seconds += own_cpu_seconds()
     result.expected = sum(_expected_of(client, n) for client, n in expected)
@@ -522,19 +713,27 @@ async def run_connect(spec: Spec, pipe: Pipe) -> WorkerResult:
             result.registration_ms.append((time.monotonic() - began) * 1000)
             clients.append(client)
 
+    async def register_all() -> None:
+        await asyncio.gather(*(one(spec.first + i) for i in range(spec.count)))
+
+    async def hold_then_check() -> None:
+        await pipe.receive()  # the coordinator has read the server's memory
+        if spec.hold_seconds > 0:
+            await asyncio.sleep(spec.hold_seconds)  # clients answer PINGs meanwhile
+        result.alive = await _count_alive(clients)
+
     progress = asyncio.create_task(_report_progress(pipe, lambda: len(clients)))
     try:
-        await asyncio.gather(*(one(spec.first + i) for i in range(spec.count)))
+        # Stopped, the registrations in flight are cancelled (and closed).
+        stopped = await pipe.until_stopped(register_all())
     finally:
         progress.cancel()
     result.registered = len(clients)
     result.finished = time.monotonic()
     result.cpu_seconds += own_cpu_seconds()
-    pipe.send("registered", result.registered)
-    await pipe.receive()  # the coordinator has read the server's memory
-    if spec.hold_seconds > 0:
-        await asyncio.sleep(spec.hold_seconds)  # clients answer server PINGs meanwhile
-    result.alive = await _count_alive(clients)
+    if not stopped:
+        pipe.send("registered", result.registered)
+        await pipe.until_stopped(hold_then_check())
     _disconnections(result, clients)
     for client in clients:
         client.close()
@@ -578,7 +777,7 @@ async def _measure_pingpong(
     pairs: list[tuple[BenchConnection, BenchConnection]],
     reservoir: SampleReservoir,
 ) -> WorkerResult:
-    await _ready_steady(pipe, [], reservoir)
+    await _ready_steady(spec, pipe, [], reservoir)
     result = WorkerResult(started=time.monotonic(), cpu_seconds=-own_cpu_seconds())
     deadline = result.started + spec.seconds
     exchange = _Exchange()
@@ -592,7 +791,9 @@ async def _measure_pingpong(
     try:
         # A pair whose message was lost (or whose client the server closed)
         # never finishes: the wait ends `drain_seconds` after the deadline.
-        await asyncio.wait(finished, timeout=spec.seconds + spec.drain_seconds)
+        stopped = await pipe.until_stopped(
+            asyncio.wait(finished, timeout=spec.seconds + spec.drain_seconds)
+        )
     finally:
         progress.cancel()
     result.stalled_pairs = sum(not done.done() for done in finished)
@@ -607,8 +808,9 @@ async def _measure_pingpong(
     result.foreign = sum(a.foreign + b.foreign for a, b in pairs)
     result.samples_ms = reservoir.samples
     _disconnections(result, [client for pair in pairs for client in pair])
-    pipe.send("sent", result.sent)
-    await pipe.receive()
+    if not stopped:
+        pipe.send("sent", result.sent)
+        await pipe.until_stopped(pipe.receive())  # the total (not needed here)
     return result
 
 
@@ -655,28 +857,32 @@ async def _measure_stream(
     reservoir: SampleReservoir,
 ) -> WorkerResult:
     receivers = [b for _, b in pairs]
-    await _ready_steady(pipe, receivers, reservoir)
+    await _ready_steady(spec, pipe, receivers, reservoir)
     result = WorkerResult(started=time.monotonic(), cpu_seconds=-own_cpu_seconds())
     deadline = result.started + spec.seconds
-    progress = asyncio.create_task(
-        _report_progress(pipe, lambda: sum(b.deliveries for b in receivers))
-    )
-    try:
-        sent = await asyncio.gather(
+    sent = [Sent() for _ in pairs]
+    expected: list[tuple[BenchConnection, int]] = []
+
+    async def send_then_drain() -> None:
+        await asyncio.gather(
             *(
-                _send_flat_out(a, b.nick, i, deadline, spec)
+                _send_flat_out(a, b.nick, i, deadline, spec, sent[i])
                 for i, (a, b) in enumerate(pairs)
             )
         )
         _sending_over(result)
-        result.sent = sum(s.count for s in sent)
-        result.unacknowledged = sum(s.unacknowledged for s in sent)
-        result.in_doubt = sum(s.in_doubt for s in sent)
+        _sent_over(result, sent)
         pipe.send("sent", result.sent)
         await pipe.receive()
-        expected = [(b, s.count) for b, s in zip(receivers, sent, strict=True)]
-        drained = await _drain(expected, deadline + spec.drain_seconds)
-        result.drain_ran_out = not drained
+        expected.extend((b, s.count) for b, s in zip(receivers, sent, strict=True))
+        result.drain_ran_out = not await _drain(expected, deadline + spec.drain_seconds)
+
+    progress = asyncio.create_task(
+        _report_progress(pipe, lambda: sum(b.deliveries for b in receivers))
+    )
+    try:
+        if await pipe.until_stopped(send_then_drain()):
+            _stopped_while_sending(result, sent)
     finally:
         progress.cancel()
     result.finished = time.monotonic()

@@ -6,10 +6,11 @@ message body (`<run id> <sender> <seq> <monotonic_ns> <padding>`). The run id,
 random per run, tells this run's messages from anyone else's: only lines
 carrying it are counted as deliveries; other PRIVMSGs are counted as foreign.
 
-Registration is parsed line by line (it is short): a 4xx or 5xx numeric before
-the welcome fails it at once, quoting the server. After it, the last lines read
-are kept, so that when the server closes the connection its ERROR line can be
-quoted as the reason.
+The setup's replies are parsed line by line (they are few): a 4xx or 5xx
+numeric before the welcome fails the registration at once, quoting the server,
+and so does one after a JOIN (`474 b3 #bench :Cannot join channel (+b)`); the
+JOIN's own echo says it succeeded. The last lines read are kept, so that when
+the server closes the connection its ERROR line can be quoted as the reason.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ class RegistrationError(ConnectionError):
     """The server answered the registration with an error numeric."""
 
 
+class JoinRefused(ConnectionError):  # noqa: N818 (the server's answer, quoted)
+    """The server answered a JOIN with an error (a numeric, or a FAIL reply)."""
+
+
 def _command_and_params(line: bytes) -> tuple[bytes, bytes]:
     """A raw line's command and the rest, tags and source skipped."""
     if line.startswith(b"@"):
@@ -67,6 +72,22 @@ def _command_and_params(line: bytes) -> tuple[bytes, bytes]:
 
 
 _RFC1459 = str.maketrans("[]\\~", "{}|^")
+
+
+def _source_nick(line: bytes) -> bytes:
+    """The nick in a raw line's source (`:nick!user@host`), tags skipped."""
+    if line.startswith(b"@"):
+        line = line.partition(b" ")[2]
+    if not line.startswith(b":"):
+        return b""
+    return line[1:].partition(b" ")[0].partition(b"!")[0]
+
+
+def _is_refusal(command: bytes) -> bool:
+    """An error numeric (4xx, 5xx), RPL_TRYAGAIN (263) or a FAIL standard reply."""
+    if command == b"FAIL" or command == b"263":
+        return True
+    return len(command) == 3 and command[:1] in b"45" and command.isdigit()
 
 
 def _casefold(nick: str) -> str:
@@ -111,10 +132,13 @@ class BenchConnection(asyncio.Protocol):
         self.close_reason: str | None = None  # why it closed; None while open
         self.closed_by_us = False
         self.on_privmsg: Callable[[bytes], None] | None = None  # per-line hook (direct)
-        # Registration: parsed line by line until the end of the welcome burst.
-        self.registering = True
+        # The setup's replies are parsed line by line while this is set: the
+        # registration's until the end of the welcome burst, then a JOIN's
+        # (see join) until its answer. Never while measuring.
+        self.setting_up = True
         self.welcomed: asyncio.Future[None] = loop.create_future()
         self.burst_over: asyncio.Future[None] = loop.create_future()
+        self._joining: tuple[str, asyncio.Future[None]] | None = None
         self._buffer = b""
         self._tail = b""  # the last complete lines read: an ERROR is among them
         self._waiters: list[tuple[bytes, asyncio.Future[bytes]]] = []
@@ -139,8 +163,8 @@ class BenchConnection(asyncio.Protocol):
             return
         complete, self._buffer = buffer[: cut + 1], buffer[cut + 1 :]
         self._tail = complete
-        if self.registering:
-            self._read_registration(complete)
+        if self.setting_up:
+            self._read_setup(complete)
         count = complete.count(self.marker)
         if count:
             self.deliveries += count
@@ -164,6 +188,8 @@ class BenchConnection(asyncio.Protocol):
             self.closed.set_result(None)
         waiters: list[asyncio.Future[Any]] = [self.welcomed, self.burst_over]
         waiters += [waiter for _, waiter in self._waiters]
+        if self._joining is not None:
+            waiters.append(self._joining[1])
         self._waiters.clear()
         for waiter in waiters:
             if not waiter.done():
@@ -173,13 +199,19 @@ class BenchConnection(asyncio.Protocol):
 
     # Helpers
 
+    def _read_setup(self, complete: bytes) -> None:
+        if self._joining is None:
+            self._read_registration(complete)
+        else:
+            self._read_join(complete, *self._joining)
+
     def _read_registration(self, complete: bytes) -> None:
         for raw in complete.split(b"\n"):
             command, params = _command_and_params(raw.rstrip(b"\r"))
             if command == b"001":
                 self._welcome(params)
             elif command in (b"376", b"422") and self.welcomed.done():
-                self.registering = False
+                self.setting_up = False
                 if not self.burst_over.done():
                     self.burst_over.set_result(None)
                 return
@@ -205,8 +237,41 @@ class BenchConnection(asyncio.Protocol):
         elif not self.welcomed.done():
             self.welcomed.set_result(None)
 
+    def _read_join(
+        self, complete: bytes, channel: str, answer: asyncio.Future[None]
+    ) -> None:
+        """Our own JOIN echoed means joined; an error reply means refused."""
+        for raw in complete.split(b"\n"):
+            line = raw.rstrip(b"\r")
+            command, params = _command_and_params(line)
+            if command == b"JOIN":
+                joined = _casefold(_text(params.split(b" ")[0].removeprefix(b":")))
+                ours = _casefold(_text(_source_nick(line))) == _casefold(self.nick)
+                if ours and joined == channel:
+                    self._join_answered(answer, None)
+                    return
+            elif _is_refusal(command):
+                refusal = _text(command + b" " + params)
+                self._join_answered(
+                    answer, JoinRefused(f"the server refused the JOIN: {refusal}")
+                )
+                return
+
+    def _join_answered(
+        self, answer: asyncio.Future[None], refusal: JoinRefused | None
+    ) -> None:
+        self.setting_up = False
+        self._joining = None
+        if answer.done():
+            return
+        if refusal is None:
+            answer.set_result(None)
+        else:
+            answer.set_exception(refusal)
+            answer.exception()  # an awaiter still gets it; nobody else warns
+
     def _refuse(self, reason: str) -> None:
-        self.registering = False
+        self.setting_up = False
         self.close_reason = reason
         for waiter in (self.welcomed, self.burst_over):
             if not waiter.done():
@@ -279,6 +344,23 @@ class BenchConnection(asyncio.Protocol):
         self.transport.write(data)
         return True
 
+    def join(self, channel: str) -> asyncio.Future[None]:
+        """Send JOIN: a future that resolves once the server echoes it.
+
+        It fails with JoinRefused quoting the server's error reply (`474 b3
+        #bench :Cannot join channel (+b)`), or with ConnectionError if the
+        connection closes first. Only after registration, one JOIN at a time.
+        """
+        answer: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.close_reason is not None:
+            answer.set_exception(ConnectionError(self.close_reason))
+            answer.exception()
+            return answer
+        self._joining = (_casefold(channel), answer)
+        self.setting_up = True
+        self.send_raw(f"JOIN {channel}\r\n".encode())
+        return answer
+
     def expect(self, fragment: bytes) -> asyncio.Future[bytes]:
         """A future for the next line containing `fragment`."""
         waiter = asyncio.get_running_loop().create_future()
@@ -311,17 +393,19 @@ async def open_connection(
     timeout_seconds: float,
     run_id: str = "",
     password: str = "",
+    deadline: tuple[float, str] | None = None,
 ) -> BenchConnection:
     """Connect and register `nick`; return once the welcome burst is over.
 
     With a `password`, PASS goes first. On any failure the connection is
     closed before the error propagates, so a client that did not register
-    never holds a socket open.
+    never holds a socket open. A `deadline` (a monotonic time, and what to
+    call it) may end the wait sooner than `timeout_seconds`.
 
     Raises:
         OSError: the server refused the connection.
-        TimeoutError: registration took over `timeout_seconds` (the message says
-            which step was waiting).
+        TimeoutError: registration took over `timeout_seconds`, or went past
+            the `deadline` (the message says which, and which step was waiting).
         RegistrationError: the server answered with an error numeric (quoted),
             or welcomed the client under another nick.
         ConnectionError: the server closed the connection during registration
@@ -330,8 +414,11 @@ async def open_connection(
     loop = asyncio.get_running_loop()
     waiting_for = "the TCP connection"
     connection: BenchConnection | None = None
+    seconds, at_deadline = timeout_seconds, False  # at_deadline: it comes first
+    if deadline is not None and deadline[0] - time.monotonic() < timeout_seconds:
+        seconds, at_deadline = max(0.0, deadline[0] - time.monotonic()), True
     try:
-        async with asyncio.timeout(timeout_seconds):
+        async with asyncio.timeout(seconds):
             _, connection = await loop.create_connection(
                 lambda: BenchConnection(
                     nick, sample_all=sample_all, reservoir=reservoir, run_id=run_id
@@ -351,6 +438,10 @@ async def open_connection(
         if connection is not None:
             connection.close()  # connection_lost then fails the waiters left
         if isinstance(error, TimeoutError) and not str(error):
+            if deadline is not None and at_deadline:
+                raise TimeoutError(
+                    f"no answer waiting for {waiting_for} when {deadline[1]} ran out"
+                ) from None
             raise TimeoutError(
                 f"no answer after {timeout_seconds:g} s waiting for {waiting_for}"
             ) from None
