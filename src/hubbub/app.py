@@ -31,6 +31,7 @@ from hubbub.storage.errors import StorageError
 from hubbub.storage.files import FileStore
 from hubbub.storage.open import open_storage
 from hubbub.storage.passwords import Argon2Passwords
+from hubbub.transport.linger import Lingering
 from hubbub.transport.session import PendingCommands
 from hubbub.transport.stream import start_tcp_listener, start_tls_listener
 from hubbub.transport.tls import TlsServerContext, certificate_files, make_context
@@ -63,6 +64,7 @@ class _Listeners:
         self.servers: list[asyncio.Server] = []
         self.web: web.AppRunner | None = None
         self.pending = PendingCommands()  # IRC commands finishing as tasks
+        self.lingering = Lingering()  # IRC connections closing (TCP, TLS)
 
     async def stop_accepting(self) -> None:
         for server in self.servers:
@@ -109,7 +111,7 @@ async def _start_listeners(
         tls = TlsServerContext(lambda: make_context(cert, key))
     with _naming("IRC", config.host, config.port):
         irc = await start_tcp_listener(
-            engine, config.host, config.port, listeners.pending
+            engine, config.host, config.port, listeners.pending, listeners.lingering
         )
     listeners.servers.append(irc)
     app = App(engine, {"irc": _bound_port(irc)})
@@ -120,7 +122,12 @@ async def _start_listeners(
         host = config.tls.host or config.host
         with _naming("IRC over TLS", host, config.tls.port):
             server = await start_tls_listener(
-                engine, host, config.tls.port, tls, listeners.pending
+                engine,
+                host,
+                config.tls.port,
+                tls,
+                listeners.pending,
+                listeners.lingering,
             )
         listeners.servers.append(server)
         app.ports["tls"] = engine.tls_port = _bound_port(server)
@@ -203,6 +210,8 @@ async def run_app(config: Config) -> AsyncIterator[App]:
         # Graceful shutdown: stop accepting, stop the timers, tell every
         # client why and close its connection (queued output is still sent),
         # let the commands under way end (they may be inside a transaction),
+        # give the clients a moment to read their last lines and close
+        # (`Lingering.settle`),
         # delete the private histories of the sessions that ended (for up to
         # SHUTDOWN_FORGET_SECONDS; the next start deletes the rest: see
         # `_forget_ended_sessions`), then commit the history still pending
@@ -214,6 +223,7 @@ async def run_app(config: Config) -> AsyncIterator[App]:
         await asyncio.sleep(0)
         await listeners.wait_closed()
         await listeners.pending.finish(COMMANDS_GRACE_SECONDS)
+        await listeners.lingering.settle()
         await asyncio.gather(*timers, return_exceptions=True)
         await _forget(
             storage.history,

@@ -23,6 +23,7 @@ import pytest
 from hubbub.app import App, run_app
 from hubbub.protocol.casemap import casefold
 from hubbub.transport import linger
+from hubbub.transport.session import TransportWriter
 from tests.fakes import make_config
 
 POLL_SECONDS = 0.02
@@ -314,3 +315,107 @@ async def test_a_quit_that_spends_the_flood_allowance_still_reads_on(
     assert user.input_pause > 0.0  # it did
     client.close()
     await until("released", lambda: not socket_is_open(inode))
+
+
+@needs_proc
+async def test_past_max_lingering_connections_close_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lingering sockets are no clients: the client caps do not count them.
+    So only MAX_LINGERING linger at once, and clients that end their
+    sessions and never close cannot use up the server's descriptors."""
+    monkeypatch.setattr(linger, "MAX_LINGERING", 2)
+    monkeypatch.setattr(linger, "LINGER_SECONDS", 60.0)
+    config = make_config(host="127.0.0.1", port=0, data_dir=tmp_path)
+    async with run_app(config) as app:
+        clients, inodes = [], []
+        for n in range(4):
+            client = await RawClient.open(app.ports["irc"])
+            await client.register(f"stayer{n}")
+            clients.append(client)
+            inodes.append(server_socket_inode(client.sock))
+        for n, client in enumerate(clients):
+            await client.send(b"QUIT :bye\r\n")
+            await until("ended", gone(app, f"stayer{n}"))
+        # None of them closes: the first two linger, the others are closed.
+        for client in clients:
+            assert (await client.read_to_end()).endswith(b"(Quit: bye)\r\n")
+        await until("closed", lambda: not any(map(socket_is_open, inodes[2:])))
+        assert all(map(socket_is_open, inodes[:2]))
+        # Their places come back as they close.
+        clients[0].close()
+        await until("released", lambda: not socket_is_open(inodes[0]))
+        late = await RawClient.open(app.ports["irc"])
+        await late.register("late")
+        late_inode = server_socket_inode(late.sock)
+        await late.send(b"QUIT :bye\r\n")
+        assert (await late.read_to_end()).endswith(b"(Quit: bye)\r\n")
+        assert socket_is_open(late_inode)  # lingering, in the freed place
+        for client in (*clients[1:], late):
+            client.close()
+
+
+@needs_proc
+async def test_a_shutdown_lets_go_of_every_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clients that read their last lines but never close are dropped at
+    the end of a shutdown (after `SHUTDOWN_LINGER_SECONDS`), not left open
+    once the server has stopped."""
+    monkeypatch.setattr(linger, "LINGER_SECONDS", 60.0)
+    config = make_config(host="127.0.0.1", port=0, data_dir=tmp_path)
+    async with run_app(config) as app:
+        client = await RawClient.open(app.ports["irc"])
+        await client.register("stayer")
+        inode = server_socket_inode(client.sock)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+    assert not socket_is_open(inode)
+    assert loop.time() - started < linger.SHUTDOWN_LINGER_SECONDS + 5
+    assert (await client.read_to_end()).endswith(b"(Server shutting down)\r\n")
+    client.close()
+
+
+class RecordingTransport(asyncio.Transport):
+    """A transport that records how it was ended."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def is_closing(self) -> bool:
+        return "close" in self.calls or "abort" in self.calls
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+    def abort(self) -> None:
+        self.calls.append("abort")
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self.calls.append(type(protocol).__name__)
+
+    def write_eof(self) -> None:
+        self.calls.append("write_eof")
+
+    def resume_reading(self) -> None:
+        self.calls.append("resume_reading")
+
+
+async def test_the_writer_lingers_unless_the_client_closed_first() -> None:
+    lingering = linger.Lingering()
+    open_transport, closed_transport = RecordingTransport(), RecordingTransport()
+    TransportWriter(open_transport, lingering).close()
+    assert open_transport.calls == ["LingeringClose", "write_eof", "resume_reading"]
+    assert len(lingering) == 1
+    writer = TransportWriter(closed_transport, lingering)
+    writer.client_closed = True  # its EOF came first (Session.eof_received)
+    writer.close()
+    assert closed_transport.calls == ["close"]
+    assert len(lingering) == 1  # no lingering place taken
+    await lingering.settle(0)
+    assert open_transport.calls[-1] == "abort"
+    assert len(lingering) == 0

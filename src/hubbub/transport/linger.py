@@ -5,12 +5,16 @@ buffer makes the kernel answer with a reset (RFC 1122, 4.2.2.13), and the
 client's kernel then drops what the client had not yet read of ours: our
 last lines, the ERROR that says why, never reach it. Plain TCP
 (`session.TransportWriter.close`) and TLS (`tls.TlsProtocol.close`, after
-its close_notify) end with `close_lingering` instead.
+its close_notify) end with `Lingering.close` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
+
+from hubbub.capacity import FD_RESERVE
 
 # A lingering close (`LingeringClose`) lasts until the client closes its
 # side, and at most LINGER_SECONDS (which include sending what was still
@@ -22,6 +26,16 @@ import asyncio
 # reads; what it sends past it is answered with a reset.
 LINGER_SECONDS = 5.0
 LINGER_BYTES = 1024 * 1024
+# At most this many connections of one server linger at once; past it, a
+# connection closes at once, as it did before lingering. A lingering socket
+# is no client any more (the caps of `Engine.connect` no longer count it),
+# so this bounds what lingering adds to the descriptors in use, within what
+# the client cap leaves free (`capacity.FD_RESERVE`): clients that end
+# their sessions and never close, however many, cannot use up the rest.
+MAX_LINGERING = FD_RESERVE // 2
+# A shutdown waits this long at most for lingering clients to close, then
+# drops the rest.
+SHUTDOWN_LINGER_SECONDS = 1.0
 
 
 class LingeringClose(asyncio.Protocol):
@@ -36,10 +50,13 @@ class LingeringClose(asyncio.Protocol):
     dropped (`abort`).
     """
 
-    __slots__ = ("_discarded", "_timer", "_transport")
+    __slots__ = ("_closed", "_discarded", "_timer", "_transport")
 
-    def __init__(self, transport: asyncio.Transport) -> None:
+    def __init__(
+        self, transport: asyncio.Transport, closed: Callable[[], None]
+    ) -> None:
         self._transport = transport
+        self._closed = closed  # called once the connection is gone
         self._discarded = 0
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(LINGER_SECONDS, transport.abort)
@@ -58,16 +75,53 @@ class LingeringClose(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         """Closed, whichever way."""
         self._timer.cancel()
+        self._closed()
 
 
-def close_lingering(transport: asyncio.Transport) -> None:
-    """Send what is queued and a FIN, then drop what the client still sends
-    until it closes (`LingeringClose`). `transport` must support
-    `write_eof`; its protocol is replaced, and reading resumes if paused."""
-    transport.set_protocol(LingeringClose(transport))
-    try:
-        transport.write_eof()
-    except OSError:  # the connection was reset meanwhile: nothing to send
-        transport.abort()
-        return
-    transport.resume_reading()
+class Lingering:
+    """The connections of one server that are closing with a lingering
+    close: at most `limit` at once, and dropped at shutdown (`settle`)."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = MAX_LINGERING if limit is None else limit
+        self._transports: set[asyncio.Transport] = set()
+        self._none_left = asyncio.Event()
+        self._none_left.set()
+
+    def __len__(self) -> int:
+        return len(self._transports)
+
+    def close(self, transport: asyncio.Transport) -> None:
+        """Send what is queued and a FIN, then drop what the client still
+        sends until it closes (`LingeringClose`); or close at once, when
+        `limit` connections linger already. `transport` must support
+        `write_eof`; its protocol is replaced, and reading resumes if paused."""
+        if len(self._transports) >= self.limit:
+            transport.close()
+            return
+        self._transports.add(transport)
+        self._none_left.clear()
+        transport.set_protocol(
+            LingeringClose(transport, lambda: self._closed(transport))
+        )
+        try:
+            transport.write_eof()
+        except OSError:  # the connection was reset meanwhile: nothing to send
+            transport.abort()
+            return
+        transport.resume_reading()
+
+    def _closed(self, transport: asyncio.Transport) -> None:
+        self._transports.discard(transport)
+        if not self._transports:
+            self._none_left.set()
+
+    async def settle(self, seconds: float = SHUTDOWN_LINGER_SECONDS) -> None:
+        """At shutdown: wait up to `seconds` for the lingering clients to
+        close (they have our last lines), then drop those left."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._none_left.wait(), seconds)
+        for transport in list(self._transports):
+            transport.abort()
+        self._transports.clear()
+        self._none_left.set()

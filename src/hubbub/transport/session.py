@@ -20,7 +20,7 @@ from typing import Any, cast
 from hubbub.core.engine import Engine
 from hubbub.core.user import User
 from hubbub.protocol.framing import DecodedLine, LineDecoder
-from hubbub.transport.linger import close_lingering
+from hubbub.transport.linger import Lingering
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +31,13 @@ CLIENT_TAGS_BYTES = 4096
 class TransportWriter:
     """The engine's `Writer` port over an asyncio transport."""
 
-    __slots__ = ("_transport", "client_closed")
+    __slots__ = ("_lingering", "_transport", "client_closed")
 
-    def __init__(self, transport: asyncio.Transport) -> None:
+    def __init__(self, transport: asyncio.Transport, lingering: Lingering) -> None:
         self._transport = transport
-        # The client has closed its side (EOF): there is nothing to linger for.
+        self._lingering = lingering  # how this server's connections end
+        # The client has closed its side (EOF): there is nothing to linger
+        # for (and no lingering place to take).
         self.client_closed = False
 
     def write(self, data: bytes) -> None:
@@ -58,7 +60,7 @@ class TransportWriter:
         ):
             transport.close()
         else:
-            close_lingering(transport)
+            self._lingering.close(transport)
 
 
 class PendingCommands:
@@ -111,6 +113,7 @@ class Session(asyncio.Protocol):
         "_decoder",
         "_ended",
         "_held",
+        "_lingering",
         "_pending",
         "_transport",
         "_writer",
@@ -120,10 +123,16 @@ class Session(asyncio.Protocol):
     )
 
     def __init__(
-        self, engine: Engine, pending: PendingCommands, *, secure: bool = False
+        self,
+        engine: Engine,
+        pending: PendingCommands,
+        lingering: Lingering,
+        *,
+        secure: bool = False,
     ) -> None:
         self.engine = engine
         self._pending = pending  # where commands finishing as tasks are kept
+        self._lingering = lingering  # how the connection ends (TCP; TLS's own)
         self.secure = secure
         self.user: User | None = None
         self._decoder = LineDecoder(max_tags_bytes=CLIENT_TAGS_BYTES)
@@ -144,7 +153,7 @@ class Session(asyncio.Protocol):
         ip = str(peer[0]) if isinstance(peer, tuple) else "unknown"
         # A host that starts with ":" would break the wire format (IPv6 "::1").
         host = "0" + ip if ip.startswith(":") else ip
-        self._writer = writer = TransportWriter(self._transport)
+        self._writer = writer = TransportWriter(self._transport, self._lingering)
         certfp = transport.get_extra_info("certfp")
         self.user = self.engine.connect(
             writer, host=host, ip=ip, secure=self.secure, certfp=certfp

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from OpenSSL import SSL
 
-from hubbub.transport.linger import close_lingering
+from hubbub.transport.linger import Lingering
 
 logger = logging.getLogger(__name__)
 
@@ -195,10 +195,13 @@ class TlsTransport(asyncio.Transport):
 class TlsProtocol(asyncio.Protocol):
     """Terminates TLS on one connection and drives an inner protocol."""
 
-    def __init__(self, context: SSL.Context, inner: asyncio.Protocol) -> None:
+    def __init__(
+        self, context: SSL.Context, inner: asyncio.Protocol, lingering: Lingering
+    ) -> None:
         self._connection = SSL.Connection(context, None)
         self._connection.set_accept_state()
         self._inner = inner
+        self._lingering = lingering  # how the socket ends (see `_close`)
         self._handshaken = False
         self.raw: asyncio.Transport | None = None
         self.certfp: str | None = None
@@ -287,7 +290,7 @@ class TlsProtocol(asyncio.Protocol):
             # records. The close_notify goes first, then the FIN; what the
             # client sends after (its own close_notify too) is dropped as it
             # comes, undecrypted: the TLS stream has ended.
-            close_lingering(raw)
+            self._lingering.close(raw)
         else:
             raw.close()
 
