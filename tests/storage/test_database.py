@@ -314,6 +314,32 @@ async def test_a_frozen_postgresql_fails_in_time_as_an_outage(relay: Relay) -> N
         await database.close()
 
 
+@needs_postgres
+async def test_closing_the_database_during_a_probe_fails_its_waiter_as_storage(
+    relay: Relay,
+) -> None:
+    """A shutdown that closes the database while a transaction waits for
+    the probe stops the probe, not that transaction's caller: the caller
+    gets a StorageError, as for any outage, not a cancellation."""
+    policy = RetryPolicy(attempts=3, first_delay_seconds=0.001, probe_seconds=3.0)
+    database = open_database(relay.url, statement_timeout=0.3, retry=policy)
+    try:
+        assert await database.transaction(one) == 1
+        relay.freeze()
+        waiter = asyncio.ensure_future(database.transaction(one))
+        for _ in range(500):  # until the statement has timed out (0.3 s)
+            if database._probe is not None:  # and the probe is on its way
+                break
+            await asyncio.sleep(0.01)
+        await database.close()
+        with pytest.raises(UnreachableError, match="did not answer in time"):
+            await waiter
+        assert not waiter.cancelled()
+    finally:
+        relay.thaw()
+        await database.close()
+
+
 async def hold_lock_of(key: int, held: asyncio.Event, done: asyncio.Event) -> None:
     """Hold PostgreSQL's advisory lock `key` (on a connection of its own)
     from when `held` is set until `done` is."""

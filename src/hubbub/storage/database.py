@@ -270,7 +270,15 @@ class Database:
         together share one probe."""
         if self._probe is None or self._probe.done():
             self._probe = asyncio.ensure_future(self._probe_once())
-        return await asyncio.shield(self._probe)
+        probe = self._probe
+        try:
+            return await asyncio.shield(probe)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if probe.cancelled() and task is not None and not task.cancelling():
+                # `close` stopped the probe, not this transaction's caller.
+                return False
+            raise
 
     async def _probe_once(self) -> bool:
         seconds = self.retry.probe_seconds
