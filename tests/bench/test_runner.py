@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -22,10 +23,12 @@ from hubbub.bench.runner import (
     _connect_report,
     _Interruption,
     _traffic_report,
+    _Workers,
     format_report,
+    run,
     split,
 )
-from hubbub.bench.scenarios import Spec, WorkerResult
+from hubbub.bench.scenarios import SCENARIOS, Pipe, Spec, WorkerResult
 from tests.server_process import NO_FLOOD_LIMITS, hubbub_serve
 
 
@@ -454,3 +457,88 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+async def _report_pipe_ends(spec: Spec, pipe: Pipe) -> WorkerResult:
+    """A stub scenario: which pipe ends (socket inodes) this worker holds."""
+    held = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            held.add(os.readlink(f"/proc/self/fd/{fd}"))
+    pipe.send("ends", sorted(end for end in held if end.startswith("socket:")))
+    return WorkerResult()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="reads /proc (Linux)")
+def test_a_worker_holds_no_coordinator_end_of_any_pipe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """So that a worker reads the end of its pipe once the coordinator is
+    gone (its own pipe's coordinator end, and those of the workers forked
+    before it, came with the fork)."""
+    monkeypatch.setitem(SCENARIOS, "ends", _report_pipe_ends)
+    workers = _Workers([Spec("ends", "h", 1, n, 1) for n in range(3)])
+    try:
+        coordinator_ends = {
+            os.readlink(f"/proc/self/fd/{pipe.fileno()}") for pipe in workers.pipes
+        }
+        for pipe in workers.pipes:
+            assert pipe.poll(10)
+            kind, ends = pipe.recv()
+            assert kind == "ends"
+            assert ends  # its own end, at least
+            assert not coordinator_ends & set(ends)
+    finally:
+        workers.stop(at_once=True)
+
+
+async def _quick(spec: Spec, pipe: Pipe) -> WorkerResult:
+    """A stub scenario: ready, then progress for a little over a second
+    (the progress line is shown once a second), then done."""
+    pipe.send("ready")
+    await pipe.receive()
+    result = WorkerResult(started=time.monotonic())
+    for _ in range(6):
+        await asyncio.sleep(0.25)
+        pipe.send("progress", 1)
+    pipe.send("sent", 0)
+    await pipe.receive()
+    result.finished = time.monotonic()
+    return result
+
+
+class _ClosingStderr:
+    """A standard error whose reader goes away (a closed pipe) before the
+    progress line's end."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+
+    def write(self, text: str) -> int:
+        if text == "\n":  # the progress line's end (_Progress.end)
+            raise BrokenPipeError(32, "Broken pipe")
+        self.lines += 1
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_signals_are_let_in_again_when_the_progress_line_cannot_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(SCENARIOS, "quick", _quick)
+    plan = Plan(
+        Spec("quick", "127.0.0.1", 1, 0, 0, seconds=0.1, drain_seconds=0.0),
+        clients=1,
+        workers=1,
+        progress=True,
+    )
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    stderr = _ClosingStderr()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    with pytest.raises(BrokenPipeError):
+        run(plan)
+    monkeypatch.undo()
+    assert stderr.lines  # a progress line was shown, then could not end
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before

@@ -84,8 +84,16 @@ def split(plan: Plan) -> list[Spec]:
     return specs
 
 
-def _worker_main(spec: Spec, connection: Connection) -> None:
+def _worker_main(
+    spec: Spec, connection: Connection, coordinator_ends: list[Connection]
+) -> None:
     import uvloop
+
+    # The coordinator's ends of the pipes made so far came with the fork:
+    # closed, so that this worker reads the end of its pipe (EOFError) once
+    # the coordinator is gone.
+    for end in coordinator_ends:
+        end.close()
 
     # Ctrl-C reaches the whole process group: the coordinator stops the
     # workers (it asks them to, see Pipe.until_stopped), which say nothing.
@@ -146,9 +154,12 @@ class _Workers:
         for spec in specs:
             parent, child = context.Pipe()
             process = context.Process(
-                target=_worker_main, args=(spec, child), daemon=True
+                target=_worker_main,
+                args=(spec, child, [*self.pipes, parent]),
+                daemon=True,
             )
             process.start()
+            child.close()  # the worker's: its end of file says it is gone
             self.pipes.append(parent)
             self.processes.append(process)
         self.progress: list[int] = [0] * len(specs)
@@ -346,10 +357,12 @@ def run(plan: Plan) -> dict[str, Any]:
             report = coordinator.run()
         finally:
             try:
-                if coordinator is not None:
-                    coordinator.progress.end()
-                # A signal held back since the last wait arrives here.
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+                try:
+                    if coordinator is not None:
+                        coordinator.progress.end()  # may fail: a closed stderr
+                finally:
+                    # A signal held back since the last wait arrives here.
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
             finally:
                 if coordinator is not None:
                     coordinator.workers.stop(at_once=not coordinator.finished)
