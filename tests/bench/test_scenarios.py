@@ -142,6 +142,28 @@ async def test_deliveries_after_ready_count_even_before_this_worker_reads_go() -
     assert time.monotonic() - began < 0.3  # the drain saw nothing missing
 
 
+async def test_a_worker_of_receivers_is_busy_for_as_long_as_the_others_send() -> None:
+    """Its utilisation is over the senders' time (until the total comes),
+    not over the moment its own (no) senders took."""
+    reservoir = SampleReservoir()
+    clients = [_connection(f"b{i}", reservoir) for i in (5, 6)]
+
+    def the_others_send_for_a_while() -> None:
+        time.sleep(0.3)
+        for client in clients:
+            client.data_received(_delivery(0))
+
+    pipe = ScriptedPipe(
+        [(lambda: None, ("go",)), (the_others_send_for_a_while, ("total", 1))]
+    )
+    spec = Spec(
+        "fanout", "h", 1, 5, 2, seconds=0.1, senders=1, drain_seconds=0.3, run_id=RUN
+    )
+    result = await _measure(spec, pipe, clients, reservoir, "#bench")
+    assert result.sending_seconds >= 0.3
+    assert result.sending_cpu_seconds <= result.sending_seconds + 0.05
+
+
 async def test_a_stop_ends_the_drain_at_once_keeping_what_was_counted() -> None:
     reservoir = SampleReservoir()
     clients = [_connection(f"b{i}", reservoir) for i in (5, 6)]

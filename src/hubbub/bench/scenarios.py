@@ -657,10 +657,16 @@ async def _send_and_drain(
 
     async def send_then_drain() -> None:
         await asyncio.gather(*(send(client, index) for client, index in senders))
-        _sending_over(result)
+        if senders:
+            _sending_over(result)
         _sent_over(result, list(sent_by.values()))
         pipe.send("sent", result.sent)
         _, total = await pipe.receive()
+        if not senders:
+            # Only receivers here: their sending time is the others', which
+            # ends with the total (over a time of its own, next to nothing,
+            # one tick of the CPU clock made this worker look 10 times busy).
+            _sending_over(result)
         # Everyone but the sender gets each message (no echo-message).
         expected.extend(
             (client, total - sent_by.get(spec.first + i, Sent()).count)
