@@ -359,10 +359,12 @@ async def test_past_max_lingering_connections_close_at_once(
 async def test_a_shutdown_lets_go_of_every_socket(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Clients that read their last lines but never close are dropped at
-    the end of a shutdown (after `SHUTDOWN_LINGER_SECONDS`), not left open
-    once the server has stopped."""
+    """A client that has its last lines but does not close (it waits for
+    the server to go first) is closed once it has been quiet a moment, well
+    before `SHUTDOWN_LINGER_SECONDS`, and cleanly: it reads all, then EOF.
+    No socket is left open once the server has stopped."""
     monkeypatch.setattr(linger, "LINGER_SECONDS", 60.0)
+    monkeypatch.setattr(linger, "SHUTDOWN_LINGER_SECONDS", 30.0)
     config = make_config(host="127.0.0.1", port=0, data_dir=tmp_path)
     async with run_app(config) as app:
         client = await RawClient.open(app.ports["irc"])
@@ -371,9 +373,31 @@ async def test_a_shutdown_lets_go_of_every_socket(
         loop = asyncio.get_running_loop()
         started = loop.time()
     assert not socket_is_open(inode)
-    assert loop.time() - started < linger.SHUTDOWN_LINGER_SECONDS + 5
+    assert loop.time() - started < 10  # not the 30 s a chatty client may get
     assert (await client.read_to_end()).endswith(b"(Server shutting down)\r\n")
     client.close()
+
+
+async def test_a_shutdown_drops_a_client_still_sending_at_its_deadline() -> None:
+    lingering = linger.Lingering()
+    transport = RecordingTransport()
+    lingering.close(transport)
+    closing = transport.protocol
+
+    async def chatter() -> None:
+        while True:
+            closing.data_received(b"PING :still here\r\n")
+            await asyncio.sleep(linger.SHUTDOWN_QUIET_SECONDS / 4)
+
+    talking = asyncio.create_task(chatter())
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await lingering.settle(0.5)
+    talking.cancel()
+    assert loop.time() - started >= 0.5  # never quiet: held to the deadline
+    assert transport.calls[-1] == "abort"
+    assert "close" not in transport.calls
+    assert len(lingering) == 0
 
 
 class RecordingTransport(asyncio.Transport):
@@ -397,6 +421,8 @@ class RecordingTransport(asyncio.Transport):
 
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         self.calls.append(type(protocol).__name__)
+        assert isinstance(protocol, linger.LingeringClose)
+        self.protocol = protocol
 
     def write_eof(self) -> None:
         self.calls.append("write_eof")

@@ -11,7 +11,6 @@ its close_notify) end with `Lingering.close` instead.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 from hubbub.capacity import FD_RESERVE
@@ -34,8 +33,12 @@ LINGER_BYTES = 1024 * 1024
 # their sessions and never close, however many, cannot use up the rest.
 MAX_LINGERING = FD_RESERVE // 2
 # A shutdown waits this long at most for lingering clients to close, then
-# drops the rest.
+# drops the rest. One that has sent nothing for SHUTDOWN_QUIET_SECONDS is
+# closed before that: with nothing unread, closing sends no reset, and the
+# kernel delivers what is queued (a client that waits for the server to go
+# before it closes, as irctest's do, would otherwise hold every shutdown).
 SHUTDOWN_LINGER_SECONDS = 1.0
+SHUTDOWN_QUIET_SECONDS = 0.1
 
 
 class LingeringClose(asyncio.Protocol):
@@ -50,7 +53,7 @@ class LingeringClose(asyncio.Protocol):
     dropped (`abort`).
     """
 
-    __slots__ = ("_closed", "_discarded", "_timer", "_transport")
+    __slots__ = ("_closed", "_discarded", "_timer", "_transport", "heard_at")
 
     def __init__(
         self, transport: asyncio.Transport, closed: Callable[[], None]
@@ -60,9 +63,11 @@ class LingeringClose(asyncio.Protocol):
         self._discarded = 0
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(LINGER_SECONDS, transport.abort)
+        self.heard_at = loop.time()  # when it began, or the client last sent
 
     def data_received(self, data: bytes) -> None:
         """Drop it, up to LINGER_BYTES in all."""
+        self.heard_at = asyncio.get_running_loop().time()
         self._discarded += len(data)
         if self._discarded > LINGER_BYTES:
             self._transport.abort()
@@ -80,30 +85,26 @@ class LingeringClose(asyncio.Protocol):
 
 class Lingering:
     """The connections of one server that are closing with a lingering
-    close: at most `limit` at once, and dropped at shutdown (`settle`)."""
+    close: at most `limit` at once, and ended at shutdown (`settle`)."""
 
     def __init__(self, limit: int | None = None) -> None:
         self.limit = MAX_LINGERING if limit is None else limit
-        self._transports: set[asyncio.Transport] = set()
-        self._none_left = asyncio.Event()
-        self._none_left.set()
+        self._closings: dict[asyncio.Transport, LingeringClose] = {}
 
     def __len__(self) -> int:
-        return len(self._transports)
+        return len(self._closings)
 
     def close(self, transport: asyncio.Transport) -> None:
         """Send what is queued and a FIN, then drop what the client still
         sends until it closes (`LingeringClose`); or close at once, when
         `limit` connections linger already. `transport` must support
         `write_eof`; its protocol is replaced, and reading resumes if paused."""
-        if len(self._transports) >= self.limit:
+        if len(self._closings) >= self.limit:
             transport.close()
             return
-        self._transports.add(transport)
-        self._none_left.clear()
-        transport.set_protocol(
-            LingeringClose(transport, lambda: self._closed(transport))
-        )
+        closing = LingeringClose(transport, lambda: self._forget(transport))
+        self._closings[transport] = closing
+        transport.set_protocol(closing)
         try:
             transport.write_eof()
         except OSError:  # the connection was reset meanwhile: nothing to send
@@ -111,17 +112,24 @@ class Lingering:
             return
         transport.resume_reading()
 
-    def _closed(self, transport: asyncio.Transport) -> None:
-        self._transports.discard(transport)
-        if not self._transports:
-            self._none_left.set()
+    def _forget(self, transport: asyncio.Transport) -> None:
+        self._closings.pop(transport, None)
 
-    async def settle(self, seconds: float = SHUTDOWN_LINGER_SECONDS) -> None:
-        """At shutdown: wait up to `seconds` for the lingering clients to
-        close (they have our last lines), then drop those left."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._none_left.wait(), seconds)
-        for transport in list(self._transports):
+    async def settle(self, seconds: float | None = None) -> None:
+        """At shutdown: give the lingering clients up to `seconds`
+        (SHUTDOWN_LINGER_SECONDS) to close, closing those that have sent
+        nothing for SHUTDOWN_QUIET_SECONDS; then drop those left."""
+        loop = asyncio.get_running_loop()
+        quiet = SHUTDOWN_QUIET_SECONDS
+        if seconds is None:
+            seconds = SHUTDOWN_LINGER_SECONDS
+        deadline = loop.time() + seconds
+        while self._closings and loop.time() < deadline:
+            now = loop.time()
+            for transport, closing in list(self._closings.items()):
+                if now - closing.heard_at >= quiet and not transport.is_closing():
+                    transport.close()  # once what is queued is sent
+            await asyncio.sleep(min(quiet / 2, max(0.0, deadline - loop.time())))
+        for transport in list(self._closings):
             transport.abort()
-        self._transports.clear()
-        self._none_left.set()
+        self._closings.clear()
