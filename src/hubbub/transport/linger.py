@@ -97,9 +97,14 @@ class Lingering:
     def close(self, transport: asyncio.Transport) -> None:
         """Send what is queued and a FIN, then drop what the client still
         sends until it closes (`LingeringClose`); or close at once, when
-        `limit` connections linger already. `transport` must support
-        `write_eof`; its protocol is replaced, and reading resumes if paused."""
-        if len(self._closings) >= self.limit:
+        `limit` connections linger already, or `transport` is closing or
+        cannot half-close. Its protocol is replaced, and reading resumes if
+        paused."""
+        if (
+            len(self._closings) >= self.limit
+            or transport.is_closing()
+            or not transport.can_write_eof()
+        ):
             transport.close()
             return
         closing = LingeringClose(transport, lambda: self._forget(transport))

@@ -52,15 +52,10 @@ class TransportWriter:
     def close(self) -> None:
         """Close after sending what is queued: lingering, unless the client
         has closed already (TLS lingers in its own `close`)."""
-        transport = self._transport
-        if (
-            self.client_closed
-            or transport.is_closing()
-            or not transport.can_write_eof()
-        ):
-            transport.close()
+        if self.client_closed:
+            self._transport.close()
         else:
-            self._lingering.close(transport)
+            self._lingering.close(self._transport)
 
 
 class PendingCommands:

@@ -284,7 +284,7 @@ class TlsProtocol(asyncio.Protocol):
         raw = self.raw
         if raw is None:
             return
-        if linger and not raw.is_closing() and raw.can_write_eof():
+        if linger:
             # As over plain TCP (`LingeringClose`): unread bytes would make
             # closing reset the connection, and the client lose our last
             # records. The close_notify goes first, then the FIN; what the
